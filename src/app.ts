@@ -1,0 +1,46 @@
+import type Redis from 'ioredis';
+import type { Sequelize } from 'sequelize';
+import type { Config } from './config';
+import { systemClock, type Clock } from './domain/clock';
+import { createSequelize } from './db/database';
+import { createDb, type Db } from './db/models';
+import { createRedis, connectRedis } from './locks/redis';
+import { createRedlockSlotLock } from './locks/slot-lock';
+import type { Logger } from './logging';
+import { createServices, type Services } from './services';
+
+/** Everything the service runs on, built from config; close() releases it all, in reverse order. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function createAppContext(config: Config, logger: Logger, now: Clock = systemClock): Promise<AppContext> {
+  const sequelize: Sequelize = createSequelize({ url: config.databaseUrl, poolMax: config.databasePoolMax });
+  const db = createDb(sequelize);
+  const redis = createRedis(config.redisUrl);
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  await sequelize.authenticate();
+  await connectRedis(redis);
+  const locks = createRedlockSlotLock(redis, { prefix: config.redisPrefix, ttlMs: config.bookingLockTtlMs });
+  const services = createServices({
+    db,
+    locks,
+    now,
+    clinicTimezone: config.clinicTimezone,
+    onEventError: (err, event) => logger.error({ err, event: event.type, appointmentId: event.appointment.id }, 'appointment listener failed'),
+  });
+  return {
+    config,
+    db,
+    redis,
+    services,
+    async close() {
+      redis.disconnect();
+      await sequelize.close();
+    },
+  };
+}

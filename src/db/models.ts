@@ -1,0 +1,348 @@
+import {
+  DataTypes,
+  type CreationOptional,
+  type ForeignKey,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize';
+import type { Role } from '../domain/actor';
+import type { AppointmentStatus } from '../domain/appointment';
+
+/**
+ * Models are defined per Sequelize instance (sequelize.define, not a global class), so a test or a
+ * benchmark can hold several databases at once. The schema itself belongs to migrations/.
+ */
+
+export interface UserRow extends Model<InferAttributes<UserRow>, InferCreationAttributes<UserRow>> {
+  id: CreationOptional<string>;
+  role: Role;
+  email: string | null;
+  displayName: string;
+  active: CreationOptional<boolean>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface PatientRow extends Model<InferAttributes<PatientRow>, InferCreationAttributes<PatientRow>> {
+  id: CreationOptional<string>;
+  userId: ForeignKey<string>;
+  fullName: string;
+  dateOfBirth: string;
+  phoneE164: string | null;
+  preferredChannel: CreationOptional<string>;
+  timeZone: string;
+  smsOptOut: CreationOptional<boolean>;
+  smsOptOutAt: CreationOptional<Date | null>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface DoctorRow extends Model<InferAttributes<DoctorRow>, InferCreationAttributes<DoctorRow>> {
+  id: CreationOptional<string>;
+  userId: string | null;
+  fullName: string;
+  timeZone: string;
+  slotMinutes: CreationOptional<number>;
+  active: CreationOptional<boolean>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface SpecializationRow
+  extends Model<InferAttributes<SpecializationRow>, InferCreationAttributes<SpecializationRow>> {
+  id: CreationOptional<string>;
+  name: string;
+  keywords: CreationOptional<string[]>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface DoctorSpecializationRow
+  extends Model<InferAttributes<DoctorSpecializationRow>, InferCreationAttributes<DoctorSpecializationRow>> {
+  doctorId: string;
+  specializationId: string;
+}
+
+export interface AvailabilityRuleRow
+  extends Model<InferAttributes<AvailabilityRuleRow>, InferCreationAttributes<AvailabilityRuleRow>> {
+  id: CreationOptional<string>;
+  doctorId: string;
+  weekday: number;
+  startTime: string;
+  endTime: string;
+  validFrom: string | null;
+  validTo: string | null;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface TimeOffRow extends Model<InferAttributes<TimeOffRow>, InferCreationAttributes<TimeOffRow>> {
+  id: CreationOptional<string>;
+  doctorId: string;
+  startsAt: Date;
+  endsAt: Date;
+  reason: string | null;
+  createdBy: string | null;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface AppointmentRow
+  extends Model<InferAttributes<AppointmentRow>, InferCreationAttributes<AppointmentRow>> {
+  id: CreationOptional<string>;
+  doctorId: string;
+  patientId: string;
+  startsAt: Date;
+  endsAt: Date;
+  status: CreationOptional<AppointmentStatus>;
+  reason: string | null;
+  channel: string;
+  createdBy: string | null;
+  cancelledAt: CreationOptional<Date | null>;
+  cancelledBy: CreationOptional<string | null>;
+  cancelReason: CreationOptional<string | null>;
+  rescheduledFrom: CreationOptional<string | null>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface ChannelIdentityRow
+  extends Model<InferAttributes<ChannelIdentityRow>, InferCreationAttributes<ChannelIdentityRow>> {
+  id: CreationOptional<string>;
+  channel: string;
+  externalId: string;
+  userId: string;
+  createdAt: CreationOptional<Date>;
+}
+
+export interface SettingRow extends Model<InferAttributes<SettingRow>, InferCreationAttributes<SettingRow>> {
+  key: string;
+  value: unknown;
+  updatedAt: CreationOptional<Date>;
+  updatedBy: string | null;
+}
+
+export interface AuditRow extends Model<InferAttributes<AuditRow>, InferCreationAttributes<AuditRow>> {
+  id: CreationOptional<string>;
+  at: CreationOptional<Date>;
+  actorUserId: string | null;
+  actorRole: string | null;
+  channel: string | null;
+  action: string;
+  outcome: 'allowed' | 'denied';
+  patientId: string | null;
+  subjectType: string | null;
+  subjectId: string | null;
+  details: CreationOptional<Record<string, unknown>>;
+}
+
+const id = { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 };
+const stamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE };
+
+export function defineModels(sequelize: Sequelize) {
+  const User = sequelize.define<UserRow>(
+    'User',
+    {
+      id,
+      role: { type: DataTypes.ENUM('patient', 'doctor', 'admin'), allowNull: false },
+      email: { type: DataTypes.STRING, allowNull: true },
+      displayName: { type: DataTypes.STRING, allowNull: false },
+      active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      ...stamps,
+    },
+    { tableName: 'users' },
+  );
+
+  const Patient = sequelize.define<PatientRow>(
+    'Patient',
+    {
+      id,
+      userId: { type: DataTypes.UUID, allowNull: false },
+      fullName: { type: DataTypes.STRING, allowNull: false },
+      dateOfBirth: { type: DataTypes.DATEONLY, allowNull: false },
+      phoneE164: { type: DataTypes.STRING, allowNull: true },
+      preferredChannel: { type: DataTypes.STRING, allowNull: false, defaultValue: 'sms' },
+      timeZone: { type: DataTypes.STRING, allowNull: false },
+      smsOptOut: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      smsOptOutAt: { type: DataTypes.DATE, allowNull: true },
+      ...stamps,
+    },
+    { tableName: 'patients' },
+  );
+
+  const Doctor = sequelize.define<DoctorRow>(
+    'Doctor',
+    {
+      id,
+      userId: { type: DataTypes.UUID, allowNull: true },
+      fullName: { type: DataTypes.STRING, allowNull: false },
+      timeZone: { type: DataTypes.STRING, allowNull: false },
+      slotMinutes: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 30 },
+      active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      ...stamps,
+    },
+    { tableName: 'doctors' },
+  );
+
+  const Specialization = sequelize.define<SpecializationRow>(
+    'Specialization',
+    {
+      id,
+      name: { type: DataTypes.STRING, allowNull: false },
+      keywords: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
+      ...stamps,
+    },
+    { tableName: 'specializations' },
+  );
+
+  const DoctorSpecialization = sequelize.define<DoctorSpecializationRow>(
+    'DoctorSpecialization',
+    {
+      doctorId: { type: DataTypes.UUID, primaryKey: true },
+      specializationId: { type: DataTypes.UUID, primaryKey: true },
+    },
+    { tableName: 'doctor_specializations', timestamps: false },
+  );
+
+  const AvailabilityRule = sequelize.define<AvailabilityRuleRow>(
+    'AvailabilityRule',
+    {
+      id,
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      weekday: { type: DataTypes.SMALLINT, allowNull: false },
+      startTime: { type: DataTypes.TIME, allowNull: false },
+      endTime: { type: DataTypes.TIME, allowNull: false },
+      validFrom: { type: DataTypes.DATEONLY, allowNull: true },
+      validTo: { type: DataTypes.DATEONLY, allowNull: true },
+      ...stamps,
+    },
+    { tableName: 'availability_rules' },
+  );
+
+  const TimeOff = sequelize.define<TimeOffRow>(
+    'TimeOff',
+    {
+      id,
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      startsAt: { type: DataTypes.DATE, allowNull: false },
+      endsAt: { type: DataTypes.DATE, allowNull: false },
+      reason: { type: DataTypes.STRING, allowNull: true },
+      createdBy: { type: DataTypes.UUID, allowNull: true },
+      ...stamps,
+    },
+    { tableName: 'time_off' },
+  );
+
+  const Appointment = sequelize.define<AppointmentRow>(
+    'Appointment',
+    {
+      id,
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      patientId: { type: DataTypes.UUID, allowNull: false },
+      startsAt: { type: DataTypes.DATE, allowNull: false },
+      endsAt: { type: DataTypes.DATE, allowNull: false },
+      status: {
+        type: DataTypes.ENUM('booked', 'cancelled', 'completed', 'no_show'),
+        allowNull: false,
+        defaultValue: 'booked',
+      },
+      reason: { type: DataTypes.STRING, allowNull: true },
+      channel: { type: DataTypes.STRING, allowNull: false },
+      createdBy: { type: DataTypes.UUID, allowNull: true },
+      cancelledAt: { type: DataTypes.DATE, allowNull: true },
+      cancelledBy: { type: DataTypes.UUID, allowNull: true },
+      cancelReason: { type: DataTypes.STRING, allowNull: true },
+      rescheduledFrom: { type: DataTypes.UUID, allowNull: true },
+      ...stamps,
+    },
+    { tableName: 'appointments' },
+  );
+
+  const ChannelIdentity = sequelize.define<ChannelIdentityRow>(
+    'ChannelIdentity',
+    {
+      id,
+      channel: { type: DataTypes.STRING, allowNull: false },
+      externalId: { type: DataTypes.STRING, allowNull: false },
+      userId: { type: DataTypes.UUID, allowNull: false },
+      createdAt: DataTypes.DATE,
+    },
+    { tableName: 'channel_identities', updatedAt: false },
+  );
+
+  const Setting = sequelize.define<SettingRow>(
+    'Setting',
+    {
+      key: { type: DataTypes.STRING, primaryKey: true },
+      value: { type: DataTypes.JSONB, allowNull: false },
+      updatedAt: DataTypes.DATE,
+      updatedBy: { type: DataTypes.UUID, allowNull: true },
+    },
+    { tableName: 'settings', createdAt: false },
+  );
+
+  const Audit = sequelize.define<AuditRow>(
+    'Audit',
+    {
+      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      at: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      actorUserId: { type: DataTypes.UUID, allowNull: true },
+      actorRole: { type: DataTypes.STRING, allowNull: true },
+      channel: { type: DataTypes.STRING, allowNull: true },
+      action: { type: DataTypes.STRING, allowNull: false },
+      outcome: { type: DataTypes.STRING, allowNull: false },
+      patientId: { type: DataTypes.UUID, allowNull: true },
+      subjectType: { type: DataTypes.STRING, allowNull: true },
+      subjectId: { type: DataTypes.STRING, allowNull: true },
+      details: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
+    },
+    { tableName: 'audit_log', timestamps: false },
+  );
+
+  Patient.belongsTo(User, { foreignKey: 'userId', as: 'user' });
+  Doctor.belongsTo(User, { foreignKey: 'userId', as: 'user' });
+  Doctor.belongsToMany(Specialization, {
+    through: DoctorSpecialization,
+    foreignKey: 'doctorId',
+    otherKey: 'specializationId',
+    as: 'specializations',
+  });
+  Specialization.belongsToMany(Doctor, {
+    through: DoctorSpecialization,
+    foreignKey: 'specializationId',
+    otherKey: 'doctorId',
+    as: 'doctors',
+  });
+  Appointment.belongsTo(Doctor, { foreignKey: 'doctorId', as: 'doctor' });
+  Appointment.belongsTo(Patient, { foreignKey: 'patientId', as: 'patient' });
+
+  return {
+    User,
+    Patient,
+    Doctor,
+    Specialization,
+    DoctorSpecialization,
+    AvailabilityRule,
+    TimeOff,
+    Appointment,
+    ChannelIdentity,
+    Setting,
+    Audit,
+  };
+}
+
+export type Models = ReturnType<typeof defineModels>;
+export type AnyModel = ModelStatic<Model>;
+
+/** A Sequelize instance with its models: what services are given. */
+export interface Db {
+  sequelize: Sequelize;
+  models: Models;
+}
+
+export function createDb(sequelize: Sequelize): Db {
+  return { sequelize, models: defineModels(sequelize) };
+}

@@ -1,0 +1,14 @@
+/** Who is acting. Services take one on every call; it is built from the users table, never from a message. */
+export type Role = 'patient' | 'doctor' | 'admin';
+export const ROLES: readonly Role[] = ['patient', 'doctor', 'admin'];
+
+export interface Actor {
+  userId: string;
+  role: Role;
+  /** Set when role is patient. */
+  patientId?: string | null;
+  /** Set when role is doctor. */
+  doctorId?: string | null;
+  /** The channel the request came through, for the audit log. */
+  channel?: string;
+}

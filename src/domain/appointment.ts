@@ -1,0 +1,27 @@
+/** Appointment states and the moves between them. */
+export type AppointmentStatus = 'booked' | 'cancelled' | 'completed' | 'no_show';
+export const APPOINTMENT_STATUSES: readonly AppointmentStatus[] = ['booked', 'cancelled', 'completed', 'no_show'];
+
+/** Statuses that occupy the doctor's and the patient's time (the database constraints use the same set). */
+export function occupiesTime(status: AppointmentStatus): boolean {
+  return status !== 'cancelled';
+}
+
+export interface AppointmentView {
+  id: string;
+  doctorId: string;
+  patientId: string;
+  startsAt: Date;
+  endsAt: Date;
+  status: AppointmentStatus;
+  channel: string;
+  reason: string | null;
+  rescheduledFrom: string | null;
+}
+
+/** Only a booked appointment that has not started can be cancelled or moved. */
+export function canChange(a: Pick<AppointmentView, 'status' | 'startsAt'>, now: number): string | null {
+  if (a.status !== 'booked') return `the appointment is ${a.status.replace('_', '-')}`;
+  if (a.startsAt.getTime() <= now) return 'the appointment has already started';
+  return null;
+}

@@ -1,0 +1,97 @@
+import { Op } from 'sequelize';
+import type { Actor } from '../domain/actor';
+import type { AppointmentView } from '../domain/appointment';
+import type { Clock } from '../domain/clock';
+import { NotFoundError, ValidationError } from '../domain/errors';
+import { requireActForPatient, requireAppointmentAccess, requireManageDoctor } from '../domain/policy';
+import type { Db } from '../db/models';
+import type { AuditLog } from './audit';
+import { guardDb } from './db-errors';
+import { requireId } from './ids';
+import { toAppointmentView } from './views';
+
+export interface ScheduleEntry extends AppointmentView {
+  patientName: string;
+}
+
+export interface AppointmentsService {
+  /** A patient's own appointments: upcoming (soonest first) or past (latest first). */
+  listForPatient(actor: Actor, patientId: string, when: 'upcoming' | 'past', limit?: number): Promise<AppointmentView[]>;
+  get(actor: Actor, appointmentId: string): Promise<AppointmentView>;
+  /** A doctor's appointments between two instants, with the patient's name. */
+  schedule(actor: Actor, doctorId: string, from: Date, to: Date): Promise<ScheduleEntry[]>;
+}
+
+export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: Clock }): AppointmentsService {
+  const { Appointment, Patient } = deps.db.models;
+
+  async function refuse(actor: Actor, action: string, subjectId: string, patientId: string | null, err: unknown): Promise<never> {
+    await deps.audit.record(actor, { action, outcome: 'denied', subjectType: 'appointment', subjectId, patientId }).catch(() => undefined);
+    throw err;
+  }
+
+  return {
+    listForPatient: (actor, patientId, when, limit = 10) =>
+      guardDb(async () => {
+        const id = requireId(patientId, 'The patient');
+        try {
+          requireActForPatient(actor, id, 'list appointments');
+        } catch (err) {
+          return refuse(actor, 'appointment.list', id, id, err);
+        }
+        const now = new Date(deps.now());
+        const rows = await Appointment.findAll({
+          where:
+            when === 'upcoming'
+              ? { patientId: id, status: 'booked', endsAt: { [Op.gt]: now } }
+              : { patientId: id, [Op.or]: [{ endsAt: { [Op.lte]: now } }, { status: { [Op.ne]: 'booked' } }] },
+          order: [['startsAt', when === 'upcoming' ? 'ASC' : 'DESC']],
+          limit: Math.min(Math.max(limit, 1), 50),
+        });
+        return rows.map(toAppointmentView);
+      }),
+
+    get: (actor, appointmentId) =>
+      guardDb(async () => {
+        const id = requireId(appointmentId, 'The appointment');
+        const row = await Appointment.findByPk(id);
+        if (!row) throw new NotFoundError('The appointment');
+        try {
+          requireAppointmentAccess(actor, row, 'see this appointment');
+        } catch (err) {
+          return refuse(actor, 'appointment.read', id, row.patientId, err);
+        }
+        return toAppointmentView(row);
+      }),
+
+    schedule: (actor, doctorId, from, to) =>
+      guardDb(async () => {
+        const id = requireId(doctorId, 'The doctor');
+        try {
+          requireManageDoctor(actor, id, 'see this schedule');
+        } catch (err) {
+          await deps.audit.record(actor, { action: 'schedule.read', outcome: 'denied', subjectType: 'doctor', subjectId: id }).catch(() => undefined);
+          throw err;
+        }
+        if (!(to > from)) throw new ValidationError('The schedule range must end after it starts.');
+        if (to.getTime() - from.getTime() > 62 * 86_400_000) throw new ValidationError('Ask for at most two months at a time.');
+        const rows = await Appointment.findAll({
+          where: { doctorId: id, status: { [Op.ne]: 'cancelled' }, startsAt: { [Op.lt]: to }, endsAt: { [Op.gt]: from } },
+          include: [{ model: Patient, as: 'patient', attributes: ['fullName'] }],
+          order: [['startsAt', 'ASC']],
+        });
+        // Names of the doctor's own patients are shown; the read is still recorded.
+        await deps.audit.record(actor, {
+          action: 'schedule.read',
+          outcome: 'allowed',
+          subjectType: 'doctor',
+          subjectId: id,
+          details: { appointments: rows.length },
+        });
+        return rows.map((r) => ({
+          ...toAppointmentView(r),
+          patientName: (r as unknown as { patient?: { fullName: string } }).patient?.fullName ?? '',
+        }));
+      }),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Transaction } from 'sequelize';
+import type { Actor } from '../domain/actor';
+import type { Db } from '../db/models';
+
+/** An audit entry names who did what to whose record; it never holds the patient's data itself. */
+export interface AuditEntry {
+  action: string;
+  outcome: 'allowed' | 'denied';
+  patientId?: string | null;
+  subjectType?: string;
+  subjectId?: string;
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditLog {
+  record(actor: Actor | null, entry: AuditEntry, transaction?: Transaction): Promise<void>;
+}
+
+export function createAuditLog(db: Db): AuditLog {
+  return {
+    async record(actor, entry, transaction) {
+      await db.models.Audit.create(
+        {
+          actorUserId: actor?.userId ?? null,
+          actorRole: actor?.role ?? null,
+          channel: actor?.channel ?? null,
+          action: entry.action,
+          outcome: entry.outcome,
+          patientId: entry.patientId ?? null,
+          subjectType: entry.subjectType ?? null,
+          subjectId: entry.subjectId ?? null,
+          details: entry.details ?? {},
+        },
+        { transaction },
+      );
+    },
+  };
+}

@@ -1,0 +1,283 @@
+import { ExclusionConstraintError, Op, Transaction } from 'sequelize';
+import type { Actor } from '../domain/actor';
+import { canChange, type AppointmentView } from '../domain/appointment';
+import type { Clock } from '../domain/clock';
+import {
+  InvalidStateError,
+  NotFoundError,
+  PatientBusyError,
+  SlotTakenError,
+  SlotUnavailableError,
+  ValidationError,
+} from '../domain/errors';
+import { requireActForPatient, requireAppointmentAccess } from '../domain/policy';
+import { isFreeSlot } from '../domain/slots';
+import type { AppointmentRow, Db } from '../db/models';
+import type { SlotLock } from '../locks/slot-lock';
+import type { AuditLog } from './audit';
+import { loadCalendar } from './calendar';
+import { guardDb, violatedConstraint } from './db-errors';
+import type { AppointmentEvents } from './events';
+import type { SettingsService } from './settings';
+import { requireId } from './ids';
+import { toAppointmentView } from './views';
+
+export interface BookInput {
+  doctorId: string;
+  patientId: string;
+  startsAt: Date;
+  channel: string;
+  reason?: string | null;
+}
+
+export interface BookingService {
+  book(actor: Actor, input: BookInput): Promise<AppointmentView>;
+  cancel(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView>;
+  reschedule(actor: Actor, appointmentId: string, newStartsAt: Date): Promise<AppointmentView>;
+}
+
+export interface BookingDeps {
+  db: Db;
+  locks: SlotLock;
+  settings: SettingsService;
+  audit: AuditLog;
+  events: AppointmentEvents;
+  now: Clock;
+}
+
+type NewAppointment = Pick<
+  AppointmentRow,
+  'doctorId' | 'patientId' | 'startsAt' | 'endsAt' | 'reason' | 'channel' | 'createdBy'
+> & { rescheduledFrom?: string };
+
+function requireInstant(value: unknown, field: string): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new ValidationError('That is not a date and time I can read.', field);
+  }
+  return value;
+}
+
+/**
+ * Booking, cancelling and moving appointments. Every write takes the slot lock first, then one
+ * transaction re-checks that the slot is real free time and writes; the exclusion constraint on
+ * appointments is the last word, and its violation comes back as SlotTakenError.
+ */
+export function createBookingService(deps: BookingDeps): BookingService {
+  const { db, audit } = deps;
+  const { Appointment, Doctor, Patient } = db.models;
+
+  async function denied(actor: Actor, action: string, subjectId: string, patientId: string | null, err: Error): Promise<never> {
+    await audit.record(actor, { action, outcome: 'denied', subjectType: 'appointment', subjectId, patientId }).catch(() => undefined);
+    throw err;
+  }
+
+  /** Re-checks, inside the transaction, that `startsAt` is one of the doctor's free slots. */
+  async function requireFreeSlot(
+    doctor: { id: string; timeZone: string; slotMinutes: number; active: boolean; fullName: string },
+    startsAt: Date,
+    transaction: Transaction,
+  ): Promise<Date> {
+    if (!doctor.active) throw new SlotUnavailableError('That doctor is not taking appointments.');
+    const settings = await deps.settings.get();
+    const start = startsAt.getTime();
+    const end = start + doctor.slotMinutes * 60_000;
+    const calendar = await loadCalendar(db, doctor.id, new Date(start - 24 * 3600_000), new Date(end + 24 * 3600_000), transaction);
+    const query = {
+      zone: doctor.timeZone,
+      rules: calendar.rules,
+      slotMinutes: doctor.slotMinutes,
+      busy: calendar.busy,
+      now: deps.now(),
+      minNoticeMinutes: settings.minNoticeMinutes,
+      horizonDays: settings.bookingHorizonDays,
+    };
+    if (isFreeSlot(query, start)) return new Date(end);
+
+    const now = deps.now();
+    if (start <= now) throw new SlotUnavailableError('That time has already passed.');
+    if (start < now + settings.minNoticeMinutes * 60_000) {
+      throw new SlotUnavailableError(`Appointments need at least ${settings.minNoticeMinutes} minutes' notice.`);
+    }
+    if (start >= now + settings.bookingHorizonDays * 86_400_000) {
+      throw new SlotUnavailableError(`Appointments can be booked up to ${settings.bookingHorizonDays} days ahead.`);
+    }
+    // Is it a real slot that something occupies, or not a slot at all?
+    if (isFreeSlot({ ...query, busy: [] }, start)) {
+      const takenByAppointment = await Appointment.count({
+        where: {
+          doctorId: doctor.id,
+          status: { [Op.ne]: 'cancelled' },
+          startsAt: { [Op.lt]: new Date(end) },
+          endsAt: { [Op.gt]: new Date(start) },
+        },
+        transaction,
+      });
+      if (takenByAppointment > 0) throw new SlotTakenError(doctor.id, startsAt, 'booked');
+      throw new SlotUnavailableError(`${doctor.fullName} is not available then.`);
+    }
+    throw new SlotUnavailableError(`That is not one of ${doctor.fullName}'s appointment times.`);
+  }
+
+  async function insertAppointment(
+    values: NewAppointment,
+    transaction: Transaction,
+  ): Promise<AppointmentRow> {
+    try {
+      return await Appointment.create(values, { transaction });
+    } catch (err) {
+      if (err instanceof ExclusionConstraintError || violatedConstraint(err)) {
+        const constraint = violatedConstraint(err);
+        if (constraint === 'appointments_no_patient_overlap') throw new PatientBusyError();
+        if (constraint === 'appointments_no_doctor_overlap') {
+          throw new SlotTakenError(values.doctorId, values.startsAt, 'booked');
+        }
+      }
+      throw err;
+    }
+  }
+
+  async function requirePatientFree(patientId: string, start: Date, end: Date, transaction: Transaction, except?: string) {
+    const [rows] = await db.sequelize.query(
+      `SELECT 1 FROM appointments
+        WHERE patient_id = :patientId AND status <> 'cancelled' AND starts_at < :end AND ends_at > :start
+          ${except ? 'AND id <> :except' : ''} LIMIT 1`,
+      { replacements: { patientId, start, end, except: except ?? null }, transaction },
+    );
+    if (rows.length > 0) throw new PatientBusyError();
+  }
+
+  return {
+    async book(actor, input) {
+      const doctorId = requireId(input.doctorId, 'The doctor');
+      const patientId = requireId(input.patientId, 'The patient');
+      const startsAt = requireInstant(input.startsAt, 'startsAt');
+      const reason = input.reason?.trim() || null;
+      if (reason && reason.length > 500) throw new ValidationError('Please keep the reason under 500 characters.', 'reason');
+      try {
+        requireActForPatient(actor, patientId, 'book for this patient');
+      } catch (err) {
+        return denied(actor, 'appointment.book', doctorId, patientId, err as Error);
+      }
+
+      const appointment = await deps.locks.withSlot(doctorId, startsAt, () =>
+        guardDb(() =>
+          db.sequelize.transaction(async (transaction) => {
+            const doctor = await Doctor.findByPk(doctorId, { transaction });
+            if (!doctor) throw new NotFoundError('The doctor');
+            const patient = await Patient.findByPk(patientId, { transaction, attributes: ['id'] });
+            if (!patient) throw new NotFoundError('The patient');
+            const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
+            await requirePatientFree(patientId, startsAt, endsAt, transaction);
+            const row = await insertAppointment(
+              { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId },
+              transaction,
+            );
+            await audit.record(
+              actor,
+              { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: row.id, patientId },
+              transaction,
+            );
+            return toAppointmentView(row);
+          }),
+        ),
+      );
+      await deps.events.publish({ type: 'booked', appointment, actor });
+      return appointment;
+    },
+
+    async cancel(actor, appointmentId, reason) {
+      const id = requireId(appointmentId, 'The appointment');
+      const cancelled = await guardDb(() =>
+        db.sequelize.transaction(async (transaction) => {
+          const row = await Appointment.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
+          if (!row) throw new NotFoundError('The appointment');
+          try {
+            requireAppointmentAccess(actor, row, 'cancel this appointment');
+          } catch (err) {
+            return denied(actor, 'appointment.cancel', id, row.patientId, err as Error);
+          }
+          const why = canChange(row, deps.now());
+          if (why) throw new InvalidStateError(`This appointment cannot be cancelled: ${why}.`);
+          await row.update(
+            { status: 'cancelled', cancelledAt: new Date(deps.now()), cancelledBy: actor.userId, cancelReason: reason?.slice(0, 200) ?? null },
+            { transaction },
+          );
+          await audit.record(
+            actor,
+            { action: 'appointment.cancel', outcome: 'allowed', subjectType: 'appointment', subjectId: id, patientId: row.patientId },
+            transaction,
+          );
+          return toAppointmentView(row);
+        }),
+      );
+      await deps.events.publish({ type: 'cancelled', appointment: cancelled, actor });
+      return cancelled;
+    },
+
+    async reschedule(actor, appointmentId, newStartsAt) {
+      const id = requireId(appointmentId, 'The appointment');
+      const startsAt = requireInstant(newStartsAt, 'startsAt');
+      const current = await guardDb(() => Appointment.findByPk(id));
+      if (!current) throw new NotFoundError('The appointment');
+      try {
+        requireAppointmentAccess(actor, current, 'move this appointment');
+      } catch (err) {
+        return denied(actor, 'appointment.reschedule', id, current.patientId, err as Error);
+      }
+      if (current.startsAt.getTime() === startsAt.getTime()) {
+        throw new ValidationError('The appointment is already at that time.', 'startsAt');
+      }
+
+      const result = await deps.locks.withSlot(current.doctorId, startsAt, () =>
+        guardDb(() =>
+          db.sequelize.transaction(async (transaction) => {
+            // Re-read under a row lock: a concurrent cancel or move of the same appointment waits here.
+            const old = await Appointment.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
+            if (!old) throw new NotFoundError('The appointment');
+            const why = canChange(old, deps.now());
+            if (why) throw new InvalidStateError(`This appointment cannot be moved: ${why}.`);
+            const doctor = await Doctor.findByPk(old.doctorId, { transaction });
+            if (!doctor) throw new NotFoundError('The doctor');
+            const previous = toAppointmentView(old);
+            // Free the old time first, inside the same transaction, so a move by less than the
+            // appointment's length is not refused as overlapping itself. A failure below rolls it back.
+            await old.update(
+              { status: 'cancelled', cancelledAt: new Date(deps.now()), cancelledBy: actor.userId, cancelReason: 'rescheduled' },
+              { transaction },
+            );
+            const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
+            await requirePatientFree(old.patientId, startsAt, endsAt, transaction, old.id);
+            const row = await insertAppointment(
+              {
+                doctorId: old.doctorId,
+                patientId: old.patientId,
+                startsAt,
+                endsAt,
+                reason: old.reason,
+                channel: actor.channel ?? old.channel,
+                createdBy: actor.userId,
+                rescheduledFrom: old.id,
+              },
+              transaction,
+            );
+            await audit.record(
+              actor,
+              {
+                action: 'appointment.reschedule',
+                outcome: 'allowed',
+                subjectType: 'appointment',
+                subjectId: row.id,
+                patientId: old.patientId,
+                details: { from: old.id },
+              },
+              transaction,
+            );
+            return { appointment: toAppointmentView(row), previous };
+          }),
+        ),
+      );
+      await deps.events.publish({ type: 'rescheduled', ...result, actor });
+      return result.appointment;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { QueryTypes, type Transaction } from 'sequelize';
+import type { Interval, WeeklyRule } from '../domain/slots';
+import type { Db } from '../db/models';
+
+/** What the slot engine needs to know about one doctor's time between two instants. */
+export interface DoctorCalendar {
+  rules: WeeklyRule[];
+  /** Time off and active appointments, in epoch ms. */
+  busy: Interval[];
+}
+
+/**
+ * Loads weekly hours, time off and active appointments of several doctors at once: three queries
+ * whatever the number of doctors, so a search result with next slots stays cheap.
+ */
+export async function loadCalendars(
+  db: Db,
+  doctorIds: readonly string[],
+  from: Date,
+  to: Date,
+  transaction?: Transaction,
+): Promise<Map<string, DoctorCalendar>> {
+  const out = new Map<string, DoctorCalendar>(doctorIds.map((id) => [id, { rules: [], busy: [] }]));
+  if (doctorIds.length === 0) return out;
+  const q = db.sequelize;
+  const replacements = { ids: doctorIds as string[], from, to };
+
+  const [rules, timeOff, appointments] = await Promise.all([
+    q.query<{ doctor_id: string; weekday: number; start_time: string; end_time: string; valid_from: string | null; valid_to: string | null }>(
+      `SELECT doctor_id, weekday, start_time::text, end_time::text, valid_from::text, valid_to::text
+         FROM availability_rules WHERE doctor_id IN (:ids)`,
+      { replacements, type: QueryTypes.SELECT, transaction },
+    ),
+    q.query<{ doctor_id: string; s: string; e: string }>(
+      `SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
+         FROM time_off WHERE doctor_id IN (:ids) AND starts_at < :to AND ends_at > :from`,
+      { replacements, type: QueryTypes.SELECT, transaction },
+    ),
+    q.query<{ doctor_id: string; s: string; e: string }>(
+      `SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
+         FROM appointments
+        WHERE doctor_id IN (:ids) AND status <> 'cancelled' AND starts_at < :to AND ends_at > :from`,
+      { replacements, type: QueryTypes.SELECT, transaction },
+    ),
+  ]);
+
+  for (const r of rules) {
+    out.get(r.doctor_id)!.rules.push({
+      weekday: Number(r.weekday),
+      start: r.start_time.slice(0, 5),
+      end: r.end_time.slice(0, 5),
+      validFrom: r.valid_from,
+      validTo: r.valid_to,
+    });
+  }
+  for (const b of [...timeOff, ...appointments]) {
+    out.get(b.doctor_id)!.busy.push({ start: Number(b.s), end: Number(b.e) });
+  }
+  return out;
+}
+
+export async function loadCalendar(
+  db: Db,
+  doctorId: string,
+  from: Date,
+  to: Date,
+  transaction?: Transaction,
+): Promise<DoctorCalendar> {
+  return (await loadCalendars(db, [doctorId], from, to, transaction)).get(doctorId)!;
+}

@@ -1,0 +1,154 @@
+import { QueryTypes } from 'sequelize';
+import type { Actor } from '../domain/actor';
+import type { Clock } from '../domain/clock';
+import { NotFoundError, ValidationError } from '../domain/errors';
+import { validateFullName, validateTimeZone } from '../domain/patient';
+import { requireAdmin } from '../domain/policy';
+import { searchTerms } from '../domain/search';
+import { freeSlots, type Slot } from '../domain/slots';
+import type { Db } from '../db/models';
+import type { AuditLog } from './audit';
+import { loadCalendars } from './calendar';
+import { guardDb } from './db-errors';
+import { requireId } from './ids';
+import type { SettingsService } from './settings';
+
+export interface DoctorView {
+  id: string;
+  fullName: string;
+  timeZone: string;
+  slotMinutes: number;
+  active: boolean;
+  specializations: string[];
+}
+
+export interface DoctorMatch {
+  doctor: DoctorView;
+  nextSlots: Slot[];
+}
+
+export interface DoctorsService {
+  /** By specialty, everyday word ('skin') or name; accents, case and small typos do not matter. */
+  search(query: string, opts?: { limit?: number; slotsPerDoctor?: number; lookaheadDays?: number }): Promise<DoctorMatch[]>;
+  get(doctorId: string): Promise<DoctorView>;
+  create(
+    actor: Actor,
+    input: { fullName: string; timeZone: string; slotMinutes?: number; specializations?: string[]; userId?: string | null },
+  ): Promise<DoctorView>;
+}
+
+/** How close a misspelt word must be to count (pg_trgm word_similarity, 0..1). */
+const TYPO_THRESHOLD = 0.5;
+
+export function createDoctorsService(deps: { db: Db; settings: SettingsService; audit: AuditLog; now: Clock }): DoctorsService {
+  const { db } = deps;
+
+  async function viewsByIds(ids: string[]): Promise<DoctorView[]> {
+    if (ids.length === 0) return [];
+    const rows = await db.sequelize.query<DoctorView>(
+      `SELECT d.id, d.full_name AS "fullName", d.time_zone AS "timeZone", d.slot_minutes AS "slotMinutes", d.active,
+              coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS specializations
+         FROM doctors d
+         LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
+         LEFT JOIN specializations s ON s.id = ds.specialization_id
+        WHERE d.id IN (:ids)
+        GROUP BY d.id`,
+      { replacements: { ids }, type: QueryTypes.SELECT },
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id)).filter((d): d is DoctorView => d !== undefined);
+  }
+
+  return {
+    search: (query, opts = {}) =>
+      guardDb(async () => {
+        const terms = searchTerms(String(query ?? '').slice(0, 200));
+        if (terms.length === 0) return [];
+        const limit = Math.min(Math.max(opts.limit ?? 5, 1), 25);
+        // Terms are already lower-case letters and digits only (searchTerms), so they are safe
+        // inside LIKE patterns; they still travel as bound parameters.
+        const matches = await db.sequelize.query<{ id: string }>(
+          `WITH doctor_text AS (
+             SELECT d.id, d.full_name,
+                    unaccent(lower(d.full_name || ' ' || coalesce(string_agg(s.name || ' ' || array_to_string(s.keywords, ' '), ' '), ''))) AS blob
+               FROM doctors d
+               LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
+               LEFT JOIN specializations s ON s.id = ds.specialization_id
+              WHERE d.active
+              GROUP BY d.id
+           )
+           SELECT id FROM doctor_text
+            WHERE (SELECT bool_and(blob LIKE '%' || t || '%' OR word_similarity(t, blob) >= :threshold)
+                     FROM unnest(ARRAY[:terms]::text[]) AS t)
+            ORDER BY (SELECT sum(CASE WHEN blob LIKE '%' || t || '%' THEN 1 ELSE word_similarity(t, blob) END)
+                        FROM unnest(ARRAY[:terms]::text[]) AS t) DESC, full_name
+            LIMIT :limit`,
+          { replacements: { terms, limit, threshold: TYPO_THRESHOLD }, type: QueryTypes.SELECT },
+        );
+        const doctors = await viewsByIds(matches.map((m) => m.id));
+        const settings = await deps.settings.get();
+        const now = deps.now();
+        const to = now + Math.min(opts.lookaheadDays ?? 14, settings.bookingHorizonDays) * 86_400_000;
+        const calendars = await loadCalendars(db, doctors.map((d) => d.id), new Date(now), new Date(to));
+        return doctors.map((doctor) => {
+          const cal = calendars.get(doctor.id)!;
+          return {
+            doctor,
+            nextSlots: freeSlots({
+              zone: doctor.timeZone,
+              rules: cal.rules,
+              slotMinutes: doctor.slotMinutes,
+              busy: cal.busy,
+              from: now,
+              to,
+              now,
+              minNoticeMinutes: settings.minNoticeMinutes,
+              horizonDays: settings.bookingHorizonDays,
+              limit: opts.slotsPerDoctor ?? 3,
+            }),
+          };
+        });
+      }),
+
+    get: (doctorId) =>
+      guardDb(async () => {
+        const [doctor] = await viewsByIds([requireId(doctorId, 'The doctor')]);
+        if (!doctor) throw new NotFoundError('The doctor');
+        return doctor;
+      }),
+
+    create: (actor, input) =>
+      guardDb(async () => {
+        try {
+          requireAdmin(actor, 'add a doctor');
+        } catch (err) {
+          await deps.audit.record(actor, { action: 'doctor.create', outcome: 'denied', subjectType: 'doctor' }).catch(() => undefined);
+          throw err;
+        }
+        const fullName = validateFullName(input.fullName);
+        const timeZone = validateTimeZone(input.timeZone);
+        const slotMinutes = input.slotMinutes ?? (await deps.settings.get()).defaultSlotMinutes;
+        if (!Number.isInteger(slotMinutes) || slotMinutes < 5 || slotMinutes > 480) {
+          throw new ValidationError('Slot length must be 5 to 480 minutes.', 'slotMinutes');
+        }
+        const { Doctor, Specialization, DoctorSpecialization } = db.models;
+        const id = await db.sequelize.transaction(async (transaction) => {
+          const doctor = await Doctor.create({ fullName, timeZone, slotMinutes, userId: input.userId ?? null }, { transaction });
+          for (const name of input.specializations ?? []) {
+            const clean = name.trim();
+            if (!clean) continue;
+            const existing = await Specialization.findOne({
+              where: db.sequelize.where(db.sequelize.fn('lower', db.sequelize.col('name')), clean.toLowerCase()),
+              transaction,
+            });
+            const spec = existing ?? (await Specialization.create({ name: clean }, { transaction }));
+            await DoctorSpecialization.findOrCreate({ where: { doctorId: doctor.id, specializationId: spec.id }, transaction });
+          }
+          await deps.audit.record(actor, { action: 'doctor.create', outcome: 'allowed', subjectType: 'doctor', subjectId: doctor.id }, transaction);
+          return doctor.id;
+        });
+        const [view] = await viewsByIds([id]);
+        return view!;
+      }),
+  };
+}

@@ -1,0 +1,43 @@
+import type { Actor } from '../domain/actor';
+import type { Db } from '../db/models';
+import { guardDb } from './db-errors';
+import { isId } from './ids';
+
+export type Channel = 'sms' | 'slack' | 'teams' | 'console';
+
+/**
+ * Turns a channel's verified sender into an Actor from the users table. An unknown or deactivated
+ * sender is null: the channel then offers registration (SMS) or asks them to see an admin.
+ */
+export interface IdentityService {
+  actorFor(channel: Channel, externalId: string): Promise<Actor | null>;
+  actorForUser(userId: string, channel?: Channel): Promise<Actor | null>;
+}
+
+export function createIdentityService(deps: { db: Db }): IdentityService {
+  const { ChannelIdentity, User, Patient, Doctor } = deps.db.models;
+
+  async function build(userId: string, channel?: Channel): Promise<Actor | null> {
+    const user = await User.findByPk(userId);
+    if (!user || !user.active) return null;
+    const actor: Actor = { userId: user.id, role: user.role, channel };
+    if (user.role === 'patient') {
+      const patient = await Patient.findOne({ where: { userId: user.id }, attributes: ['id'] });
+      if (!patient) return null;
+      actor.patientId = patient.id;
+    } else if (user.role === 'doctor') {
+      const doctor = await Doctor.findOne({ where: { userId: user.id }, attributes: ['id'] });
+      actor.doctorId = doctor?.id ?? null;
+    }
+    return actor;
+  }
+
+  return {
+    actorFor: (channel, externalId) =>
+      guardDb(async () => {
+        const identity = await ChannelIdentity.findOne({ where: { channel, externalId } });
+        return identity ? build(identity.userId, channel) : null;
+      }),
+    actorForUser: (userId, channel) => guardDb(async () => (isId(userId) ? build(userId, channel) : null)),
+  };
+}

@@ -1,0 +1,42 @@
+import type { Clock } from '../domain/clock';
+import type { Db } from '../db/models';
+import type { SlotLock } from '../locks/slot-lock';
+import { createAppointmentsService } from './appointments';
+import { createAuditLog } from './audit';
+import { createAvailabilityService } from './availability';
+import { createBookingService } from './booking';
+import { createDoctorsService } from './doctors';
+import { createAppointmentEvents, type AppointmentEvent } from './events';
+import { createIdentityService } from './identity';
+import { createPatientsService } from './patients';
+import { createSettingsService } from './settings';
+
+export interface ServiceDeps {
+  db: Db;
+  locks: SlotLock;
+  now: Clock;
+  clinicTimezone: string;
+  settingsCacheMs?: number;
+  onEventError?: (err: unknown, event: AppointmentEvent) => void;
+}
+
+/** Builds every use case over the same database, lock and clock. */
+export function createServices(deps: ServiceDeps) {
+  const { db, now } = deps;
+  const audit = createAuditLog(db);
+  const settings = createSettingsService({ db, audit, now, clinicTimezone: deps.clinicTimezone, cacheMs: deps.settingsCacheMs });
+  const events = createAppointmentEvents(deps.onEventError ?? (() => undefined));
+  return {
+    audit,
+    settings,
+    events,
+    booking: createBookingService({ db, locks: deps.locks, settings, audit, events, now }),
+    availability: createAvailabilityService({ db, settings, audit, now }),
+    appointments: createAppointmentsService({ db, audit, now }),
+    doctors: createDoctorsService({ db, settings, audit, now }),
+    patients: createPatientsService({ db, audit, now }),
+    identity: createIdentityService({ db }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,139 @@
+import type { Actor } from '../domain/actor';
+import type { Clock } from '../domain/clock';
+import { NotFoundError, ValidationError } from '../domain/errors';
+import { normalizePhone, validateDateOfBirth, validateFullName, validateTimeZone } from '../domain/patient';
+import { requireActForPatient, requireReadPatient } from '../domain/policy';
+import type { Db, PatientRow } from '../db/models';
+import type { AuditLog } from './audit';
+import { guardDb, violatedConstraint } from './db-errors';
+import { requireId } from './ids';
+
+export interface PatientView {
+  id: string;
+  userId: string;
+  fullName: string;
+  dateOfBirth: string;
+  phoneE164: string | null;
+  preferredChannel: string;
+  timeZone: string;
+  smsOptOut: boolean;
+}
+
+export interface RegisterPatientInput {
+  phone: string;
+  fullName: string;
+  dateOfBirth: string;
+  timeZone: string;
+  channel?: 'sms' | 'console';
+}
+
+export interface PatientsService {
+  /** Self-registration from a phone number the channel has proven (Twilio's From). */
+  register(input: RegisterPatientInput): Promise<PatientView>;
+  get(actor: Actor, patientId: string): Promise<PatientView>;
+  updateProfile(
+    actor: Actor,
+    patientId: string,
+    changes: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone'>>,
+  ): Promise<PatientView>;
+}
+
+export function toPatientView(row: PatientRow): PatientView {
+  return {
+    id: row.id,
+    userId: row.userId,
+    fullName: row.fullName,
+    dateOfBirth: row.dateOfBirth,
+    phoneE164: row.phoneE164,
+    preferredChannel: row.preferredChannel,
+    timeZone: row.timeZone,
+    smsOptOut: row.smsOptOut,
+  };
+}
+
+export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Clock }): PatientsService {
+  const { db, audit } = deps;
+  const { Patient, User, ChannelIdentity, Appointment } = db.models;
+
+  return {
+    register: (input) =>
+      guardDb(async () => {
+        const phone = normalizePhone(input.phone);
+        const fullName = validateFullName(input.fullName);
+        const dateOfBirth = validateDateOfBirth(input.dateOfBirth, deps.now());
+        const timeZone = validateTimeZone(input.timeZone);
+        const channel = input.channel ?? 'sms';
+        try {
+          return await db.sequelize.transaction(async (transaction) => {
+            const user = await User.create({ role: 'patient', email: null, displayName: fullName }, { transaction });
+            const patient = await Patient.create(
+              { userId: user.id, fullName, dateOfBirth, phoneE164: phone, timeZone, preferredChannel: channel },
+              { transaction },
+            );
+            await ChannelIdentity.create({ channel, externalId: phone, userId: user.id }, { transaction });
+            await audit.record(
+              { userId: user.id, role: 'patient', patientId: patient.id, channel },
+              { action: 'patient.register', outcome: 'allowed', subjectType: 'patient', subjectId: patient.id, patientId: patient.id },
+              transaction,
+            );
+            return toPatientView(patient);
+          });
+        } catch (err) {
+          const c = violatedConstraint(err);
+          if (c === 'patients_phone_e164_key' || c === 'channel_identities_channel_external_id_key') {
+            throw new ValidationError('That phone number is already registered.', 'phone');
+          }
+          throw err;
+        }
+      }),
+
+    get: (actor, patientId) =>
+      guardDb(async () => {
+        const id = requireId(patientId, 'The patient');
+        const row = await Patient.findByPk(id);
+        if (!row) throw new NotFoundError('The patient');
+        const hasAppointment =
+          actor.role === 'doctor' && actor.doctorId
+            ? (await Appointment.count({ where: { patientId: id, doctorId: actor.doctorId } })) > 0
+            : false;
+        try {
+          requireReadPatient(actor, id, hasAppointment, 'read patient details');
+        } catch (err) {
+          await audit.record(actor, { action: 'patient.read', outcome: 'denied', subjectType: 'patient', subjectId: id, patientId: id }).catch(() => undefined);
+          throw err;
+        }
+        if (actor.patientId !== id) {
+          await audit.record(actor, { action: 'patient.read', outcome: 'allowed', subjectType: 'patient', subjectId: id, patientId: id });
+        }
+        return toPatientView(row);
+      }),
+
+    updateProfile: (actor, patientId, changes) =>
+      guardDb(async () => {
+        const id = requireId(patientId, 'The patient');
+        try {
+          requireActForPatient(actor, id, 'change patient details');
+        } catch (err) {
+          await audit.record(actor, { action: 'patient.update', outcome: 'denied', subjectType: 'patient', subjectId: id, patientId: id }).catch(() => undefined);
+          throw err;
+        }
+        const update: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone'>> = {};
+        if (changes.fullName !== undefined) update.fullName = validateFullName(changes.fullName);
+        if (changes.dateOfBirth !== undefined) update.dateOfBirth = validateDateOfBirth(changes.dateOfBirth, deps.now());
+        if (changes.timeZone !== undefined) update.timeZone = validateTimeZone(changes.timeZone);
+        if (Object.keys(update).length === 0) throw new ValidationError('Nothing to change.');
+        return db.sequelize.transaction(async (transaction) => {
+          const row = await Patient.findByPk(id, { transaction });
+          if (!row) throw new NotFoundError('The patient');
+          await row.update(update, { transaction });
+          if (update.fullName) await User.update({ displayName: update.fullName }, { where: { id: row.userId }, transaction });
+          await audit.record(
+            actor,
+            { action: 'patient.update', outcome: 'allowed', subjectType: 'patient', subjectId: id, patientId: id, details: { fields: Object.keys(update).join(',') } },
+            transaction,
+          );
+          return toPatientView(row);
+        });
+      }),
+  };
+}

@@ -1,0 +1,73 @@
+import type { Actor } from '../domain/actor';
+import type { Clock } from '../domain/clock';
+import { ValidationError } from '../domain/errors';
+import { requireAdmin } from '../domain/policy';
+import { defaultSettings, isSettingKey, settingSchemas, type ClinicSettings } from '../domain/settings';
+import type { Db } from '../db/models';
+import type { AuditLog } from './audit';
+import { guardDb } from './db-errors';
+
+export interface SettingsService {
+  get(): Promise<ClinicSettings>;
+  update(actor: Actor, key: string, value: unknown): Promise<ClinicSettings>;
+}
+
+/**
+ * Settings are read on every booking, so they are cached for `cacheMs`; every instance sees an
+ * admin's change within that time.
+ */
+export function createSettingsService(deps: {
+  db: Db;
+  audit: AuditLog;
+  clinicTimezone: string;
+  now: Clock;
+  cacheMs?: number;
+}): SettingsService {
+  const cacheMs = deps.cacheMs ?? 5_000;
+  let cached: { at: number; value: ClinicSettings } | null = null;
+
+  async function load(): Promise<ClinicSettings> {
+    const rows = await deps.db.models.Setting.findAll();
+    const merged: Record<string, unknown> = { ...defaultSettings(deps.clinicTimezone) };
+    for (const row of rows) {
+      // A row an older version wrote, or that fails today's schema, must not break bookings.
+      if (!isSettingKey(row.key)) continue;
+      const parsed = settingSchemas[row.key].safeParse(row.value);
+      if (parsed.success) merged[row.key] = parsed.data;
+    }
+    return merged as ClinicSettings;
+  }
+
+  return {
+    async get() {
+      const now = deps.now();
+      if (cached && now - cached.at < cacheMs) return cached.value;
+      const value = await guardDb(load);
+      cached = { at: now, value };
+      return value;
+    },
+
+    async update(actor, key, value) {
+      try {
+        requireAdmin(actor, `change setting ${key}`);
+      } catch (err) {
+        await deps.audit.record(actor, { action: 'settings.update', outcome: 'denied', subjectType: 'setting', subjectId: key });
+        throw err;
+      }
+      if (!isSettingKey(key)) throw new ValidationError(`There is no setting called ${key}.`, 'key');
+      const parsed = settingSchemas[key].safeParse(value);
+      if (!parsed.success) throw new ValidationError(`${key} ${parsed.error.issues[0]?.message ?? 'is not valid'}`, key);
+      await guardDb(() =>
+        deps.db.sequelize.transaction(async (transaction) => {
+          await deps.db.models.Setting.upsert(
+            { key, value: parsed.data, updatedBy: actor.userId, updatedAt: new Date(deps.now()) },
+            { transaction },
+          );
+          await deps.audit.record(actor, { action: 'settings.update', outcome: 'allowed', subjectType: 'setting', subjectId: key }, transaction);
+        }),
+      );
+      cached = null;
+      return this.get();
+    },
+  };
+}
