@@ -66,25 +66,29 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
         if (terms.length === 0) return [];
         const limit = Math.min(Math.max(opts.limit ?? 5, 1), 25);
         // Terms are already lower-case letters and digits only (searchTerms), so they are safe
-        // inside LIKE patterns; they still travel as bound parameters.
-        const matches = await db.sequelize.query<{ id: string }>(
-          `WITH doctor_text AS (
-             SELECT d.id, d.full_name,
-                    unaccent(lower(d.full_name || ' ' || coalesce(string_agg(s.name || ' ' || array_to_string(s.keywords, ' '), ' '), ''))) AS blob
-               FROM doctors d
-               LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
-               LEFT JOIN specializations s ON s.id = ds.specialization_id
-              WHERE d.active
-              GROUP BY d.id
-           )
-           SELECT id FROM doctor_text
-            WHERE (SELECT bool_and(blob LIKE '%' || t || '%' OR word_similarity(t, blob) >= :threshold)
-                     FROM unnest(ARRAY[:terms]::text[]) AS t)
-            ORDER BY (SELECT sum(CASE WHEN blob LIKE '%' || t || '%' THEN 1 ELSE word_similarity(t, blob) END)
-                        FROM unnest(ARRAY[:terms]::text[]) AS t) DESC, full_name
-            LIMIT :limit`,
-          { replacements: { terms, limit, threshold: TYPO_THRESHOLD }, type: QueryTypes.SELECT },
-        );
+        // inside LIKE patterns; they still travel as bound parameters. Typo tolerance is a
+        // fallback: trigram likeness on short words is loose ('heart' ~ 'headache'), so it is
+        // used only when no doctor matches every word exactly.
+        const find = (fuzzy: boolean) =>
+          db.sequelize.query<{ id: string }>(
+            `WITH doctor_text AS (
+               SELECT d.id, d.full_name,
+                      unaccent(lower(d.full_name || ' ' || coalesce(string_agg(s.name || ' ' || array_to_string(s.keywords, ' '), ' '), ''))) AS blob
+                 FROM doctors d
+                 LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
+                 LEFT JOIN specializations s ON s.id = ds.specialization_id
+                WHERE d.active
+                GROUP BY d.id
+             )
+             SELECT id FROM doctor_text
+              WHERE (SELECT bool_and(blob LIKE '%' || t || '%' OR (:fuzzy AND word_similarity(t, blob) >= :threshold))
+                       FROM unnest(ARRAY[:terms]::text[]) AS t)
+              ORDER BY (SELECT sum(word_similarity(t, blob)) FROM unnest(ARRAY[:terms]::text[]) AS t) DESC, full_name
+              LIMIT :limit`,
+            { replacements: { terms, limit, fuzzy, threshold: TYPO_THRESHOLD }, type: QueryTypes.SELECT },
+          );
+        let matches = await find(false);
+        if (matches.length === 0) matches = await find(true);
         const doctors = await viewsByIds(matches.map((m) => m.id));
         const settings = await deps.settings.get();
         const now = deps.now();

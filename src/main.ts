@@ -1,0 +1,44 @@
+import { createAppContext } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logging';
+import { createServer, shutdown } from './server';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const ctx = await createAppContext(config, logger);
+  const server = createServer(ctx, logger);
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  logger.info({ port: config.port, clinicTimezone: config.clinicTimezone }, 'clinic concierge listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    shutdown(server, ctx, logger).then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  // Start-up failures (database or Redis unreachable) say what is wrong, without a stack for users.
+  console.error(`clinic concierge could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

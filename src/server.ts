@@ -1,0 +1,43 @@
+import restify, { type Server } from 'restify';
+import type { AppContext } from './app';
+import type { Logger } from './logging';
+
+/**
+ * The composition root's HTTP side: one restify server for every channel. Channel routes are
+ * mounted by the adapters; this file owns health, readiness and shutdown.
+ */
+export function createServer(ctx: AppContext, logger: Logger): Server {
+  const server = restify.createServer({ name: 'clinic-concierge', handleUncaughtExceptions: false });
+
+  server.get('/healthz', (_req, res, next) => {
+    res.send(200, { status: 'ok' });
+    next();
+  });
+
+  server.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all([
+      ctx.db.sequelize.query('SELECT 1').then(() => true, () => false),
+      ctx.redis.ping().then(() => true, () => false),
+    ]);
+    const [database, redis] = checks;
+    res.send(database && redis ? 200 : 503, { database: database ? 'ok' : 'down', redis: redis ? 'ok' : 'down' });
+  });
+
+  // Never a stack trace to the caller: log the error by id, answer a plain 500.
+  server.on('restifyError', (req, res, err, cb) => {
+    if (!err.statusCode || err.statusCode >= 500) {
+      logger.error({ err: { name: err.name, message: err.message }, route: req.getRoute()?.path }, 'request failed');
+      err.toJSON = () => ({ code: 'Internal', message: 'Something went wrong on our side.' });
+    }
+    cb();
+  });
+  return server;
+}
+
+/** Stops taking new requests, lets those in flight finish, then closes everything else. */
+export async function shutdown(server: Server, ctx: AppContext, logger: Logger): Promise<void> {
+  logger.info('shutting down');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await ctx.close();
+  logger.info('stopped');
+}

@@ -1,0 +1,49 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'restify';
+import type { AppContext } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createRedis } from '../../src/locks/redis';
+import { createLogger } from '../../src/logging';
+import { createServer } from '../../src/server';
+import { createHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+let server: Server;
+let base: string;
+let ctx: AppContext;
+
+beforeAll(async () => {
+  h = await createHarness('server');
+  ctx = { config: loadConfig({}), db: h.db, redis: h.redis, services: h.services, close: async () => undefined };
+  server = createServer(ctx, createLogger('silent'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await h.close();
+});
+
+describe('health and readiness', () => {
+  it('is alive and ready when PostgreSQL and Redis answer', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ database: 'ok', redis: 'ok' });
+  });
+
+  it('says which dependency is down with a 503, without crashing', async () => {
+    const dead = createRedis('redis://127.0.0.1:1', { retryStrategy: () => null });
+    const original = ctx.redis;
+    ctx.redis = dead;
+    try {
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ database: 'ok', redis: 'down' });
+    } finally {
+      ctx.redis = original;
+      dead.disconnect();
+    }
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
