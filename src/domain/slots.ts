@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { localToInstant, parseLocalTime } from './time';
+import { localToEpochMs, parseLocalTime } from './time';
 
 /**
  * The slot engine: pure functions, every instant in epoch milliseconds, the zone always explicit.
@@ -61,19 +61,22 @@ export function workingWindows(
     validTo: r.validTo ?? null,
   }));
   const windows: Interval[] = [];
-  let day = DateTime.fromMillis(from, { zone }).startOf('day');
-  const lastDay = DateTime.fromMillis(to, { zone }).startOf('day');
-  while (day <= lastDay) {
-    const date = day.toISODate()!;
+  // Local calendar dates are walked as plain dates (no zone needed to count days); only the
+  // wall-clock -> instant step uses the zone.
+  const firstDate = DateTime.fromMillis(from, { zone }).toISODate()!;
+  const lastDate = DateTime.fromMillis(to, { zone }).toISODate()!;
+  const last = Date.parse(`${lastDate}T00:00:00Z`);
+  for (let d = Date.parse(`${firstDate}T00:00:00Z`); d <= last; d += DAY) {
+    const date = new Date(d).toISOString().slice(0, 10);
+    const weekday = ((new Date(d).getUTCDay() + 6) % 7) + 1;
     for (const r of parsed) {
-      if (r.weekday !== day.weekday) continue;
+      if (r.weekday !== weekday) continue;
       if (r.validFrom && date < r.validFrom) continue;
       if (r.validTo && date > r.validTo) continue;
-      const start = localToInstant(date, r.start, zone).toMillis();
-      const end = localToInstant(date, r.end, zone).toMillis();
+      const start = localToEpochMs(date, r.start, zone);
+      const end = localToEpochMs(date, r.end, zone);
       if (end > start && end > from && start < to) windows.push({ start, end });
     }
-    day = day.plus({ days: 1 });
   }
   return mergeIntervals(windows);
 }

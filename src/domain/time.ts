@@ -40,6 +40,22 @@ export function localToInstant(date: string, minutes: number, zone: string): Dat
   );
 }
 
+/**
+ * localToInstant as epoch ms, remembered: zone rules do not change while the process runs, and
+ * the conversion (Intl under luxon) is the slot engine's most expensive step on the booking path.
+ */
+const instantCache = new Map<string, number>();
+export function localToEpochMs(date: string, minutes: number, zone: string): number {
+  const key = `${zone}|${date}|${minutes}`;
+  let ms = instantCache.get(key);
+  if (ms === undefined) {
+    ms = localToInstant(date, minutes, zone).toMillis();
+    if (instantCache.size >= 50_000) instantCache.clear();
+    instantCache.set(key, ms);
+  }
+  return ms;
+}
+
 /** True when the wall-clock time does not exist in the zone (it falls in a DST gap). */
 export function isInDstGap(date: string, minutes: number, zone: string): boolean {
   const dt = localToInstant(date, minutes, zone);

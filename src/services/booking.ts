@@ -1,4 +1,4 @@
-import { ExclusionConstraintError, Op, Transaction } from 'sequelize';
+import { Op, QueryTypes, Transaction } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import { canChange, type AppointmentView } from '../domain/appointment';
 import type { Clock } from '../domain/clock';
@@ -45,6 +45,8 @@ export interface BookingDeps {
   now: Clock;
 }
 
+type SlotDoctor = { id: string; timeZone: string; slotMinutes: number; active: boolean; fullName: string };
+
 type NewAppointment = Pick<
   AppointmentRow,
   'doctorId' | 'patientId' | 'startsAt' | 'endsAt' | 'reason' | 'channel' | 'createdBy'
@@ -64,16 +66,25 @@ function requireInstant(value: unknown, field: string): Date {
  */
 export function createBookingService(deps: BookingDeps): BookingService {
   const { db, audit } = deps;
-  const { Appointment, Doctor, Patient } = db.models;
+  const { Appointment } = db.models;
 
   async function denied(actor: Actor, action: string, subjectId: string, patientId: string | null, err: Error): Promise<never> {
     await audit.record(actor, { action, outcome: 'denied', subjectType: 'appointment', subjectId, patientId }).catch(() => undefined);
     throw err;
   }
 
+  async function findDoctor(id: string, transaction: Transaction): Promise<SlotDoctor> {
+    const [doctor] = await db.sequelize.query<SlotDoctor>(
+      `SELECT id, full_name AS "fullName", time_zone AS "timeZone", slot_minutes AS "slotMinutes", active FROM doctors WHERE id = :id`,
+      { replacements: { id }, type: QueryTypes.SELECT, transaction },
+    );
+    if (!doctor) throw new NotFoundError('The doctor');
+    return doctor;
+  }
+
   /** Re-checks, inside the transaction, that `startsAt` is one of the doctor's free slots. */
   async function requireFreeSlot(
-    doctor: { id: string; timeZone: string; slotMinutes: number; active: boolean; fullName: string },
+    doctor: SlotDoctor,
     startsAt: Date,
     transaction: Transaction,
   ): Promise<Date> {
@@ -81,7 +92,8 @@ export function createBookingService(deps: BookingDeps): BookingService {
     const settings = await deps.settings.get();
     const start = startsAt.getTime();
     const end = start + doctor.slotMinutes * 60_000;
-    const calendar = await loadCalendar(db, doctor.id, new Date(start - 24 * 3600_000), new Date(end + 24 * 3600_000), transaction);
+    // Only what overlaps this one slot matters; weekly hours are read whole (a handful of rows).
+    const calendar = await loadCalendar(db, doctor.id, new Date(start), new Date(end), transaction);
     const query = {
       zone: doctor.timeZone,
       rules: calendar.rules,
@@ -118,32 +130,24 @@ export function createBookingService(deps: BookingDeps): BookingService {
     throw new SlotUnavailableError(`That is not one of ${doctor.fullName}'s appointment times.`);
   }
 
-  async function insertAppointment(
-    values: NewAppointment,
-    transaction: Transaction,
-  ): Promise<AppointmentRow> {
+  async function insertAppointment(values: NewAppointment, transaction: Transaction): Promise<AppointmentView> {
     try {
-      return await Appointment.create(values, { transaction });
+      // Plain SQL: the hottest write in the service, and a model instance costs more CPU than it.
+      const [row] = await db.sequelize.query<AppointmentView>(
+        `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, rescheduled_from)
+         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :rescheduledFrom)
+         RETURNING id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
+                   status, channel, reason, rescheduled_from AS "rescheduledFrom"`,
+        { replacements: { ...values, rescheduledFrom: values.rescheduledFrom ?? null }, type: QueryTypes.SELECT, transaction },
+      );
+      return { ...row, startsAt: new Date(row.startsAt), endsAt: new Date(row.endsAt) };
     } catch (err) {
-      if (err instanceof ExclusionConstraintError || violatedConstraint(err)) {
-        const constraint = violatedConstraint(err);
-        if (constraint === 'appointments_no_patient_overlap') throw new PatientBusyError();
-        if (constraint === 'appointments_no_doctor_overlap') {
-          throw new SlotTakenError(values.doctorId, values.startsAt, 'booked');
-        }
-      }
+      const constraint = violatedConstraint(err);
+      if (constraint === 'appointments_no_patient_overlap') throw new PatientBusyError();
+      if (constraint === 'appointments_no_doctor_overlap') throw new SlotTakenError(values.doctorId, values.startsAt, 'booked');
+      if (constraint === 'appointments_patient_id_fkey') throw new NotFoundError('The patient');
       throw err;
     }
-  }
-
-  async function requirePatientFree(patientId: string, start: Date, end: Date, transaction: Transaction, except?: string) {
-    const [rows] = await db.sequelize.query(
-      `SELECT 1 FROM appointments
-        WHERE patient_id = :patientId AND status <> 'cancelled' AND starts_at < :end AND ends_at > :start
-          ${except ? 'AND id <> :except' : ''} LIMIT 1`,
-      { replacements: { patientId, start, end, except: except ?? null }, transaction },
-    );
-    if (rows.length > 0) throw new PatientBusyError();
   }
 
   return {
@@ -162,22 +166,21 @@ export function createBookingService(deps: BookingDeps): BookingService {
       const appointment = await deps.locks.withSlot(doctorId, startsAt, () =>
         guardDb(() =>
           db.sequelize.transaction(async (transaction) => {
-            const doctor = await Doctor.findByPk(doctorId, { transaction });
-            if (!doctor) throw new NotFoundError('The doctor');
-            const patient = await Patient.findByPk(patientId, { transaction, attributes: ['id'] });
-            if (!patient) throw new NotFoundError('The patient');
+            const doctor = await findDoctor(doctorId, transaction);
             const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
-            await requirePatientFree(patientId, startsAt, endsAt, transaction);
-            const row = await insertAppointment(
+            // No pre-check of the patient's other appointments: the patient exclusion constraint
+            // answers that in the insert itself (PatientBusyError), and a missing patient fails
+            // its foreign key.
+            const appointment = await insertAppointment(
               { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId },
               transaction,
             );
             await audit.record(
               actor,
-              { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: row.id, patientId },
+              { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: appointment.id, patientId },
               transaction,
             );
-            return toAppointmentView(row);
+            return appointment;
           }),
         ),
       );
@@ -236,8 +239,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
             if (!old) throw new NotFoundError('The appointment');
             const why = canChange(old, deps.now());
             if (why) throw new InvalidStateError(`This appointment cannot be moved: ${why}.`);
-            const doctor = await Doctor.findByPk(old.doctorId, { transaction });
-            if (!doctor) throw new NotFoundError('The doctor');
+            const doctor = await findDoctor(old.doctorId, transaction);
             const previous = toAppointmentView(old);
             // Free the old time first, inside the same transaction, so a move by less than the
             // appointment's length is not refused as overlapping itself. A failure below rolls it back.
@@ -246,8 +248,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
               { transaction },
             );
             const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
-            await requirePatientFree(old.patientId, startsAt, endsAt, transaction, old.id);
-            const row = await insertAppointment(
+            const appointment = await insertAppointment(
               {
                 doctorId: old.doctorId,
                 patientId: old.patientId,
@@ -266,13 +267,13 @@ export function createBookingService(deps: BookingDeps): BookingService {
                 action: 'appointment.reschedule',
                 outcome: 'allowed',
                 subjectType: 'appointment',
-                subjectId: row.id,
+                subjectId: appointment.id,
                 patientId: old.patientId,
                 details: { from: old.id },
               },
               transaction,
             );
-            return { appointment: toAppointmentView(row), previous };
+            return { appointment, previous };
           }),
         ),
       );
