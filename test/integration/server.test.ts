@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import type { AppContext } from '../../src/app';
@@ -11,6 +12,19 @@ let h: Harness;
 let server: Server;
 let base: string;
 let ctx: AppContext;
+
+/** GET without keep-alive, so no client socket outlives the test. */
+function get(url: string): Promise<{ status: number; json: () => Promise<unknown> }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: async () => JSON.parse(body) }));
+      })
+      .on('error', reject);
+  });
+}
 
 beforeAll(async () => {
   h = await createHarness('server');
@@ -26,8 +40,8 @@ afterAll(async () => {
 
 describe('health and readiness', () => {
   it('is alive and ready when PostgreSQL and Redis answer', async () => {
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${base}/readyz`);
+    expect((await get(`${base}/healthz`)).status).toBe(200);
+    const ready = await get(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ database: 'ok', redis: 'ok' });
   });
@@ -37,13 +51,13 @@ describe('health and readiness', () => {
     const original = ctx.redis;
     ctx.redis = dead;
     try {
-      const ready = await fetch(`${base}/readyz`);
+      const ready = await get(`${base}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toEqual({ database: 'ok', redis: 'down' });
     } finally {
       ctx.redis = original;
       dead.disconnect();
     }
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await get(`${base}/healthz`)).status).toBe(200);
   });
 });
