@@ -12,6 +12,8 @@ export type Channel = 'sms' | 'slack' | 'teams' | 'console';
 export interface IdentityService {
   actorFor(channel: Channel, externalId: string): Promise<Actor | null>;
   actorForUser(userId: string, channel?: Channel): Promise<Actor | null>;
+  /** Staff by their email (the console channel, and platform profiles whose email is verified). */
+  actorForEmail(email: string, channel?: Channel): Promise<Actor | null>;
 }
 
 export function createIdentityService(deps: { db: Db }): IdentityService {
@@ -39,5 +41,12 @@ export function createIdentityService(deps: { db: Db }): IdentityService {
         return identity ? build(identity.userId, channel) : null;
       }),
     actorForUser: (userId, channel) => guardDb(async () => (isId(userId) ? build(userId, channel) : null)),
+    actorForEmail: (email, channel) =>
+      guardDb(async () => {
+        if (typeof email !== 'string' || !email.includes('@') || email.length > 254) return null;
+        // citext column: the match ignores case.
+        const user = await User.findOne({ where: { email: email.trim() }, attributes: ['id'] });
+        return user ? build(user.id, channel) : null;
+      }),
   };
 }

@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor';
 import type { Clock } from '../domain/clock';
-import { NotFoundError, ValidationError } from '../domain/errors';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { normalizePhone, validateDateOfBirth, validateFullName, validateTimeZone } from '../domain/patient';
 import { requireActForPatient, requireReadPatient } from '../domain/policy';
 import type { Db, PatientRow } from '../db/models';
@@ -31,6 +31,8 @@ export interface PatientsService {
   /** Self-registration from a phone number the channel has proven (Twilio's From). */
   register(input: RegisterPatientInput): Promise<PatientView>;
   get(actor: Actor, patientId: string): Promise<PatientView>;
+  /** Whether the date of birth matches the acting patient's own; a mismatch is audited. */
+  checkDateOfBirth(actor: Actor, dateOfBirth: string): Promise<boolean>;
   updateProfile(
     actor: Actor,
     patientId: string,
@@ -106,6 +108,17 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
           await audit.record(actor, { action: 'patient.read', outcome: 'allowed', subjectType: 'patient', subjectId: id, patientId: id });
         }
         return toPatientView(row);
+      }),
+
+    checkDateOfBirth: (actor, dateOfBirth) =>
+      guardDb(async () => {
+        if (actor.role !== 'patient' || !actor.patientId) throw new ForbiddenError('verify a date of birth');
+        const row = await Patient.findByPk(actor.patientId, { attributes: ['dateOfBirth'] });
+        const ok = row !== null && row.dateOfBirth === dateOfBirth;
+        if (!ok) {
+          await audit.record(actor, { action: 'patient.verify', outcome: 'denied', subjectType: 'patient', subjectId: actor.patientId, patientId: actor.patientId });
+        }
+        return ok;
       }),
 
     updateProfile: (actor, patientId, changes) =>

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { ConversationState } from './types';
+
+/**
+ * Conversations live in Redis, so a restart of the service (or another instance) picks up where
+ * the last message left off. Keys are hashed: a phone number is patient data, even in a key name.
+ * The key expires a day after the last message; going idle for 30 minutes is judged from
+ * lastActivity by the engine, with its own clock, so tests never wait.
+ */
+export interface ConversationStore {
+  load(channel: string, senderId: string): Promise<ConversationState | null>;
+  save(channel: string, senderId: string, state: ConversationState): Promise<void>;
+  clear(channel: string, senderId: string): Promise<void>;
+}
+
+const KEEP_SECONDS = 24 * 3600;
+
+export function createRedisConversationStore(redis: Redis, prefix: string): ConversationStore {
+  const key = (channel: string, senderId: string) =>
+    `${prefix}:conv:${createHash('sha256').update(`${channel}\u0000${senderId}`).digest('hex').slice(0, 32)}`;
+  return {
+    async load(channel, senderId) {
+      const raw = await redis.get(key(channel, senderId));
+      if (!raw) return null;
+      try {
+        const state = JSON.parse(raw) as ConversationState;
+        return state?.v === 1 ? state : null;
+      } catch {
+        return null;
+      }
+    },
+    async save(channel, senderId, state) {
+      await redis.set(key(channel, senderId), JSON.stringify(state), 'EX', KEEP_SECONDS);
+    },
+    async clear(channel, senderId) {
+      await redis.del(key(channel, senderId));
+    },
+  };
+}
+
+/** Counts wrong dates of birth per patient; three within the window pause checks for a while. */
+export interface DobGuard {
+  isLocked(patientId: string): Promise<boolean>;
+  /** Records a wrong answer; true when that locks the checks. */
+  fail(patientId: string): Promise<boolean>;
+  reset(patientId: string): Promise<void>;
+}
+
+export function createRedisDobGuard(redis: Redis, prefix: string, opts: { maxTries?: number; lockSeconds?: number } = {}): DobGuard {
+  const maxTries = opts.maxTries ?? 3;
+  const lockSeconds = opts.lockSeconds ?? 15 * 60;
+  const key = (id: string) => `${prefix}:dobfail:${id}`;
+  return {
+    async isLocked(patientId) {
+      return Number(await redis.get(key(patientId))) >= maxTries;
+    },
+    async fail(patientId) {
+      const [[, count]] = (await redis.multi().incr(key(patientId)).expire(key(patientId), lockSeconds).exec()) as [[unknown, number]];
+      return count >= maxTries;
+    },
+    async reset(patientId) {
+      await redis.del(key(patientId));
+    },
+  };
+}

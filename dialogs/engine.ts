@@ -1,0 +1,205 @@
+import type { Actor } from '../src/domain/actor';
+import { DomainError } from '../src/domain/errors';
+import { adminSteps } from './admin/admin-steps';
+import { doctorSteps } from './doctor/doctor-steps';
+import { patientSteps } from './patient/patient-steps';
+import { registrationSteps } from './patient/registration-steps';
+import { errorText } from './support/error-replies';
+import { isOutcome, type DialogDeps, type Outcome, type Steps, type Turn } from './step';
+import type { ConversationState, InboundMessage, Reply, TurnResult } from './types';
+
+/**
+ * The channel-neutral dialog engine: one neutral message in, replies out. It finds who is
+ * speaking, restores their conversation from Redis, runs global words (HELP, MENU, BACK, EXIT)
+ * before any step, hands the rest to the current step, and turns any error into a polite reply.
+ * Roles are enforced again by the services it calls: a dialog is not a security boundary.
+ */
+export interface DialogEngine {
+  handle(msg: InboundMessage): Promise<TurnResult>;
+}
+
+const IDLE_MS = 30 * 60_000;
+const MAX_INPUT = 1000;
+const MAX_BACK = 10;
+
+const MENU_OF: Record<string, string> = { patient: 'patient.menu', doctor: 'doctor.menu', admin: 'admin.menu' };
+/** Which role may be at which flow: a state left from another role is discarded. */
+const FLOW_ROLE: Record<string, string> = {
+  register: 'none',
+  patient: 'patient',
+  book: 'patient',
+  appts: 'patient',
+  verify: 'patient',
+  profile: 'patient',
+  doctor: 'doctor',
+  admin: 'admin',
+};
+
+const GLOBAL = {
+  help: /^(help|\?|info)$/i,
+  menu: /^(menu|main menu|home|hi|hello|hey|start over)$/i,
+  back: /^(back|go back|previous)$/i,
+  exit: /^(exit|nevermind|never mind|abandon|quit this)$/i,
+};
+
+export function freshState(now: number): ConversationState {
+  return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now };
+}
+
+/** Control characters out, whitespace folded, length capped: what any step receives. */
+export function cleanInput(raw: string | undefined): string {
+  return String(raw ?? '')
+    .replace(/[\p{Cc}\p{Cf}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, MAX_INPUT);
+}
+
+function isPhone(senderId: string): boolean {
+  return /^\+[1-9]\d{6,14}$/.test(senderId);
+}
+
+export function createDialogEngine(deps: DialogDeps): DialogEngine {
+  const steps: Steps = { ...registrationSteps, ...patientSteps, ...doctorSteps, ...adminSteps };
+  const idleMs = deps.idleMs ?? IDLE_MS;
+
+  async function resolveActor(msg: InboundMessage): Promise<Actor | null> {
+    const { identity } = deps.services;
+    if (msg.channel === 'sms') return identity.actorFor('sms', msg.senderId);
+    if (msg.channel === 'console') {
+      // The console speaks as a phone (a patient, as if by SMS) or as a staff email.
+      return isPhone(msg.senderId)
+        ? identity.actorFor('sms', msg.senderId).then((a) => a && { ...a, channel: 'console' })
+        : identity.actorForEmail(msg.senderId, 'console');
+    }
+    return identity.actorFor(msg.channel, msg.senderId);
+  }
+
+  async function ask(t: Turn, hops = 0): Promise<Reply[]> {
+    const at = t.state.at;
+    const step = at ? steps[at] : null;
+    if (!step) return ask({ ...t, state: Object.assign(t.state, { at: menuFor(t.actor) }) }, hops + 1);
+    const asked = await step.ask(t);
+    if (!isOutcome(asked)) return asked;
+    if (hops > 6) throw new Error(`dialog loop at ${at}`);
+    return apply(t, asked, hops + 1);
+  }
+
+  async function apply(t: Turn, outcome: Outcome, hops = 0): Promise<Reply[]> {
+    if ('retry' in outcome) return [{ text: outcome.retry }, ...(await ask(t, hops))];
+    if ('done' in outcome) {
+      t.state.at = null;
+      t.state.data = {};
+      t.state.back = [];
+      return outcome.done;
+    }
+    if (!outcome.replace) t.state.back = [...t.state.back, { at: t.state.at, data: t.state.data }].slice(-MAX_BACK);
+    t.state.at = outcome.next;
+    t.state.data = { ...t.state.data, ...(outcome.data ?? {}) };
+    return [...(outcome.say ?? []), ...(await ask(t, hops))];
+  }
+
+  function menuFor(actor: Actor | null): string {
+    return actor ? MENU_OF[actor.role] : 'register.name';
+  }
+
+  function allowedAt(actor: Actor | null, at: string | null): boolean {
+    if (at === null) return true;
+    const role = FLOW_ROLE[at.split('.')[0]];
+    return role === (actor ? actor.role : 'none') && at in steps;
+  }
+
+  async function turn(t: Turn, input: string): Promise<Reply[]> {
+    const { actor, msg, state } = t;
+
+    if (!actor) {
+      if (!isPhone(msg.senderId)) {
+        return [{ text: "Hello! I don't know your account yet. Please ask a clinic admin to link it, then message me again." }];
+      }
+      if (!state.at?.startsWith('register.')) {
+        Object.assign(state, freshState(deps.now()));
+        state.at = 'register.name';
+        return ask(t);
+      }
+    }
+
+    const current = state.at ? steps[state.at] : null;
+    // An admin's 'help' is the /clinic command list, not the chat help.
+    const adminAtMenu = actor?.role === 'admin' && state.at === null;
+    if (GLOBAL.help.test(input) && !adminAtMenu) {
+      const help = current?.help ?? helpFor(actor);
+      return [{ text: help }, ...(state.at && current ? await ask(t) : [])];
+    }
+    if (GLOBAL.menu.test(input) || (GLOBAL.exit.test(input) && state.at)) {
+      const leaving = GLOBAL.exit.test(input) && state.at;
+      state.at = actor ? null : 'register.name';
+      state.data = {};
+      state.back = [];
+      const menu = await ask(t);
+      return leaving ? [{ text: 'OK, I stopped that.' }, ...menu] : menu;
+    }
+    if (GLOBAL.back.test(input)) {
+      const previous = state.back.pop();
+      if (!previous) return [{ text: "There's nothing to go back to." }, ...(await ask(t))];
+      state.at = previous.at;
+      state.data = previous.data;
+      return ask(t);
+    }
+
+    if (state.at === null) {
+      const menu = steps[menuFor(actor)];
+      if (!input) return ask(t);
+      return apply(t, await menu.answer(t, input));
+    }
+    if (!input) return [{ text: 'I got an empty message.' }, ...(await ask(t))];
+    return apply(t, await current!.answer(t, input));
+  }
+
+  function helpFor(actor: Actor | null): string {
+    if (!actor) return 'I can book and manage appointments by text once you are registered. Reply MENU to start again.';
+    if (actor.role === 'patient') {
+      return 'Reply MENU for the main menu, BACK to go back a step, or EXIT to stop what you are doing. For anything urgent, call the clinic.';
+    }
+    return 'Say MENU for the menu, BACK to go back, EXIT to stop what you are doing.';
+  }
+
+  return {
+    async handle(msg) {
+      const input = cleanInput(msg.value ?? msg.text);
+      const now = deps.now();
+      let actor: Actor | null = null;
+      let state: ConversationState | null = null;
+      const preface: Reply[] = [];
+      try {
+        actor = await resolveActor(msg);
+        state = await deps.store.load(msg.channel, msg.senderId);
+        if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0)) {
+          preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
+          state = null;
+        }
+        if (state && !allowedAt(actor, state.at)) state = null;
+        state ??= freshState(now);
+        let zone = deps.clinicTimezone;
+        let firstName: string | null = null;
+        if (actor?.role === 'patient') {
+          const profile = await deps.services.patients.get(actor, actor.patientId!);
+          zone = profile.timeZone;
+          firstName = profile.fullName.split(' ')[0];
+        } else if (actor?.role === 'doctor' && actor.doctorId) {
+          zone = (await deps.services.doctors.get(actor.doctorId)).timeZone;
+        }
+        const t: Turn = { deps, actor, msg, state, zone, firstName };
+        const replies = await turn(t, input);
+        state.lastActivity = now;
+        await deps.store.save(msg.channel, msg.senderId, state);
+        return { replies: [...preface, ...replies], actor };
+      } catch (err) {
+        if (!(err instanceof DomainError)) {
+          deps.logger?.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, channel: msg.channel, at: state?.at }, 'dialog turn failed');
+        }
+        // The conversation keeps its place: the person can simply try again.
+        return { replies: [...preface, { text: errorText(err) }], actor };
+      }
+    },
+  };
+}

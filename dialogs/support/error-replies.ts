@@ -1,0 +1,23 @@
+import {
+  DomainError,
+  ForbiddenError,
+  InvalidStateError,
+  NotFoundError,
+  PatientBusyError,
+  ServiceUnavailableError,
+  SlotTakenError,
+  SlotUnavailableError,
+  ValidationError,
+} from '../../src/domain/errors';
+
+/** A domain error in the words a patient or doctor should read. Never a stack trace, never internals. */
+export function errorText(err: unknown): string {
+  if (err instanceof ServiceUnavailableError) return 'Sorry, our booking system is busy right now. Please try again in a minute.';
+  if (err instanceof ForbiddenError) return "Sorry, that isn't something I can do for you.";
+  if (err instanceof NotFoundError) return `Sorry, I couldn't find that. ${err.what === 'The appointment' ? 'It may have changed.' : ''}`.trim();
+  if (err instanceof SlotTakenError) return 'Sorry, that time has just been taken.';
+  if (err instanceof PatientBusyError) return 'You already have an appointment at that time.';
+  if (err instanceof SlotUnavailableError || err instanceof ValidationError || err instanceof InvalidStateError) return err.message;
+  if (err instanceof DomainError) return err.message;
+  return 'Sorry, something went wrong on our side. Please try again.';
+}

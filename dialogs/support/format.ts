@@ -1,0 +1,44 @@
+import { DateTime } from 'luxon';
+import type { Reply } from '../types';
+
+/** How times and lists read in a short message. */
+
+export function formatSlot(instant: number | Date, zone: string): string {
+  return DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }).toFormat('ccc d LLL, h:mm a');
+}
+
+export function formatTime(instant: number | Date, zone: string): string {
+  return DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }).toFormat('h:mm a');
+}
+
+export function formatDay(instant: number | Date, zone: string): string {
+  return DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }).toFormat('cccc d LLLL');
+}
+
+export function doctorName(fullName: string): string {
+  return `Dr ${fullName}`;
+}
+
+/**
+ * A reply as plain text, for SMS and the console: numbered choices become lines ('1 Wed 2 Dec,
+ * 10:00 AM'); word choices (YES, NO) are already named in the text.
+ */
+export function renderPlain(reply: Reply): string {
+  const lines = [reply.text];
+  if (reply.card) lines.push(reply.card.title, ...reply.card.lines);
+  for (const c of reply.choices ?? []) if (/^\d+$/.test(c.value)) lines.push(`${c.value} ${c.label}`);
+  return lines.join('\n');
+}
+
+const GSM7 = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€'.split(''),
+);
+
+/** How many SMS segments a text needs (GSM-7: 160, then 153 each; otherwise UCS-2: 70, then 67). */
+export function smsSegments(text: string): number {
+  const chars = [...text];
+  const gsm = chars.every((c) => GSM7.has(c));
+  const length = gsm ? chars.reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0) : chars.length;
+  const [single, multi] = gsm ? [160, 153] : [70, 67];
+  return length <= single ? 1 : Math.ceil(length / multi);
+}
