@@ -15,6 +15,7 @@ export interface AppContext {
   db: Db;
   redis: Redis;
   services: Services;
+  now: Clock;
   close(): Promise<void>;
 }
 
@@ -38,6 +39,7 @@ export async function createAppContext(config: Config, logger: Logger, now: Cloc
     db,
     redis,
     services,
+    now,
     async close() {
       redis.disconnect();
       await sequelize.close();

@@ -35,9 +35,14 @@ export function createServer(ctx: AppContext, logger: Logger): Server {
 }
 
 /** Stops taking new requests, lets those in flight finish, then closes everything else. */
-export async function shutdown(server: Server, ctx: AppContext, logger: Logger): Promise<void> {
+export async function shutdown(server: Server, ctx: AppContext, logger: Logger, graceMs = 10_000): Promise<void> {
   logger.info('shutting down');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Idle keep-alive sockets would hold the close open; requests in flight get the grace period.
+  server.server.closeIdleConnections();
+  const grace = setTimeout(() => server.server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(grace);
   await ctx.close();
   logger.info('stopped');
 }

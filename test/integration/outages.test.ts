@@ -6,6 +6,7 @@ import { insertDoctor, insertPatient } from '../../src/db/records';
 import { createRedis } from '../../src/locks/redis';
 import { createRedlockSlotLock, slotLockKey } from '../../src/locks/slot-lock';
 import { createServices } from '../../src/services';
+import { deadRedis } from '../support/dead-redis';
 import { createHarness, type Harness } from '../support/harness';
 
 const NY = 'America/New_York';
@@ -27,11 +28,11 @@ const attempt = (services: typeof h.services, startsAt: Date) =>
 
 describe('when a dependency is down, booking is refused cleanly and nothing is written', () => {
   it('Redis unreachable: ServiceUnavailableError("redis"), no appointment', async () => {
-    const deadRedis = createRedis('redis://127.0.0.1:1', { retryStrategy: () => null });
-    const services = createServices({ db: h.db, locks: createRedlockSlotLock(deadRedis, { prefix: h.prefix, ttlMs: 5000 }), now: h.clock.now, clinicTimezone: NY, settingsCacheMs: 0 });
+    const dead = deadRedis();
+    const services = createServices({ db: h.db, locks: createRedlockSlotLock(dead, { prefix: h.prefix, ttlMs: 5000 }), now: h.clock.now, clinicTimezone: NY, settingsCacheMs: 0 });
     await expect(attempt(services, ny('2026-12-02T10:00'))).rejects.toMatchObject({ constructor: ServiceUnavailableError, dependency: 'redis' });
     expect(await h.db.models.Appointment.count()).toBe(0);
-    deadRedis.disconnect();
+    dead.disconnect();
   });
 
   it('Redis connection lost after start-up: refused the same way', async () => {

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import type { AppContext } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { createRedis } from '../../src/locks/redis';
 import { createLogger } from '../../src/logging';
 import { createServer } from '../../src/server';
+import { deadRedis } from '../support/dead-redis';
 import { createHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -28,13 +28,15 @@ function get(url: string): Promise<{ status: number; json: () => Promise<unknown
 
 beforeAll(async () => {
   h = await createHarness('server');
-  ctx = { config: loadConfig({}), db: h.db, redis: h.redis, services: h.services, close: async () => undefined };
-  server = createServer(ctx, createLogger('silent'));
+  ctx = { config: loadConfig({}), db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined };
+  server = createServer(ctx, createLogger('silent', { write: () => undefined }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.server.closeAllConnections();
+  await closed;
   await h.close();
 });
 
@@ -47,7 +49,7 @@ describe('health and readiness', () => {
   });
 
   it('says which dependency is down with a 503, without crashing', async () => {
-    const dead = createRedis('redis://127.0.0.1:1', { retryStrategy: () => null });
+    const dead = deadRedis();
     const original = ctx.redis;
     ctx.redis = dead;
     try {

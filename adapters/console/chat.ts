@@ -1,0 +1,56 @@
+import readline from 'node:readline';
+import { createAppContext } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { createDialogs } from '../../src/dialog-context';
+import { createLogger } from '../../src/logging';
+import { renderPlain } from '../../dialogs/support/format';
+
+/**
+ * npm run chat -- --as patient:+15551234567     (a patient, as if texting; an unknown number registers)
+ * npm run chat -- --as doctor:anika.patel@demo.clinic
+ * npm run chat -- --as admin:admin@demo.clinic
+ *
+ * The real dialog engine on the real services, without any platform account. Lines typed on
+ * standard input are messages; 'quit' or Ctrl-D ends the chat (the conversation stays in Redis).
+ */
+function parseAs(argv: string[]): { role: string; id: string } {
+  const i = argv.indexOf('--as');
+  const value = i >= 0 ? argv[i + 1] : undefined;
+  const m = value ? /^(patient|doctor|admin):(.+)$/.exec(value) : null;
+  if (!m) {
+    console.error('usage: npm run chat -- --as patient:+15551234567 | doctor:<email> | admin:<email>');
+    process.exit(2);
+  }
+  return { role: m[1], id: m[2] };
+}
+
+async function main(): Promise<void> {
+  const who = parseAs(process.argv.slice(2));
+  const config = loadConfig();
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const ctx = await createAppContext(config, logger);
+  const engine = createDialogs(ctx, logger);
+  const interactive = process.stdin.isTTY;
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
+  const senderId = who.role === 'patient' ? who.id : who.id.toLowerCase();
+  console.log(`Chatting with ${config.clinicName} as ${who.role} ${who.id}. Type 'quit' to leave.\n`);
+
+  const prompt = () => interactive && rl.prompt();
+  rl.setPrompt('you> ');
+  prompt();
+  for await (const line of rl) {
+    if (/^(quit|\.exit)$/i.test(line.trim())) break;
+    if (!interactive) console.log(`you> ${line}`);
+    const { replies } = await engine.handle({ channel: 'console', senderId, text: line });
+    for (const reply of replies) console.log(`bot> ${renderPlain(reply).replace(/\n/g, '\n     ')}`);
+    console.log('');
+    prompt();
+  }
+  rl.close();
+  await ctx.close();
+}
+
+main().catch((err) => {
+  console.error(`chat could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

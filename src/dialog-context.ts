@@ -1,0 +1,19 @@
+import { createRedisConversationStore, createRedisDobGuard } from '../dialogs/conversation-store';
+import { createDialogEngine, type DialogEngine } from '../dialogs/engine';
+import type { DialogDeps } from '../dialogs/step';
+import type { AppContext } from './app';
+import type { Logger } from './logging';
+
+/** The dialog engine over an app context's services and Redis; every channel shares it. */
+export function createDialogs(ctx: AppContext, logger: Logger, extra: Partial<DialogDeps> = {}): DialogEngine {
+  return createDialogEngine({
+    services: ctx.services,
+    store: createRedisConversationStore(ctx.redis, ctx.config.redisPrefix),
+    dobGuard: createRedisDobGuard(ctx.redis, ctx.config.redisPrefix),
+    now: ctx.now,
+    clinicName: ctx.config.clinicName,
+    clinicTimezone: ctx.config.clinicTimezone,
+    logger,
+    ...extra,
+  });
+}
