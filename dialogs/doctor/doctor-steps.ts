@@ -82,6 +82,9 @@ export const doctorSteps: Steps = {
       }
       const schedule = /^(schedule|appointments|calendar)( for| on)? (.+)$/.exec(n);
       if (schedule) return scheduleForText(t, schedule[3]);
+      // A day on its own ('friday', 'Dec 5') asks for that day's schedule.
+      const day = readWhen(n, t.zone, t.deps.now(), 0);
+      if (day?.namedDay && !day.window && day.exact === null) return scheduleForText(t, n);
       return { retry: "Sorry, I didn't understand that. Reply with a number." };
     },
   },
@@ -119,7 +122,7 @@ export const doctorSteps: Steps = {
         `Appointment: ${formatSlot(entry.startsAt, t.zone)}`,
         `Reason given: ${appt.reason ?? 'none'}`,
       ];
-      return { done: [{ text: `${patient.fullName}`, card: { title: patient.fullName, lines } }] };
+      return { done: [{ text: "Patient details (this look-up is recorded):", card: { title: patient.fullName, lines } }] };
     },
   },
 

@@ -38,7 +38,8 @@ const GSM7 = new Set(
 export function smsSegments(text: string): number {
   const chars = [...text];
   const gsm = chars.every((c) => GSM7.has(c));
-  const length = gsm ? chars.reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0) : chars.length;
+  // GSM-7 extension characters take two septets; UCS-2 counts UTF-16 units, so an emoji takes two.
+  const length = gsm ? chars.reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0) : text.length;
   const [single, multi] = gsm ? [160, 153] : [70, 67];
   return length <= single ? 1 : Math.ceil(length / multi);
 }

@@ -69,10 +69,11 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
           return await db.sequelize.transaction(async (transaction) => {
             const user = await User.create({ role: 'patient', email: null, displayName: fullName }, { transaction });
             const patient = await Patient.create(
-              { userId: user.id, fullName, dateOfBirth, phoneE164: phone, timeZone, preferredChannel: channel },
+              { userId: user.id, fullName, dateOfBirth, phoneE164: phone, timeZone, preferredChannel: 'sms' },
               { transaction },
             );
-            await ChannelIdentity.create({ channel, externalId: phone, userId: user.id }, { transaction });
+            // The phone number is the patient's SMS identity, whichever channel they registered on.
+            await ChannelIdentity.create({ channel: 'sms', externalId: phone, userId: user.id }, { transaction });
             await audit.record(
               { userId: user.id, role: 'patient', patientId: patient.id, channel },
               { action: 'patient.register', outcome: 'allowed', subjectType: 'patient', subjectId: patient.id, patientId: patient.id },

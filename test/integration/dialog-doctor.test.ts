@@ -59,6 +59,9 @@ describe('a doctor on the console channel', () => {
       ['4', /Which date\?/],
       ['someday', /couldn't read that date/],
       ['friday', /Your appointments on Fri 4 Dec/],
+      ['menu', /What would you like/],
+      // A day alone, straight from the menu.
+      ['Dec 4', /Your appointments on Fri 4 Dec/],
     ]);
   });
 

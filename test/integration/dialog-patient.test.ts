@@ -76,6 +76,21 @@ describe('registration', () => {
     expect(await h.db.models.Patient.count({ where: { phoneE164: phone } })).toBe(0);
   });
 
+  it('registers on the console channel too, and is known by the phone from the next message on', async () => {
+    const phone = '+15550007777';
+    for (const [said, expected] of [
+      ['hi', /what is your full name/],
+      ['Console Person', /date of birth/],
+      ['1990-01-01', /Can we text you/],
+      ['yes', /You're all set/],
+      ['heart', /Next free times with Dr José Núñez/],
+    ] as Array<[string, RegExp]>) {
+      const reply = await chat.say(phone, said, 'console');
+      if (!expected.test(reply)) throw new Error(`after "${said}" expected ${expected}, but the bot said:\n${reply}`);
+    }
+    expect(await h.services.identity.actorFor('sms', phone)).toMatchObject({ role: 'patient' });
+  });
+
   it('refuses a platform user nobody has linked, politely', async () => {
     const { replies } = await chat.engine.handle({ channel: 'slack', senderId: 'U0UNKNOWN', text: 'hi' });
     expect(replies.map((r) => r.text).join(' ')).toMatch(/ask a clinic admin to link it/);
