@@ -1,6 +1,7 @@
 import type { Actor } from '../src/domain/actor';
 import { DomainError } from '../src/domain/errors';
 import { adminSteps } from './admin/admin-steps';
+import { createAdminCommands } from './admin/commands';
 import { doctorSteps } from './doctor/doctor-steps';
 import { patientSteps } from './patient/patient-steps';
 import { registrationSteps } from './patient/registration-steps';
@@ -59,7 +60,9 @@ function isPhone(senderId: string): boolean {
   return /^\+[1-9]\d{6,14}$/.test(senderId);
 }
 
-export function createDialogEngine(deps: DialogDeps): DialogEngine {
+export function createDialogEngine(given: DialogDeps): DialogEngine {
+  // Admins' chat text is the /clinic grammar, on every channel.
+  const deps: DialogDeps = { ...given, adminCommands: given.adminCommands ?? createAdminCommands(given.services) };
   const steps: Steps = { ...registrationSteps, ...patientSteps, ...doctorSteps, ...adminSteps };
   const idleMs = deps.idleMs ?? IDLE_MS;
 
@@ -125,7 +128,7 @@ export function createDialogEngine(deps: DialogDeps): DialogEngine {
 
     const current = state.at ? steps[state.at] : null;
     // An admin's 'help' is the /clinic command list, not the chat help.
-    const adminAtMenu = actor?.role === 'admin' && state.at === null;
+    const adminAtMenu = actor?.role === 'admin' && (state.at === null || state.at === 'admin.menu');
     if (GLOBAL.help.test(input) && !adminAtMenu) {
       const help = current?.help ?? helpFor(actor);
       return [{ text: help }, ...(state.at && current ? await ask(t) : [])];

@@ -25,10 +25,18 @@ export interface Card {
   lines: string[];
 }
 
+/** A file to send along: a CSV report, a chart. Slack uploads it, Teams attaches it, the console saves it. */
+export interface ReplyFile {
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
 export interface Reply {
   text: string;
   choices?: Choice[];
   card?: Card;
+  files?: ReplyFile[];
 }
 
 /** A conversation as stored in Redis between messages. */

@@ -1,4 +1,5 @@
 import restify, { type Server } from 'restify';
+import { mountReportsApi } from '../adapters/bi-api/reports-api';
 import type { AppContext } from './app';
 import type { Logger } from './logging';
 
@@ -22,6 +23,8 @@ export function createServer(ctx: AppContext, logger: Logger): Server {
     const [database, redis] = checks;
     res.send(database && redis ? 200 : 503, { database: database ? 'ok' : 'down', redis: redis ? 'ok' : 'down' });
   });
+
+  mountReportsApi(server, { reports: ctx.services.reports, token: ctx.config.reportsApiToken, logger });
 
   // Never a stack trace to the caller: log the error by id, answer a plain 500.
   server.on('restifyError', (req, res, err, cb) => {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { createAppContext } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -42,7 +45,14 @@ async function main(): Promise<void> {
     if (/^(quit|\.exit)$/i.test(line.trim())) break;
     if (!interactive) console.log(`you> ${line}`);
     const { replies } = await engine.handle({ channel: 'console', senderId, text: line });
-    for (const reply of replies) console.log(`bot> ${renderPlain(reply).replace(/\n/g, '\n     ')}`);
+    for (const reply of replies) {
+      console.log(`bot> ${renderPlain(reply).replace(/\n/g, '\n     ')}`);
+      for (const file of reply.files ?? []) {
+        const where = path.join(os.tmpdir(), file.name);
+        fs.writeFileSync(where, file.data);
+        console.log(`     [file saved: ${where}]`);
+      }
+    }
     console.log('');
     prompt();
   }

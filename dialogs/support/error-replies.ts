@@ -14,7 +14,10 @@ import {
 export function errorText(err: unknown): string {
   if (err instanceof ServiceUnavailableError) return 'Sorry, our booking system is busy right now. Please try again in a minute.';
   if (err instanceof ForbiddenError) return "Sorry, that isn't something I can do for you.";
-  if (err instanceof NotFoundError) return `Sorry, I couldn't find that. ${err.what === 'The appointment' ? 'It may have changed.' : ''}`.trim();
+  if (err instanceof NotFoundError) {
+    const what = err.what.charAt(0).toLowerCase() + err.what.slice(1);
+    return `Sorry, I couldn't find ${what}.${err.what === 'The appointment' ? ' It may have changed.' : ''}`;
+  }
   if (err instanceof SlotTakenError) return 'Sorry, that time has just been taken.';
   if (err instanceof PatientBusyError) return 'You already have an appointment at that time.';
   if (err instanceof SlotUnavailableError || err instanceof ValidationError || err instanceof InvalidStateError) return err.message;

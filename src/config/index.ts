@@ -28,6 +28,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long a slot lock may live if its holder dies mid-booking. */
   BOOKING_LOCK_TTL_MS: z.coerce.number().int().min(500).max(60000).default(5000),
+  /** Bearer token of the read-only reports API; unset leaves the API switched off. */
+  REPORTS_API_TOKEN: z.string().min(24, 'must be at least 24 characters (use a long random string)').optional(),
 });
 
 export type Config = Readonly<{
@@ -41,6 +43,7 @@ export type Config = Readonly<{
   clinicTimezone: string;
   logLevel: string;
   bookingLockTtlMs: number;
+  reportsApiToken: string | null;
 }>;
 
 export class ConfigError extends Error {
@@ -71,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clinicTimezone: e.CLINIC_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     bookingLockTtlMs: e.BOOKING_LOCK_TTL_MS,
+    reportsApiToken: e.REPORTS_API_TOKEN ?? null,
   });
 }

@@ -25,3 +25,10 @@ export function canChange(a: Pick<AppointmentView, 'status' | 'startsAt'>, now: 
   if (a.startsAt.getTime() <= now) return 'the appointment has already started';
   return null;
 }
+
+/** Completed or no-show can be recorded once an appointment has started, and corrected later; never on a cancelled one. */
+export function canRecordOutcome(a: Pick<AppointmentView, 'status' | 'startsAt'>, now: number): string | null {
+  if (a.status === 'cancelled') return 'the appointment was cancelled';
+  if (a.startsAt.getTime() > now) return 'the appointment has not started yet';
+  return null;
+}

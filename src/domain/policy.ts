@@ -51,3 +51,10 @@ export function requireReadPatient(
   if (actor.role === 'doctor' && hasAppointmentWithDoctor) return;
   throw new ForbiddenError(action);
 }
+
+/** Recording how an appointment went: its doctor or an admin. */
+export function requireRecordOutcome(actor: Actor, appointment: { doctorId: string }, action: string): void {
+  if (actor.role === 'admin') return;
+  if (actor.role === 'doctor' && actor.doctorId === appointment.doctorId) return;
+  throw new ForbiddenError(action);
+}

@@ -1,6 +1,6 @@
 import { Op, QueryTypes, Transaction } from 'sequelize';
 import type { Actor } from '../domain/actor';
-import { canChange, type AppointmentView } from '../domain/appointment';
+import { canChange, canRecordOutcome, type AppointmentView } from '../domain/appointment';
 import type { Clock } from '../domain/clock';
 import {
   InvalidStateError,
@@ -10,7 +10,7 @@ import {
   SlotUnavailableError,
   ValidationError,
 } from '../domain/errors';
-import { requireActForPatient, requireAppointmentAccess } from '../domain/policy';
+import { requireActForPatient, requireAppointmentAccess, requireRecordOutcome } from '../domain/policy';
 import { isFreeSlot } from '../domain/slots';
 import type { AppointmentRow, Db } from '../db/models';
 import type { SlotLock } from '../locks/slot-lock';
@@ -34,6 +34,8 @@ export interface BookingService {
   book(actor: Actor, input: BookInput): Promise<AppointmentView>;
   cancel(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView>;
   reschedule(actor: Actor, appointmentId: string, newStartsAt: Date): Promise<AppointmentView>;
+  /** Records that a started appointment was completed or missed. */
+  recordOutcome(actor: Actor, appointmentId: string, outcome: 'completed' | 'no_show'): Promise<AppointmentView>;
 }
 
 export interface BookingDeps {
@@ -134,11 +136,12 @@ export function createBookingService(deps: BookingDeps): BookingService {
     try {
       // Plain SQL: the hottest write in the service, and a model instance costs more CPU than it.
       const [row] = await db.sequelize.query<AppointmentView>(
-        `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, rescheduled_from)
-         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :rescheduledFrom)
+        `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, rescheduled_from, created_at, updated_at)
+         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :rescheduledFrom, :now, :now)
          RETURNING id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
                    status, channel, reason, rescheduled_from AS "rescheduledFrom"`,
-        { replacements: { ...values, rescheduledFrom: values.rescheduledFrom ?? null }, type: QueryTypes.SELECT, transaction },
+        // created_at follows the service clock like every other time it writes (reports count bookings by it).
+        { replacements: { ...values, rescheduledFrom: values.rescheduledFrom ?? null, now: new Date(deps.now()) }, type: QueryTypes.SELECT, transaction },
       );
       return { ...row, startsAt: new Date(row.startsAt), endsAt: new Date(row.endsAt) };
     } catch (err) {
@@ -279,6 +282,31 @@ export function createBookingService(deps: BookingDeps): BookingService {
       );
       await deps.events.publish({ type: 'rescheduled', ...result, actor });
       return result.appointment;
+    },
+
+    async recordOutcome(actor, appointmentId, outcome) {
+      const id = requireId(appointmentId, 'The appointment');
+      if (outcome !== 'completed' && outcome !== 'no_show') throw new ValidationError('The outcome is completed or no-show.');
+      return guardDb(() =>
+        db.sequelize.transaction(async (transaction) => {
+          const row = await Appointment.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
+          if (!row) throw new NotFoundError('The appointment');
+          try {
+            requireRecordOutcome(actor, row, 'record how this appointment went');
+          } catch (err) {
+            return denied(actor, 'appointment.outcome', id, row.patientId, err as Error);
+          }
+          const why = canRecordOutcome(row, deps.now());
+          if (why) throw new InvalidStateError(`Cannot record that: ${why}.`);
+          await row.update({ status: outcome }, { transaction });
+          await audit.record(
+            actor,
+            { action: 'appointment.outcome', outcome: 'allowed', subjectType: 'appointment', subjectId: id, patientId: row.patientId, details: { status: outcome } },
+            transaction,
+          );
+          return toAppointmentView(row);
+        }),
+      );
     },
   };
 }

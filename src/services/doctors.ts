@@ -33,7 +33,7 @@ export interface DoctorsService {
   get(doctorId: string): Promise<DoctorView>;
   create(
     actor: Actor,
-    input: { fullName: string; timeZone: string; slotMinutes?: number; specializations?: string[]; userId?: string | null },
+    input: { fullName: string; timeZone: string; slotMinutes?: number; specializations?: string[]; email?: string | null },
   ): Promise<DoctorView>;
 }
 
@@ -135,9 +135,14 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
         if (!Number.isInteger(slotMinutes) || slotMinutes < 5 || slotMinutes > 480) {
           throw new ValidationError('Slot length must be 5 to 480 minutes.', 'slotMinutes');
         }
-        const { Doctor, Specialization, DoctorSpecialization } = db.models;
+        const email = input.email?.trim() || null;
+        if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new ValidationError('That email does not look right.', 'email');
+        const { Doctor, Specialization, DoctorSpecialization, User } = db.models;
         const id = await db.sequelize.transaction(async (transaction) => {
-          const doctor = await Doctor.create({ fullName, timeZone, slotMinutes, userId: input.userId ?? null }, { transaction });
+          if (email && (await User.count({ where: { email }, transaction }))) throw new ValidationError(`${email} already has an account.`, 'email');
+          // The doctor's own login, so Slack or Teams can be linked to it by this email.
+          const user = await User.create({ role: 'doctor', email, displayName: fullName }, { transaction });
+          const doctor = await Doctor.create({ fullName, timeZone, slotMinutes, userId: user.id }, { transaction });
           for (const name of input.specializations ?? []) {
             const clean = name.trim();
             if (!clean) continue;

@@ -1,6 +1,7 @@
 import type { Clock } from '../domain/clock';
 import type { Db } from '../db/models';
 import type { SlotLock } from '../locks/slot-lock';
+import { createAdminService } from './admin';
 import { createAppointmentsService } from './appointments';
 import { createAuditLog } from './audit';
 import { createAvailabilityService } from './availability';
@@ -9,6 +10,7 @@ import { createDoctorsService } from './doctors';
 import { createAppointmentEvents, type AppointmentEvent } from './events';
 import { createIdentityService } from './identity';
 import { createPatientsService } from './patients';
+import { createReportsService } from './reports';
 import { createSettingsService } from './settings';
 
 export interface ServiceDeps {
@@ -26,16 +28,20 @@ export function createServices(deps: ServiceDeps) {
   const audit = createAuditLog(db);
   const settings = createSettingsService({ db, audit, now, clinicTimezone: deps.clinicTimezone, cacheMs: deps.settingsCacheMs });
   const events = createAppointmentEvents(deps.onEventError ?? (() => undefined));
+  const booking = createBookingService({ db, locks: deps.locks, settings, audit, events, now });
+  const doctors = createDoctorsService({ db, settings, audit, now });
   return {
     audit,
     settings,
     events,
-    booking: createBookingService({ db, locks: deps.locks, settings, audit, events, now }),
+    booking,
+    doctors,
     availability: createAvailabilityService({ db, settings, audit, now }),
     appointments: createAppointmentsService({ db, audit, now }),
-    doctors: createDoctorsService({ db, settings, audit, now }),
     patients: createPatientsService({ db, audit, now }),
     identity: createIdentityService({ db }),
+    admin: createAdminService({ db, audit, doctors, booking, now }),
+    reports: createReportsService({ db, settings, audit }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import type { Clock } from '../domain/clock';
 import { ValidationError } from '../domain/errors';
@@ -7,9 +8,19 @@ import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
 
+export interface SettingChange {
+  key: string;
+  oldValue: unknown;
+  newValue: unknown;
+  changedBy: string | null;
+  changedAt: Date;
+}
+
 export interface SettingsService {
   get(): Promise<ClinicSettings>;
   update(actor: Actor, key: string, value: unknown): Promise<ClinicSettings>;
+  /** Newest first; admins only. */
+  history(actor: Actor, key?: string, limit?: number): Promise<SettingChange[]>;
 }
 
 /**
@@ -57,8 +68,14 @@ export function createSettingsService(deps: {
       if (!isSettingKey(key)) throw new ValidationError(`There is no setting called ${key}.`, 'key');
       const parsed = settingSchemas[key].safeParse(value);
       if (!parsed.success) throw new ValidationError(`${key} ${parsed.error.issues[0]?.message ?? 'is not valid'}`, key);
+      const before = (await this.get())[key];
       await guardDb(() =>
         deps.db.sequelize.transaction(async (transaction) => {
+          await deps.db.sequelize.query(
+            `INSERT INTO setting_changes (key, old_value, new_value, changed_by, changed_at)
+             VALUES (:key, :old::jsonb, :new::jsonb, :by, :at)`,
+            { replacements: { key, old: JSON.stringify(before), new: JSON.stringify(parsed.data), by: actor.userId, at: new Date(deps.now()) }, transaction },
+          );
           await deps.db.models.Setting.upsert(
             { key, value: parsed.data, updatedBy: actor.userId, updatedAt: new Date(deps.now()) },
             { transaction },
@@ -68,6 +85,23 @@ export function createSettingsService(deps: {
       );
       cached = null;
       return this.get();
+    },
+
+    async history(actor, key, limit = 20) {
+      try {
+        requireAdmin(actor, 'read setting history');
+      } catch (err) {
+        await deps.audit.record(actor, { action: 'settings.history', outcome: 'denied', subjectType: 'setting', subjectId: key });
+        throw err;
+      }
+      const rows = await guardDb(() =>
+        deps.db.sequelize.query<{ key: string; old_value: unknown; new_value: unknown; changed_by: string | null; changed_at: Date }>(
+          `SELECT key, old_value, new_value, changed_by, changed_at FROM setting_changes
+            ${key ? 'WHERE key = :key' : ''} ORDER BY changed_at DESC, id DESC LIMIT :limit`,
+          { replacements: { key: key ?? null, limit: Math.min(Math.max(limit, 1), 100) }, type: QueryTypes.SELECT },
+        ),
+      );
+      return rows.map((r) => ({ key: r.key, oldValue: r.old_value, newValue: r.new_value, changedBy: r.changed_by, changedAt: new Date(r.changed_at) }));
     },
   };
 }

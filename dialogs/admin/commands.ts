@@ -1,0 +1,312 @@
+import { DateTime } from 'luxon';
+import type { Actor } from '../../src/domain/actor';
+import { DomainError, ForbiddenError, NotFoundError, ValidationError } from '../../src/domain/errors';
+import { isIsoDate } from '../../src/domain/time';
+import { utilizationChart } from '../../src/reports/chart';
+import { reportCsv, reportText } from '../../src/reports/render';
+import type { Services } from '../../src/services';
+import type { DoctorView } from '../../src/services/doctors';
+import { errorText } from '../support/error-replies';
+import { formatSlot } from '../support/format';
+import type { Reply } from '../types';
+
+/**
+ * The /clinic grammar: the same words as a Slack slash-command, typed in Teams, or in the console.
+ * Every command goes through services that check the admin role and audit; this module only parses
+ * words and writes replies. A command it cannot parse answers with that command's usage line.
+ */
+
+export const USAGE: Record<string, string> = {
+  help: '/clinic help',
+  'doctors list': '/clinic doctors list [all]',
+  'doctors add': '/clinic doctors add "<name>" zone=<IANA zone> [slot=<minutes>] [specialties="A, B"] [email=<email>]',
+  'doctors edit': '/clinic doctors edit "<doctor>" [name="<name>"] [zone=<IANA zone>] [slot=<minutes>] [email=<email>]',
+  'doctors deactivate': '/clinic doctors deactivate "<doctor>" [cancel]',
+  'doctors activate': '/clinic doctors activate "<doctor>"',
+  'specialties list': '/clinic specialties list',
+  'specialties add': '/clinic specialties add "<name>" [keywords="a, b"]',
+  'specialties rename': '/clinic specialties rename "<old name>" "<new name>"',
+  'specialties assign': '/clinic specialties assign "<doctor>" "<specialty>"',
+  'specialties unassign': '/clinic specialties unassign "<doctor>" "<specialty>"',
+  'users list': '/clinic users list [doctor|admin]',
+  'users link': '/clinic users link slack|teams <platform user id> <email>',
+  'users role': '/clinic users role <email> doctor|admin',
+  'users deactivate': '/clinic users deactivate <email>',
+  'patients find': '/clinic patients find <phone>',
+  'settings show': '/clinic settings show',
+  'settings set': '/clinic settings set <key> <value>',
+  'settings history': '/clinic settings history [key]',
+  report: '/clinic report <from YYYY-MM-DD> <to YYYY-MM-DD> [csv] [chart]',
+  appointments: '/clinic appointments "<doctor>" <YYYY-MM-DD>',
+  mark: '/clinic mark <appointment ref> completed|no-show',
+  audit: '/clinic audit [count]',
+};
+
+class UsageError extends Error {
+  constructor(readonly command: string, readonly why?: string) {
+    super(why ?? 'usage');
+  }
+}
+
+/** Words, "quoted phrases" and key=value (or key="quoted value") pairs. */
+export function tokenize(text: string): { words: string[]; options: Record<string, string> } {
+  const words: string[] = [];
+  const options: Record<string, string> = {};
+  const re = /([A-Za-z]+)=(?:"([^"]*)"|'([^']*)'|(\S+))|"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const m of text.matchAll(re)) {
+    if (m[1]) options[m[1].toLowerCase()] = m[2] ?? m[3] ?? m[4] ?? '';
+    else words.push(m[5] ?? m[6] ?? m[7] ?? '');
+  }
+  return { words, options };
+}
+
+const SETTING_PARSERS: Record<string, (v: string) => unknown> = {
+  timeZone: (v) => v,
+  defaultSlotMinutes: (v) => Number(v),
+  bookingHorizonDays: (v) => Number(v),
+  minNoticeMinutes: (v) => Number(v),
+  reminderOffsetsMinutes: (v) =>
+    v.split(',').map((x) => {
+      const m = /^\s*(\d+)\s*(h|m|min)?\s*$/i.exec(x);
+      return m ? Number(m[1]) * (m[2]?.toLowerCase() === 'h' ? 60 : 1) : NaN;
+    }),
+  quietHours: (v) => {
+    const m = /^\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*$/.exec(v);
+    return m ? { start: m[1], end: m[2] } : v;
+  },
+};
+
+function showValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
+  if (v && typeof v === 'object' && 'start' in v && 'end' in v) return `${String(v.start)}-${String(v.end)}`;
+  return String(v);
+}
+
+function doctorLine(d: DoctorView): string {
+  return `${d.fullName}${d.active ? '' : ' (inactive)'}: ${d.specializations.join(', ') || 'no specialty'}; ${d.timeZone}; ${d.slotMinutes} min slots`;
+}
+
+export function helpText(): string {
+  return ['Clinic commands:', ...Object.values(USAGE)].join('\n');
+}
+
+export function createAdminCommands(services: Services) {
+  const { admin } = services;
+
+  async function oneDoctor(actor: Actor, name: string | undefined, command: string): Promise<DoctorView> {
+    if (!name) throw new UsageError(command);
+    const found = await admin.findDoctors(actor, name);
+    if (found.length === 0) throw new NotFoundError(`A doctor called "${name}"`);
+    const exact = found.filter((d) => d.fullName.toLowerCase() === name.toLowerCase().replace(/^dr\.? /, ''));
+    if (found.length > 1 && exact.length !== 1) {
+      throw new ValidationError(`"${name}" could be ${found.map((d) => d.fullName).join(' or ')}; please be more specific.`);
+    }
+    return exact[0] ?? found[0];
+  }
+
+  async function run(actor: Actor, text: string): Promise<Reply[]> {
+    const { words, options } = tokenize(text.replace(/^\/?clinic\b\s*/i, ''));
+    const [group = 'help', verb = '', ...args] = words.map((w, i) => (i < 2 ? w.toLowerCase() : w));
+    const command = USAGE[`${group} ${verb}`] ? `${group} ${verb}` : group;
+    await admin.assertAdmin(actor, command);
+    const say = (t: string): Reply[] => [{ text: t }];
+
+    switch (command) {
+      case 'help':
+        return say(helpText());
+
+      case 'doctors list': {
+        const list = await admin.listDoctors(actor, verb === 'list' && args[0] === 'all');
+        return say(list.length ? list.map(doctorLine).join('\n') : 'No doctors yet.');
+      }
+      case 'doctors add': {
+        if (!args[0] || !options.zone) throw new UsageError(command);
+        const slot = options.slot !== undefined ? Number(options.slot) : undefined;
+        if (slot !== undefined && !Number.isInteger(slot)) throw new UsageError(command, 'slot must be a whole number of minutes');
+        const d = await services.doctors.create(actor, {
+          fullName: args[0],
+          timeZone: options.zone,
+          slotMinutes: slot,
+          specializations: options.specialties?.split(',').map((s) => s.trim()).filter(Boolean),
+          email: options.email,
+        });
+        return say(`Added ${doctorLine(d)}. Set their weekly hours from their own chat ('hours Mon-Fri 9-17'), or link their Slack or Teams with '/clinic users link'.`);
+      }
+      case 'doctors edit': {
+        const d = await oneDoctor(actor, args[0], command);
+        const slot = options.slot !== undefined ? Number(options.slot) : undefined;
+        if (!options.name && !options.zone && slot === undefined && !options.email) throw new UsageError(command);
+        const updated = await admin.updateDoctor(actor, d.id, { fullName: options.name, timeZone: options.zone, slotMinutes: slot, email: options.email });
+        return say(`Updated ${doctorLine(updated)}.`);
+      }
+      case 'doctors deactivate': {
+        const d = await oneDoctor(actor, args[0], command);
+        const cancel = args[1]?.toLowerCase() === 'cancel';
+        const { future, cancelled } = await admin.setDoctorActive(actor, d.id, false, cancel);
+        const zone = d.timeZone;
+        const listed = future.slice(0, 15).map((a) => `  ${formatSlot(a.startsAt, zone)}`).join('\n');
+        if (future.length === 0) return say(`${d.fullName} is deactivated and has no future appointments.`);
+        if (cancel) return say(`${d.fullName} is deactivated. Cancelled ${cancelled} future appointments; the patients are notified.`);
+        return say(
+          `${d.fullName} is deactivated and takes no new bookings. ${future.length} future appointments stay booked:\n${listed}\nTo cancel them and notify the patients: /clinic doctors deactivate "${d.fullName}" cancel`,
+        );
+      }
+      case 'doctors activate': {
+        const d = await oneDoctor(actor, args[0], command);
+        await admin.setDoctorActive(actor, d.id, true);
+        return say(`${d.fullName} takes bookings again.`);
+      }
+
+      case 'specialties list': {
+        const list = await admin.listSpecializations(actor);
+        return say(list.map((s) => `${s.name} (${s.doctors} doctors)${s.keywords.length ? `: ${s.keywords.join(', ')}` : ''}`).join('\n') || 'No specialties yet.');
+      }
+      case 'specialties add': {
+        if (!args[0]) throw new UsageError(command);
+        const s = await admin.addSpecialization(actor, args[0], options.keywords?.split(',') ?? []);
+        return say(`Added the specialty ${s.name}.`);
+      }
+      case 'specialties rename': {
+        if (!args[0] || !args[1]) throw new UsageError(command);
+        const name = await admin.renameSpecialization(actor, args[0], args[1]);
+        return say(`Renamed ${args[0]} to ${name}.`);
+      }
+      case 'specialties assign':
+      case 'specialties unassign': {
+        if (!args[0] || !args[1]) throw new UsageError(command);
+        const d = await oneDoctor(actor, args[0], command);
+        const updated = await admin.assignSpecialization(actor, d.id, args[1], verb === 'assign');
+        return say(`${updated.fullName}: ${updated.specializations.join(', ') || 'no specialty'}.`);
+      }
+
+      case 'users list': {
+        const role = args[0]?.toLowerCase();
+        if (role && role !== 'doctor' && role !== 'admin') throw new UsageError(command);
+        const users = await admin.listUsers(actor, role as 'doctor' | 'admin' | undefined);
+        return say(
+          users.map((u) => `${u.name} <${u.email ?? 'no email'}> ${u.role}${u.active ? '' : ' (deactivated)'}${u.links.length ? `; linked ${u.links.join(', ')}` : ''}`).join('\n') ||
+            'No staff accounts.',
+        );
+      }
+      case 'users link': {
+        const [channel, externalId, email] = args;
+        if ((channel !== 'slack' && channel !== 'teams') || !externalId || !email) throw new UsageError(command);
+        const u = await admin.linkUser(actor, channel, externalId, email);
+        return say(`Linked ${channel} user ${externalId} to ${u.name} (${u.role}).`);
+      }
+      case 'users role': {
+        const [email, role] = args;
+        if (!email || (role !== 'doctor' && role !== 'admin')) throw new UsageError(command);
+        await admin.changeRole(actor, email, role);
+        return say(`${email} is now ${role === 'admin' ? 'an admin' : 'a doctor'}.`);
+      }
+      case 'users deactivate': {
+        if (!args[0]) throw new UsageError(command);
+        await admin.deactivateUser(actor, args[0]);
+        return say(`${args[0]} is deactivated and can no longer use the bot.`);
+      }
+
+      case 'patients find': {
+        if (!args[0]) throw new UsageError(command);
+        const p = await admin.findPatientByPhone(actor, args.join(''));
+        if (!p) return say('No patient has that phone number.');
+        const upcoming = await services.appointments.listForPatient(actor, p.id, 'upcoming', 5);
+        return [
+          {
+            text: 'Patient found (this look-up is recorded):',
+            card: {
+              title: p.fullName,
+              lines: [
+                `Date of birth: ${p.dateOfBirth}`,
+                `Phone: ${p.phoneE164 ?? 'none'}${p.smsOptOut ? ' (opted out of texts)' : ''}`,
+                `Time zone: ${p.timeZone}`,
+                `Upcoming: ${upcoming.map((a) => formatSlot(a.startsAt, p.timeZone)).join('; ') || 'none'}`,
+              ],
+            },
+          },
+        ];
+      }
+
+      case 'settings show': {
+        const s = await services.settings.get();
+        return say(Object.entries(s).map(([k, v]) => `${k}: ${showValue(v)}`).join('\n'));
+      }
+      case 'settings set': {
+        const [key, ...rest] = args;
+        const raw = rest.join(' ');
+        if (!key || !raw) throw new UsageError(command);
+        const parse = SETTING_PARSERS[key];
+        if (!parse) throw new ValidationError(`There is no setting called ${key}. Settings: ${Object.keys(SETTING_PARSERS).join(', ')}.`);
+        const s = await services.settings.update(actor, key, parse(raw));
+        return say(`${key} is now ${showValue(s[key as keyof typeof s])}.`);
+      }
+      case 'settings history': {
+        const changes = await services.settings.history(actor, args[0]);
+        return say(
+          changes.map((c) => `${c.changedAt.toISOString().slice(0, 16).replace('T', ' ')} ${c.key}: ${showValue(c.oldValue)} -> ${showValue(c.newValue)}`).join('\n') ||
+            'No changes yet.',
+        );
+      }
+
+      case 'report': {
+        const [from, to, ...flags] = [verb, ...args];
+        if (!from || !to || !isIsoDate(from) || !isIsoDate(to)) throw new UsageError(command);
+        const report = await services.reports.report(actor, from, to);
+        const files = [];
+        const want = flags.map((f) => f.toLowerCase());
+        if (want.includes('csv')) files.push({ name: `clinic-report-${from}-${to}.csv`, contentType: 'text/csv', data: Buffer.from(reportCsv(report)) });
+        if (want.includes('chart')) files.push({ name: `utilization-${from}-${to}.png`, contentType: 'image/png', data: utilizationChart(report) });
+        return [{ text: reportText(report), files: files.length ? files : undefined }];
+      }
+
+      case 'appointments': {
+        const [name, date] = [verb, ...args];
+        if (!name || !date || !isIsoDate(date)) throw new UsageError(command);
+        const d = await oneDoctor(actor, name, command);
+        const day = DateTime.fromISO(date, { zone: d.timeZone });
+        const list = await services.appointments.schedule(actor, d.id, day.toJSDate(), day.plus({ days: 1 }).toJSDate());
+        return say(
+          list.length
+            ? [`${d.fullName}, ${date}:`, ...list.map((a) => `  ${a.id.slice(0, 8)} ${formatSlot(a.startsAt, d.timeZone)} ${a.patientName} (${a.status.replace('_', '-')})`)].join('\n')
+            : `${d.fullName} has no appointments on ${date}.`,
+        );
+      }
+      case 'mark': {
+        const [ref, outcome] = [verb, ...args];
+        const status = outcome?.toLowerCase() === 'completed' ? 'completed' : /^no-?show$/i.test(outcome ?? '') ? 'no_show' : null;
+        if (!ref || !status) throw new UsageError(command);
+        const id = await admin.findAppointmentByRef(actor, ref);
+        const a = await services.booking.recordOutcome(actor, id, status);
+        const zone = (await services.settings.get()).timeZone;
+        return say(`Recorded: the appointment of ${formatSlot(a.startsAt, zone)} was ${status === 'completed' ? 'completed' : 'a no-show'}.`);
+      }
+
+      case 'audit': {
+        const n = verb ? Number(verb) : 20;
+        if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError(command, 'count must be 1 to 100');
+        const rows = await admin.recentAudit(actor, n);
+        return say(
+          rows
+            .map((r) => `${new Date(r.at).toISOString().slice(0, 19).replace('T', ' ')} ${r.actorRole ?? 'system'} ${r.action} ${r.outcome}${r.subjectType ? ` ${r.subjectType}:${String(r.subjectId ?? '').slice(0, 8)}` : ''}${r.channel ? ` via ${r.channel}` : ''}`)
+            .join('\n') || 'The audit log is empty.',
+        );
+      }
+
+      default:
+        return say(`I don't know the command "${words.slice(0, 2).join(' ')}".\n${helpText()}`);
+    }
+  }
+
+  return async (actor: Actor, text: string): Promise<Reply[]> => {
+    try {
+      return await run(actor, text);
+    } catch (err) {
+      if (err instanceof UsageError) return [{ text: `${err.why ? `${err.why}. ` : ''}Usage: ${USAGE[err.command]}` }];
+      if (err instanceof ForbiddenError) return [{ text: 'Only clinic admins can use /clinic commands.' }];
+      if (err instanceof DomainError) return [{ text: errorText(err) }];
+      throw err;
+    }
+  };
+}
+
+export type AdminCommands = ReturnType<typeof createAdminCommands>;

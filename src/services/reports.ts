@@ -1,0 +1,197 @@
+import { DateTime } from 'luxon';
+import { QueryTypes } from 'sequelize';
+import type { Actor } from '../domain/actor';
+import { ValidationError } from '../domain/errors';
+import { requireAdmin } from '../domain/policy';
+import { mergeIntervals, workingWindows, type Interval } from '../domain/slots';
+import { isIsoDate } from '../domain/time';
+import type { Db } from '../db/models';
+import type { AuditLog } from './audit';
+import { loadCalendars } from './calendar';
+import { guardDb } from './db-errors';
+import type { SettingsService } from './settings';
+
+export interface DoctorLine {
+  doctorId: string;
+  doctor: string;
+  booked: number;
+  completed: number;
+  cancelled: number;
+  noShow: number;
+  bookedMinutes: number;
+  offeredMinutes: number;
+  /** booked / offered minutes, 0..1 (0 when nothing was offered). */
+  utilization: number;
+}
+
+export interface ClinicReport {
+  from: string;
+  to: string;
+  zone: string;
+  totals: { appointments: number; booked: number; completed: number; cancelled: number; noShow: number };
+  cancellationRate: number;
+  noShowRate: number;
+  utilization: number;
+  byDoctor: DoctorLine[];
+  bySpecialty: Array<{ specialty: string; appointments: number }>;
+  byChannel: Array<{ channel: string; bookings: number }>;
+  busiestHours: Array<{ weekday: number; hour: number; appointments: number }>;
+}
+
+export const MAX_REPORT_DAYS = 366;
+
+/** Minutes of `windows` left after taking out `blocked` (both sorted and merged). */
+function minutesLeft(windows: Interval[], blocked: Interval[]): number {
+  let total = 0;
+  for (const w of windows) {
+    let free = w.end - w.start;
+    for (const b of blocked) {
+      const overlap = Math.min(w.end, b.end) - Math.max(w.start, b.start);
+      if (overlap > 0) free -= overlap;
+    }
+    total += Math.max(0, free);
+  }
+  return Math.round(total / 60_000);
+}
+
+/**
+ * The clinic's figures over a date range (inclusive local dates in the clinic's zone):
+ * appointments by doctor, specialty and status, utilization (booked against offered minutes),
+ * cancellations and no-shows, bookings per channel, and the busiest hours.
+ */
+export function createReportsService(deps: { db: Db; settings: SettingsService; audit: AuditLog }) {
+  const { db } = deps;
+
+  async function build(fromDate: string, toDate: string): Promise<ClinicReport> {
+    if (!isIsoDate(fromDate) || !isIsoDate(toDate)) throw new ValidationError('Dates must be real dates like 2026-11-01.');
+    if (toDate < fromDate) throw new ValidationError('The range must end on or after its start.');
+    const zone = (await deps.settings.get()).timeZone;
+    const from = DateTime.fromISO(fromDate, { zone }).startOf('day');
+    const to = DateTime.fromISO(toDate, { zone }).plus({ days: 1 }).startOf('day');
+    if (to.diff(from, 'days').days > MAX_REPORT_DAYS) throw new ValidationError(`Ask for at most ${MAX_REPORT_DAYS} days.`);
+    const range = { from: from.toJSDate(), to: to.toJSDate(), zone };
+
+    const perDoctor = await db.sequelize.query<{ id: string; name: string; active: boolean; booked: string; completed: string; cancelled: string; no_show: string; minutes: string }>(
+      `SELECT d.id, d.full_name AS name, d.active,
+              count(a.id) FILTER (WHERE a.status = 'booked') AS booked,
+              count(a.id) FILTER (WHERE a.status = 'completed') AS completed,
+              count(a.id) FILTER (WHERE a.status = 'cancelled') AS cancelled,
+              count(a.id) FILTER (WHERE a.status = 'no_show') AS no_show,
+              coalesce(sum(extract(epoch FROM a.ends_at - a.starts_at) / 60) FILTER (WHERE a.status <> 'cancelled'), 0) AS minutes
+         FROM doctors d
+         LEFT JOIN appointments a ON a.doctor_id = d.id AND a.starts_at >= :from AND a.starts_at < :to
+        GROUP BY d.id ORDER BY d.full_name`,
+      { replacements: range, type: QueryTypes.SELECT },
+    );
+
+    // Offered minutes: weekly hours over the range, less time off. Booked appointments are not
+    // subtracted here; they are what the offer was used for.
+    const calendars = await loadCalendars(db, perDoctor.map((d) => d.id), range.from, range.to);
+    const timeOff = await db.sequelize.query<{ doctor_id: string; s: string; e: string }>(
+      `SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
+         FROM time_off WHERE starts_at < :to AND ends_at > :from`,
+      { replacements: range, type: QueryTypes.SELECT },
+    );
+    const zones = new Map(
+      (await db.sequelize.query<{ id: string; time_zone: string }>('SELECT id, time_zone FROM doctors', { type: QueryTypes.SELECT })).map((d) => [d.id, d.time_zone]),
+    );
+
+    const byDoctor: DoctorLine[] = perDoctor
+      .map((d) => {
+        const windows = workingWindows(calendars.get(d.id)!.rules, zones.get(d.id)!, from.toMillis(), to.toMillis()).map((w) => ({
+          start: Math.max(w.start, from.toMillis()),
+          end: Math.min(w.end, to.toMillis()),
+        }));
+        const blocked = mergeIntervals(timeOff.filter((t) => t.doctor_id === d.id).map((t) => ({ start: Number(t.s), end: Number(t.e) })));
+        const offeredMinutes = minutesLeft(windows, blocked);
+        const bookedMinutes = Math.round(Number(d.minutes));
+        return {
+          doctorId: d.id,
+          doctor: d.name,
+          booked: Number(d.booked),
+          completed: Number(d.completed),
+          cancelled: Number(d.cancelled),
+          noShow: Number(d.no_show),
+          bookedMinutes,
+          offeredMinutes,
+          utilization: offeredMinutes > 0 ? Math.min(1, bookedMinutes / offeredMinutes) : 0,
+          active: d.active,
+        };
+      })
+      // A deactivated doctor with nothing in the range is noise.
+      .filter((d) => d.active || d.booked + d.completed + d.cancelled + d.noShow > 0)
+      .map(({ active: _active, ...line }) => line);
+
+    const bySpecialty = (
+      await db.sequelize.query<{ specialty: string; appointments: string }>(
+        `SELECT s.name AS specialty, count(a.id) AS appointments
+           FROM specializations s
+           JOIN doctor_specializations ds ON ds.specialization_id = s.id
+           JOIN appointments a ON a.doctor_id = ds.doctor_id AND a.starts_at >= :from AND a.starts_at < :to AND a.status <> 'cancelled'
+          GROUP BY s.name ORDER BY count(a.id) DESC, s.name`,
+        { replacements: range, type: QueryTypes.SELECT },
+      )
+    ).map((r) => ({ specialty: r.specialty, appointments: Number(r.appointments) }));
+
+    const byChannel = (
+      await db.sequelize.query<{ channel: string; bookings: string }>(
+        `SELECT channel, count(*) AS bookings FROM appointments
+          WHERE created_at >= :from AND created_at < :to AND rescheduled_from IS NULL
+          GROUP BY channel ORDER BY count(*) DESC, channel`,
+        { replacements: range, type: QueryTypes.SELECT },
+      )
+    ).map((r) => ({ channel: r.channel, bookings: Number(r.bookings) }));
+
+    const busiestHours = (
+      await db.sequelize.query<{ weekday: number; hour: number; appointments: string }>(
+        `SELECT extract(isodow FROM starts_at AT TIME ZONE :zone)::int AS weekday,
+                extract(hour FROM starts_at AT TIME ZONE :zone)::int AS hour, count(*) AS appointments
+           FROM appointments WHERE starts_at >= :from AND starts_at < :to AND status <> 'cancelled'
+          GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 5`,
+        { replacements: range, type: QueryTypes.SELECT },
+      )
+    ).map((r) => ({ weekday: Number(r.weekday), hour: Number(r.hour), appointments: Number(r.appointments) }));
+
+    const sum = (k: keyof DoctorLine) => byDoctor.reduce((n, d) => n + (d[k] as number), 0);
+    const totals = { booked: sum('booked'), completed: sum('completed'), cancelled: sum('cancelled'), noShow: sum('noShow'), appointments: 0 };
+    totals.appointments = totals.booked + totals.completed + totals.cancelled + totals.noShow;
+    const attended = totals.completed + totals.noShow;
+    const offered = sum('offeredMinutes');
+    return {
+      from: fromDate,
+      to: toDate,
+      zone,
+      totals,
+      cancellationRate: totals.appointments ? totals.cancelled / totals.appointments : 0,
+      noShowRate: attended ? totals.noShow / attended : 0,
+      utilization: offered ? Math.min(1, sum('bookedMinutes') / offered) : 0,
+      byDoctor,
+      bySpecialty,
+      byChannel,
+      busiestHours,
+    };
+  }
+
+  return {
+    /** For admins, through any channel; audited either way. */
+    async report(actor: Actor, fromDate: string, toDate: string): Promise<ClinicReport> {
+      try {
+        requireAdmin(actor, 'read reports');
+      } catch (err) {
+        await deps.audit.record(actor, { action: 'reports.read', outcome: 'denied' }).catch(() => undefined);
+        throw err;
+      }
+      const report = await guardDb(() => build(fromDate, toDate));
+      await deps.audit.record(actor, { action: 'reports.read', outcome: 'allowed', details: { from: fromDate, to: toDate } });
+      return report;
+    },
+    /** For the BI API, whose bearer token the HTTP layer has already checked; audited with no user. */
+    async reportForApi(fromDate: string, toDate: string): Promise<ClinicReport> {
+      const report = await guardDb(() => build(fromDate, toDate));
+      await deps.audit.record(null, { action: 'reports.read', outcome: 'allowed', details: { from: fromDate, to: toDate, via: 'bi-api' } });
+      return report;
+    },
+  };
+}
+
+export type ReportsService = ReturnType<typeof createReportsService>;
