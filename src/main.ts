@@ -1,6 +1,7 @@
 import { createAppContext } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
+import { mountChannels } from './channels';
 import { createServer, shutdown } from './server';
 
 async function main(): Promise<void> {
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const ctx = await createAppContext(config, logger);
   const server = createServer(ctx, logger);
+  const channels = mountChannels(server, ctx, logger);
+  logger.info({ channels: channels.enabled }, 'channels mounted');
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   logger.info({ port: config.port, clinicTimezone: config.clinicTimezone }, 'clinic concierge listening');
 

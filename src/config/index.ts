@@ -28,6 +28,20 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long a slot lock may live if its holder dies mid-booking. */
   BOOKING_LOCK_TTL_MS: z.coerce.number().int().min(500).max(60000).default(5000),
+  /** The URL the platforms call, as they see it (behind a proxy, the public one): Twilio signs it. */
+  PUBLIC_BASE_URL: z.string().url('must be a URL like https://bot.example-clinic.org').default('http://localhost:3978'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567').optional(),
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional(),
+  SLACK_SIGNING_SECRET: z.string().min(16).optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-...)').optional(),
+  MICROSOFT_APP_ID: z.string().optional(),
+  MICROSOFT_APP_PASSWORD: z.string().optional(),
+  MICROSOFT_APP_TENANT_ID: z.string().optional(),
+  MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  /** Messages a minute one phone number or platform user may send before being asked to slow down. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
   /** Bearer token of the read-only reports API; unset leaves the API switched off. */
   REPORTS_API_TOKEN: z.string().min(24, 'must be at least 24 characters (use a long random string)').optional(),
 });
@@ -44,6 +58,11 @@ export type Config = Readonly<{
   logLevel: string;
   bookingLockTtlMs: number;
   reportsApiToken: string | null;
+  publicBaseUrl: string;
+  twilio: { accountSid: string; authToken: string; from: string | null; messagingServiceSid: string | null } | null;
+  slack: { signingSecret: string; botToken: string } | null;
+  teams: { appId: string; appPassword: string; tenantId: string | null; appType: string } | null;
+  rateLimitPerMinute: number;
 }>;
 
 export class ConfigError extends Error {
@@ -63,6 +82,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  const twilioParts = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN].filter(Boolean).length;
+  if (twilioParts === 1) problems.push('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both, or neither to switch SMS off');
+  if (twilioParts === 2 && !e.TWILIO_FROM_NUMBER && !e.TWILIO_MESSAGING_SERVICE_SID) {
+    problems.push('TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID: one is needed to send texts');
+  }
+  if (Boolean(e.SLACK_SIGNING_SECRET) !== Boolean(e.SLACK_BOT_TOKEN)) problems.push('SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN: set both, or neither to switch Slack off');
+  if (Boolean(e.MICROSOFT_APP_ID) !== Boolean(e.MICROSOFT_APP_PASSWORD)) {
+    problems.push('MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: set both, or neither to run Teams open for the Bot Framework Emulator');
+  }
+  if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -75,5 +105,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     bookingLockTtlMs: e.BOOKING_LOCK_TTL_MS,
     reportsApiToken: e.REPORTS_API_TOKEN ?? null,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
+        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM_NUMBER ?? null, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null }
+        : null,
+    slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN } : null,
+    teams: e.MICROSOFT_APP_ID && e.MICROSOFT_APP_PASSWORD
+      ? { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID ?? null, appType: e.MICROSOFT_APP_TYPE }
+      : null,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   });
 }

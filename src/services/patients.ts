@@ -31,6 +31,14 @@ export interface PatientsService {
   /** Self-registration from a phone number the channel has proven (Twilio's From). */
   register(input: RegisterPatientInput): Promise<PatientView>;
   get(actor: Actor, patientId: string): Promise<PatientView>;
+  /**
+   * Records an SMS opt-out or opt-in for a number (the carrier keywords STOP and START, or Twilio's
+   * error 21610). No actor: the phone number itself, proven by the SMS channel, is asking.
+   * Returns whether a registered patient has that number.
+   */
+  setSmsOptOut(phone: string, optedOut: boolean, source: 'keyword' | 'carrier'): Promise<boolean>;
+  /** Whether texts may go to this number: only a registered patient who has not opted out. */
+  smsStatus(phone: string): Promise<'unregistered' | 'subscribed' | 'opted-out'>;
   /** Whether the date of birth matches the acting patient's own; a mismatch is audited. */
   checkDateOfBirth(actor: Actor, dateOfBirth: string): Promise<boolean>;
   updateProfile(
@@ -109,6 +117,29 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
           await audit.record(actor, { action: 'patient.read', outcome: 'allowed', subjectType: 'patient', subjectId: id, patientId: id });
         }
         return toPatientView(row);
+      }),
+
+    setSmsOptOut: (phone, optedOut, source) =>
+      guardDb(async () => {
+        const row = await Patient.findOne({ where: { phoneE164: phone } });
+        if (!row) return false;
+        if (row.smsOptOut !== optedOut) {
+          await db.sequelize.transaction(async (transaction) => {
+            await row.update({ smsOptOut: optedOut, smsOptOutAt: optedOut ? new Date(deps.now()) : null }, { transaction });
+            await audit.record(
+              null,
+              { action: optedOut ? 'patient.sms_opt_out' : 'patient.sms_opt_in', outcome: 'allowed', subjectType: 'patient', subjectId: row.id, patientId: row.id, details: { source } },
+              transaction,
+            );
+          });
+        }
+        return true;
+      }),
+
+    smsStatus: (phone) =>
+      guardDb(async () => {
+        const row = await Patient.findOne({ where: { phoneE164: phone }, attributes: ['smsOptOut'] });
+        return row === null ? 'unregistered' : row.smsOptOut ? 'opted-out' : 'subscribed';
       }),
 
     checkDateOfBirth: (actor, dateOfBirth) =>

@@ -1,0 +1,119 @@
+import type Redis from 'ioredis';
+import restify, { type Request, type Response, type Server } from 'restify';
+import twilio from 'twilio';
+import type { DialogEngine } from '../../dialogs/engine';
+import type { Logger } from '../../src/logging';
+import type { PatientsService } from '../../src/services/patients';
+import { firstDelivery } from '../shared/dedupe';
+import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
+import { carrierHelp, keywordOf } from './keywords';
+import { smsBodies } from './render';
+import type { SmsSender } from './sms-sender';
+
+export interface SmsWebhookDeps {
+  engine: DialogEngine;
+  patients: PatientsService;
+  redis: Redis;
+  redisPrefix: string;
+  limiter: SenderRateLimiter;
+  /** Sends replies that outlast the webhook. */
+  sender: SmsSender;
+  authToken: string;
+  /** The public base URL Twilio calls; the signature covers it exactly. */
+  publicBaseUrl: string;
+  clinicName: string;
+  logger: Logger;
+  /** How long the webhook waits for the dialog before answering empty and texting the reply later. */
+  replyBudgetMs?: number;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+function twiml(bodies: string[]): string {
+  const response = new twilio.twiml.MessagingResponse();
+  for (const body of bodies) response.message(body);
+  return response.toString();
+}
+
+function sendXml(res: Response, status: number, xml: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/xml; charset=utf-8' });
+  res.end(xml);
+}
+
+/**
+ * POST /sms, Twilio's incoming-message webhook. The signature is checked first (403 otherwise); a
+ * MessageSid seen before is answered empty; carrier keywords are honoured before the dialog runs;
+ * the reply goes back as TwiML, or through the Messages API when the dialog takes too long.
+ */
+export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
+  const budget = deps.replyBudgetMs ?? 10_000;
+
+  server.post('/sms', restify.plugins.urlEncodedBodyParser({ mapParams: false }), async (req: Request, res: Response) => {
+    const started = Date.now();
+    const params = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string>;
+    const signature = req.header('x-twilio-signature');
+    const url = `${deps.publicBaseUrl}${req.url ?? '/sms'}`;
+    if (!signature || !twilio.validateRequest(deps.authToken, signature, url, params)) {
+      deps.logger.warn({ channel: 'sms', reason: signature ? 'bad signature' : 'no signature' }, 'sms webhook refused');
+      res.send(403, { code: 'Forbidden', message: 'The request signature is missing or does not match.' });
+      return;
+    }
+    const from = String(params.From ?? '');
+    const sid = String(params.MessageSid ?? params.SmsSid ?? '');
+    if (!E164.test(from) || !/^[A-Za-z0-9]{10,64}$/.test(sid)) {
+      res.send(400, { code: 'BadRequest', message: 'From (E.164) and MessageSid are required.' });
+      return;
+    }
+    const text = String(params.Body ?? '');
+    const log = deps.logger.child({ channel: 'sms', messageSid: sid });
+
+    try {
+      if (!(await firstDelivery(deps.redis, deps.redisPrefix, 'sms', sid))) {
+        log.info('duplicate delivery ignored');
+        return sendXml(res, 200, twiml([]));
+      }
+      const keyword = keywordOf(text);
+      if (keyword === 'opt-out') {
+        // Twilio sends the carrier's confirmation itself; nothing more may be texted.
+        await deps.patients.setSmsOptOut(from, true, 'keyword');
+        log.info('opt-out recorded');
+        return sendXml(res, 200, twiml([]));
+      }
+      const status = await deps.patients.smsStatus(from);
+      if (keyword === 'opt-in' || (status === 'opted-out' && /^\s*yes\s*$/i.test(text))) {
+        await deps.patients.setSmsOptOut(from, false, 'keyword');
+        log.info('opt-in recorded');
+        return sendXml(res, 200, twiml([`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`]));
+      }
+      if (status === 'opted-out') {
+        log.info('message from an opted-out number; no reply sent');
+        return sendXml(res, 200, twiml([]));
+      }
+      if (keyword === 'help') return sendXml(res, 200, twiml([carrierHelp(deps.clinicName)]));
+
+      const verdict = await deps.limiter.check('sms', from);
+      if (verdict !== 'ok') {
+        log.warn({ verdict }, 'rate limited');
+        return sendXml(res, 200, twiml(verdict === 'limited-first' ? [SLOW_DOWN] : []));
+      }
+
+      const turn = deps.engine.handle({ channel: 'sms', senderId: from, text });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
+      const result = await Promise.race([turn, late]);
+      clearTimeout(timer);
+      if (result !== 'late') {
+        log.info({ ms: Date.now() - started, replies: result.replies.length }, 'sms answered');
+        return sendXml(res, 200, twiml(smsBodies(result.replies)));
+      }
+      // Twilio gives the webhook 15 seconds in all: answer now, text the reply when it is ready.
+      sendXml(res, 200, twiml([]));
+      const { replies } = await turn;
+      for (const body of smsBodies(replies)) await deps.sender.send(from, body);
+      log.info({ ms: Date.now() - started }, 'sms answered through the Messages API');
+    } catch (err) {
+      log.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'sms webhook failed');
+      if (!res.headersSent) sendXml(res, 200, twiml(['Sorry, we are having trouble right now. Please try again shortly.']));
+    }
+  });
+}

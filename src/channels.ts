@@ -1,0 +1,64 @@
+import type { Server } from 'restify';
+import twilio from 'twilio';
+import type { DialogEngine } from '../dialogs/engine';
+import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
+import { createTwilioSmsSender, type MessagesApi, type SmsSender } from '../adapters/sms/sms-sender';
+import { mountSmsWebhook } from '../adapters/sms/sms-webhook';
+import type { AppContext } from './app';
+import { createDialogs } from './dialog-context';
+import type { Logger } from './logging';
+
+/** What the channels give the rest of the service: the engine, and ways to reach people later. */
+export interface Channels {
+  engine: DialogEngine;
+  /** Texts a registered patient who has not opted out (reminders, notifications). Null without Twilio. */
+  sms: SmsSender | null;
+  enabled: string[];
+}
+
+export interface ChannelOptions {
+  /** A Twilio client to use instead of building one (tests give one with keep-alive off). */
+  twilioClient?: MessagesApi;
+  smsReplyBudgetMs?: number;
+}
+
+/** Mounts every configured channel on the one restify server, and says which are on. */
+export function mountChannels(server: Server, ctx: AppContext, logger: Logger, opts: ChannelOptions = {}): Channels {
+  const { config, services } = ctx;
+  const engine = createDialogs(ctx, logger);
+  const limiter = createSenderRateLimiter(ctx.redis, config.redisPrefix, config.rateLimitPerMinute);
+  const enabled: string[] = [];
+  let sms: SmsSender | null = null;
+
+  if (config.twilio) {
+    const client = opts.twilioClient ?? twilio(config.twilio.accountSid, config.twilio.authToken, { autoRetry: true, maxRetries: 3 });
+    const senderFor = (allowUnregistered: boolean) =>
+      createTwilioSmsSender({
+        client,
+        from: config.twilio!.from,
+        messagingServiceSid: config.twilio!.messagingServiceSid,
+        status: (phone) => services.patients.smsStatus(phone),
+        markOptedOut: (phone) => services.patients.setSmsOptOut(phone, true, 'carrier'),
+        logger,
+        allowUnregistered,
+      });
+    sms = senderFor(false);
+    mountSmsWebhook(server, {
+      engine,
+      patients: services.patients,
+      redis: ctx.redis,
+      redisPrefix: config.redisPrefix,
+      limiter,
+      sender: senderFor(true),
+      authToken: config.twilio.authToken,
+      publicBaseUrl: config.publicBaseUrl,
+      clinicName: config.clinicName,
+      logger,
+      replyBudgetMs: opts.smsReplyBudgetMs,
+    });
+    enabled.push('sms');
+  } else {
+    logger.warn('SMS is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to switch it on');
+  }
+  return { engine, sms, enabled };
+}

@@ -1,0 +1,54 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'restify';
+import { mountChannels, type ChannelOptions, type Channels } from '../../src/channels';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logging';
+import { createServer } from '../../src/server';
+import type { Harness } from './harness';
+
+export interface HttpApp {
+  port: number;
+  server: Server;
+  channels: Channels;
+  close(): Promise<void>;
+}
+
+/** The real server and channels over the harness's services, on a free port. */
+export async function startApp(h: Harness, env: Record<string, string>, opts: ChannelOptions = {}): Promise<HttpApp> {
+  const config = loadConfig({ REDIS_PREFIX: h.prefix.replace(/[^A-Za-z0-9_-]/g, '_'), CLINIC_NAME: 'Demo Clinic', ...env });
+  const ctx = { config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined };
+  const logger = createLogger('silent', { write: () => undefined });
+  const server = createServer(ctx, logger);
+  const channels = mountChannels(server, ctx, logger, opts);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    channels,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** One request without keep-alive, so no socket outlives a test. */
+export function request(port: number, method: string, path: string, body: string | Buffer = '', headers: Record<string, string> = {}): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
