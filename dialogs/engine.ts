@@ -44,7 +44,7 @@ const GLOBAL = {
 };
 
 export function freshState(now: number): ConversationState {
-  return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now };
+  return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now, seq: 0 };
 }
 
 /** Control characters out, whitespace folded, length capped: what any step receives. */
@@ -191,17 +191,28 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         } else if (actor?.role === 'doctor' && actor.doctorId) {
           zone = (await deps.services.doctors.get(actor.doctorId)).timeZone;
         }
+        state.seq ??= 0;
         const t: Turn = { deps, actor, msg, state, zone, firstName };
-        const replies = await turn(t, input);
+        let replies: Reply[];
+        if (msg.buttonSeq !== undefined && msg.buttonSeq !== state.seq) {
+          // A button from an earlier message, or a replayed one: it must not pick from today's list.
+          await deps.services.audit
+            .record(actor, { action: 'dialog.stale_button', outcome: 'denied', details: { channel: msg.channel } })
+            .catch(() => undefined);
+          replies = [{ text: "That button is from an earlier message. Here's where we are now:" }, ...(await ask(t))];
+        } else {
+          replies = await turn(t, input);
+        }
         state.lastActivity = now;
+        state.seq += 1;
         await deps.store.save(msg.channel, msg.senderId, state);
-        return { replies: [...preface, ...replies], actor };
+        return { replies: [...preface, ...replies], actor, seq: state.seq };
       } catch (err) {
         if (!(err instanceof DomainError)) {
           deps.logger?.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, channel: msg.channel, at: state?.at }, 'dialog turn failed');
         }
         // The conversation keeps its place: the person can simply try again.
-        return { replies: [...preface, { text: errorText(err) }], actor };
+        return { replies: [...preface, { text: errorText(err) }], actor, seq: state?.seq ?? 0 };
       }
     },
   };

@@ -11,6 +11,8 @@ export interface InboundMessage {
   text?: string;
   /** The value of a button they pressed: the same token they could have typed ('1', 'YES'). */
   value?: string;
+  /** The turn the pressed button was shown in; a button from an earlier message is refused. */
+  buttonSeq?: number;
 }
 
 /** A choice a channel can show as a button, or as a numbered line in plain text. */
@@ -50,9 +52,23 @@ export interface ConversationState {
   /** The patient confirmed their date of birth in this conversation. */
   verified: boolean;
   lastActivity: number;
+  /** Turns answered so far; buttons carry it, so a stale or replayed button is recognised. */
+  seq: number;
 }
 
 export interface TurnResult {
   replies: Reply[];
   actor: Actor | null;
+  /** The turn these replies belong to: channels put it in their buttons. */
+  seq: number;
+}
+
+/** How channels encode a button: the turn it belongs to and the value. */
+export function encodeButton(seq: number, value: string): string {
+  return `cc:${seq}:${value}`;
+}
+
+export function decodeButton(raw: string): { buttonSeq: number; value: string } | null {
+  const m = /^cc:(\d{1,9}):(.{1,64})$/s.exec(raw);
+  return m ? { buttonSeq: Number(m[1]), value: m[2] } : null;
 }

@@ -1,6 +1,9 @@
 import type { Server } from 'restify';
 import twilio from 'twilio';
+import type { WebClientOptions } from '@slack/web-api';
+import { createAdminCommands } from '../dialogs/admin/commands';
 import type { DialogEngine } from '../dialogs/engine';
+import { mountSlack, type SlackChannel } from '../adapters/slack/slack-app';
 import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 import { createTwilioSmsSender, type MessagesApi, type SmsSender } from '../adapters/sms/sms-sender';
 import { mountSmsWebhook } from '../adapters/sms/sms-webhook';
@@ -13,17 +16,19 @@ export interface Channels {
   engine: DialogEngine;
   /** Texts a registered patient who has not opted out (reminders, notifications). Null without Twilio. */
   sms: SmsSender | null;
+  slack: SlackChannel | null;
   enabled: string[];
 }
 
 export interface ChannelOptions {
   /** A Twilio client to use instead of building one (tests give one with keep-alive off). */
   twilioClient?: MessagesApi;
+  slackClientOptions?: WebClientOptions;
   smsReplyBudgetMs?: number;
 }
 
 /** Mounts every configured channel on the one restify server, and says which are on. */
-export function mountChannels(server: Server, ctx: AppContext, logger: Logger, opts: ChannelOptions = {}): Channels {
+export async function mountChannels(server: Server, ctx: AppContext, logger: Logger, opts: ChannelOptions = {}): Promise<Channels> {
   const { config, services } = ctx;
   const engine = createDialogs(ctx, logger);
   const limiter = createSenderRateLimiter(ctx.redis, config.redisPrefix, config.rateLimitPerMinute);
@@ -60,5 +65,23 @@ export function mountChannels(server: Server, ctx: AppContext, logger: Logger, o
   } else {
     logger.warn('SMS is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER to switch it on');
   }
-  return { engine, sms, enabled };
+  let slack: SlackChannel | null = null;
+  if (config.slack) {
+    slack = await mountSlack(server, {
+      signingSecret: config.slack.signingSecret,
+      botToken: config.slack.botToken,
+      engine,
+      identity: services.identity,
+      adminCommands: createAdminCommands(services),
+      redis: ctx.redis,
+      redisPrefix: config.redisPrefix,
+      limiter,
+      logger,
+      clientOptions: opts.slackClientOptions,
+    });
+    enabled.push('slack');
+  } else {
+    logger.warn('Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to switch it on');
+  }
+  return { engine, sms, slack, enabled };
 }

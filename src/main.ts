@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const ctx = await createAppContext(config, logger);
   const server = createServer(ctx, logger);
-  const channels = mountChannels(server, ctx, logger);
+  const channels = await mountChannels(server, ctx, logger);
   logger.info({ channels: channels.enabled }, 'channels mounted');
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   logger.info({ port: config.port, clinicTimezone: config.clinicTimezone }, 'clinic concierge listening');

@@ -38,6 +38,8 @@ export const USAGE: Record<string, string> = {
   'settings history': '/clinic settings history [key]',
   report: '/clinic report <from YYYY-MM-DD> <to YYYY-MM-DD> [csv] [chart]',
   appointments: '/clinic appointments "<doctor>" <YYYY-MM-DD>',
+  book: '/clinic book <patient phone> "<doctor>" <YYYY-MM-DD> <HH:mm> [reason="..."]',
+  cancel: '/clinic cancel <appointment ref>',
   mark: '/clinic mark <appointment ref> completed|no-show',
   audit: '/clinic audit [count]',
 };
@@ -270,6 +272,31 @@ export function createAdminCommands(services: Services) {
             ? [`${d.fullName}, ${date}:`, ...list.map((a) => `  ${a.id.slice(0, 8)} ${formatSlot(a.startsAt, d.timeZone)} ${a.patientName} (${a.status.replace('_', '-')})`)].join('\n')
             : `${d.fullName} has no appointments on ${date}.`,
         );
+      }
+      case 'book': {
+        // The front desk books for a patient; the time is the doctor's local time.
+        const [phone, name, date, time] = [verb, ...args];
+        if (!phone || !name || !date || !time || !isIsoDate(date) || !/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) throw new UsageError(command);
+        const patient = await admin.findPatientByPhone(actor, phone);
+        if (!patient) return say('No patient has that phone number. They can register by texting the clinic.');
+        const d = await oneDoctor(actor, name, command);
+        const startsAt = DateTime.fromISO(`${date}T${time}`, { zone: d.timeZone });
+        if (startsAt.toFormat('HH:mm') !== time) return say(`${date} ${time} does not exist in ${d.timeZone} (the clocks change then).`);
+        try {
+          const a = await services.booking.book(actor, { doctorId: d.id, patientId: patient.id, startsAt: startsAt.toJSDate(), channel: actor.channel ?? 'console', reason: options.reason ?? null });
+          return say(`Booked ${patient.fullName} with Dr ${d.fullName} on ${formatSlot(a.startsAt, d.timeZone)} (${d.timeZone}). Reference ${a.id.slice(0, 8)}.`);
+        } catch (err) {
+          if (!(err instanceof DomainError) || !['SLOT_TAKEN', 'SLOT_UNAVAILABLE'].includes(err.code)) throw err;
+          const near = await services.availability.nearestFreeSlots(d.id, startsAt.toJSDate(), 3);
+          return say(`${errorText(err)} Nearest free times with Dr ${d.fullName}: ${near.map((n) => formatSlot(n.start, d.timeZone)).join('; ') || 'none soon'}.`);
+        }
+      }
+      case 'cancel': {
+        if (!verb) throw new UsageError(command);
+        const id = await admin.findAppointmentByRef(actor, verb);
+        const a = await services.booking.cancel(actor, id, 'cancelled by the clinic');
+        const zone = (await services.settings.get()).timeZone;
+        return say(`Cancelled the appointment of ${formatSlot(a.startsAt, zone)}; the patient is notified.`);
       }
       case 'mark': {
         const [ref, outcome] = [verb, ...args];

@@ -1,5 +1,6 @@
 import type { Actor } from '../domain/actor';
 import type { Db } from '../db/models';
+import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
 import { isId } from './ids';
 
@@ -14,9 +15,14 @@ export interface IdentityService {
   actorForUser(userId: string, channel?: Channel): Promise<Actor | null>;
   /** Staff by their email (the console channel, and platform profiles whose email is verified). */
   actorForEmail(email: string, channel?: Channel): Promise<Actor | null>;
+  /**
+   * A Slack or Teams user the platform vouches for by a verified email: when that email belongs to
+   * an active doctor or admin, the platform user is linked to them (and audited). Null otherwise.
+   */
+  linkByVerifiedEmail(channel: 'slack' | 'teams', externalId: string, email: string): Promise<Actor | null>;
 }
 
-export function createIdentityService(deps: { db: Db }): IdentityService {
+export function createIdentityService(deps: { db: Db; audit: AuditLog }): IdentityService {
   const { ChannelIdentity, User, Patient, Doctor } = deps.db.models;
 
   async function build(userId: string, channel?: Channel): Promise<Actor | null> {
@@ -47,6 +53,21 @@ export function createIdentityService(deps: { db: Db }): IdentityService {
         // citext column: the match ignores case.
         const user = await User.findOne({ where: { email: email.trim() }, attributes: ['id'] });
         return user ? build(user.id, channel) : null;
+      }),
+    linkByVerifiedEmail: (channel, externalId, email) =>
+      guardDb(async () => {
+        if (typeof email !== 'string' || !email.includes('@') || email.length > 254) return null;
+        const user = await User.findOne({ where: { email: email.trim() } });
+        if (!user || !user.active || user.role === 'patient') return null;
+        await deps.db.sequelize.transaction(async (transaction) => {
+          await ChannelIdentity.findOrCreate({ where: { channel, externalId }, defaults: { channel, externalId, userId: user.id }, transaction });
+          await deps.audit.record(
+            { userId: user.id, role: user.role, channel },
+            { action: 'identity.link', outcome: 'allowed', subjectType: 'user', subjectId: user.id, details: { channel, by: 'verified-email' } },
+            transaction,
+          );
+        });
+        return deps.db.models.ChannelIdentity.findOne({ where: { channel, externalId } }).then((link) => (link ? build(link.userId, channel) : null));
       }),
   };
 }

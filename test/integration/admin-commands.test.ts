@@ -227,3 +227,21 @@ describe('as chat text', () => {
     expect(await chat.say('admin@demo.clinic', 'settings show', 'console')).toMatch(/bookingHorizonDays: 60/);
   });
 });
+
+describe('front-desk booking', () => {
+  it('books a patient by phone into a doctor\'s local time, offers alternatives when taken, and cancels by reference', async () => {
+    const p = await insertPatient(h.db, { name: 'Desk Patient', phone: '+15550200099', dateOfBirth: '1970-01-01', timeZone: NY });
+    const booked = await text(admin, 'book +15550200099 "Zoë Müller" 2026-12-02 09:00 reason="follow-up"');
+    // Dr Müller works in London: 09:00 there.
+    expect(booked).toMatch(/Booked Desk Patient with Dr Zoë Müller on Wed 2 Dec, 9:00 AM \(Europe\/London\)\. Reference ([0-9a-f]{8})\./);
+    const ref = /Reference ([0-9a-f]{8})/.exec(booked)![1];
+    const row = (await h.db.models.Appointment.findAll({ where: { patientId: p.patientId } }))[0];
+    expect([row.startsAt.toISOString(), row.reason, row.createdBy]).toEqual(['2026-12-02T09:00:00.000Z', 'follow-up', admin.userId]);
+    expect(await text(admin, 'book +15550200001 "Zoë Müller" 2026-12-02 09:00')).toMatch(/just been taken\. Nearest free times with Dr Zoë Müller: Wed 2 Dec, 9:30 AM/);
+    expect(await text(admin, 'book +15550209999 "Zoë Müller" 2026-12-02 10:00')).toMatch(/No patient has that phone number/);
+    expect(await text(admin, 'book +15550200099 "Zoë Müller" 2026-12-02 9am')).toMatch(/Usage: \/clinic book/);
+    expect(await text(admin, `cancel ${ref}`)).toMatch(/Cancelled the appointment of Wed 2 Dec, 4:00 AM; the patient is notified/);
+    expect((await h.db.models.Appointment.findByPk(row.id))!.status).toBe('cancelled');
+    expect(await text(patient, `cancel ${ref}`)).toBe('Only clinic admins can use /clinic commands.');
+  });
+});

@@ -20,7 +20,7 @@ export async function startApp(h: Harness, env: Record<string, string>, opts: Ch
   const ctx = { config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined };
   const logger = createLogger('silent', { write: () => undefined });
   const server = createServer(ctx, logger);
-  const channels = mountChannels(server, ctx, logger, opts);
+  const channels = await mountChannels(server, ctx, logger, opts);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,

@@ -1,0 +1,192 @@
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type Redis from 'ioredis';
+import type { Server } from 'restify';
+import type { AdminCommands } from '../../dialogs/admin/commands';
+import type { DialogEngine } from '../../dialogs/engine';
+import { decodeButton, type Reply, type TurnResult } from '../../dialogs/types';
+import type { Actor } from '../../src/domain/actor';
+import type { Logger } from '../../src/logging';
+import type { IdentityService } from '../../src/services/identity';
+import { firstDelivery } from '../shared/dedupe';
+import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
+import { slackBlocks } from './render';
+
+export interface SlackDeps {
+  signingSecret: string;
+  botToken: string;
+  engine: DialogEngine;
+  identity: IdentityService;
+  adminCommands: AdminCommands;
+  redis: Redis;
+  redisPrefix: string;
+  limiter: SenderRateLimiter;
+  logger: Logger;
+  /** Web API client options (tests point nothing elsewhere; nock intercepts slack.com). */
+  clientOptions?: WebClientOptions;
+}
+
+export interface SlackChannel {
+  /** Posts replies to a user's DM (notifications, digests). */
+  sendToUser(slackUserId: string, replies: Reply[], seq?: number): Promise<void>;
+  client: WebClient;
+}
+
+const UNKNOWN_USER = "Hello! I don't know your account yet. Please ask a clinic admin to link your Slack account, then message me again.";
+
+/** Bolt's logger, onto pino, at warn and above: Bolt's debug output can carry message text. */
+function boltLogger(logger: Logger): BoltLogger {
+  const log = logger.child({ channel: 'slack', component: 'bolt' });
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...msg: unknown[]) => log.warn(msg.map(String).join(' ').slice(0, 300)),
+    error: (...msg: unknown[]) => log.error(msg.map(String).join(' ').slice(0, 300)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.WARN,
+    setName: () => undefined,
+  };
+}
+
+/**
+ * Slack through Bolt, behind the shared restify server. The route gets no body parser: Bolt reads
+ * the raw body to check the v0 signature (and its five-minute window) itself. Events are
+ * acknowledged before the slow work runs; a retried event (same event_id) is done only once.
+ */
+export async function mountSlack(server: Server, deps: SlackDeps): Promise<SlackChannel> {
+  const log = deps.logger.child({ channel: 'slack' });
+  const client = new WebClient(deps.botToken, { ...deps.clientOptions, retryConfig: { retries: 2 } });
+  let botId: string | undefined;
+  let botUserId: string | undefined;
+  try {
+    const auth = await client.auth.test();
+    botId = auth.bot_id as string | undefined;
+    botUserId = auth.user_id as string | undefined;
+  } catch (err) {
+    log.error({ err: { message: (err as Error).message } }, 'Slack auth.test failed: check SLACK_BOT_TOKEN; Slack replies will fail until it works');
+  }
+
+  const receiver = new HTTPReceiver({
+    signingSecret: deps.signingSecret,
+    endpoints: '/slack/events',
+    processBeforeResponse: false,
+    logger: boltLogger(deps.logger),
+    unhandledRequestTimeoutMillis: 2500,
+  });
+  const app = new App({
+    token: deps.botToken,
+    receiver,
+    botId,
+    botUserId,
+    tokenVerificationEnabled: false,
+    logger: boltLogger(deps.logger),
+    clientOptions: { ...deps.clientOptions, retryConfig: { retries: 2 } },
+  });
+  // Bolt is initialised by the constructor with this receiver; app.start() would open its own port.
+  // restify wants an async handler: it settles when Bolt has answered (Bolt writes the response).
+  server.post('/slack/events', async (req, res) => {
+    await new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      receiver.requestListener(req, res);
+    });
+  });
+
+  async function actorOf(userId: string): Promise<Actor | null> {
+    const known = await deps.identity.actorFor('slack', userId);
+    if (known) return known;
+    // An unknown user whose Slack profile has a confirmed email matching a doctor or admin is linked.
+    try {
+      const info = await client.users.info({ user: userId });
+      const user = info.user as { is_email_confirmed?: boolean; profile?: { email?: string } } | undefined;
+      if (user?.is_email_confirmed && user.profile?.email) return deps.identity.linkByVerifiedEmail('slack', userId, user.profile.email);
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'users.info failed');
+    }
+    return null;
+  }
+
+  async function post(channel: string, result: Pick<TurnResult, 'replies' | 'seq'>, thread?: string): Promise<void> {
+    for (const reply of result.replies) {
+      await client.chat.postMessage({ channel, text: reply.text, blocks: slackBlocks(reply, result.seq), thread_ts: thread });
+      for (const file of reply.files ?? []) {
+        if (thread) await client.files.uploadV2({ channel_id: channel, thread_ts: thread, file: file.data, filename: file.name });
+        else await client.files.uploadV2({ channel_id: channel, file: file.data, filename: file.name });
+      }
+    }
+  }
+
+  /** One message from one user, through the rate limit and the dialog, answered in `channel`. */
+  async function converse(userId: string, channel: string, message: { text?: string; value?: string; buttonSeq?: number }, thread?: string) {
+    const verdict = await deps.limiter.check('slack', userId);
+    if (verdict !== 'ok') {
+      if (verdict === 'limited-first') await client.chat.postMessage({ channel, text: SLOW_DOWN, thread_ts: thread });
+      return;
+    }
+    const actor = await actorOf(userId);
+    if (!actor) {
+      await client.chat.postMessage({ channel, text: UNKNOWN_USER, thread_ts: thread });
+      return;
+    }
+    const result = await deps.engine.handle({ channel: 'slack', senderId: userId, ...message });
+    await post(channel, result, thread);
+  }
+
+  const once = async (eventId: string | undefined) => !eventId || firstDelivery(deps.redis, deps.redisPrefix, 'slack', eventId);
+
+  // Direct messages.
+  app.message(async ({ message, body }) => {
+    const m = message as { channel_type?: string; subtype?: string; bot_id?: string; user?: string; text?: string; channel: string };
+    if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user) return;
+    if (!(await once((body as { event_id?: string }).event_id))) return log.info('retried event ignored');
+    await converse(m.user, m.channel, { text: m.text ?? '' });
+  });
+
+  // Mentions in a channel: answered in a thread, the conversation keyed by the user.
+  app.event('app_mention', async ({ event, body }) => {
+    if (!(await once((body as { event_id?: string }).event_id))) return log.info('retried event ignored');
+    const text = (event.text ?? '').replace(/<@[A-Z0-9]+>/g, '').trim();
+    if (event.user) await converse(event.user, event.channel, { text }, event.thread_ts ?? event.ts);
+  });
+
+  // Buttons: the value carries the turn it was shown in, so a stale or replayed press is refused.
+  app.action(/^cc_choice_\d+$/, async ({ ack, body, action }) => {
+    await ack();
+    const value = (action as { value?: string }).value ?? '';
+    const decoded = decodeButton(value);
+    const b = body as { user: { id: string }; channel?: { id: string }; container?: { thread_ts?: string } };
+    if (!decoded || !b.channel) return;
+    await converse(b.user.id, b.channel.id, { value: decoded.value, buttonSeq: decoded.buttonSeq }, b.container?.thread_ts);
+  });
+
+  // /clinic: acknowledged at once; the answer goes to the response URL, files to the channel.
+  app.command('/clinic', async ({ ack, command, respond }) => {
+    await ack();
+    const actor = await actorOf(command.user_id);
+    if (!actor) {
+      await respond({ response_type: 'ephemeral', text: UNKNOWN_USER });
+      return;
+    }
+    const replies = await deps.adminCommands({ ...actor, channel: 'slack' }, command.text ?? '');
+    for (const reply of replies) {
+      await respond({ response_type: 'ephemeral', text: reply.text, blocks: slackBlocks(reply, 0) });
+      for (const file of reply.files ?? []) {
+        await client.files.uploadV2({ channel_id: command.channel_id, file: file.data, filename: file.name, initial_comment: `${file.name}` });
+      }
+    }
+  });
+
+  app.error(async (err) => {
+    log.error({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code } }, 'slack listener failed');
+  });
+
+  return {
+    client,
+    async sendToUser(slackUserId, replies, seq = 0) {
+      const dm = await client.conversations.open({ users: slackUserId });
+      const channel = (dm.channel as { id?: string } | undefined)?.id;
+      if (!channel) throw new Error('could not open a DM');
+      await post(channel, { replies, seq });
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { createHmac } from 'node:crypto';
+import nock from 'nock';
+import { insertPatient } from '../../src/db/records';
+import { seedDemoClinic } from '../../src/db/seed';
+import { createHarness, type Harness } from '../support/harness';
+import { request, startApp, type HttpApp } from '../support/http-app';
+
+const SECRET = 'slack-signing-secret-0123456789';
+const TOKEN = 'xoxb-test-0000-fake';
+let h: Harness;
+let app: HttpApp;
+let eventSeq = 0;
+
+/** Signed exactly as Slack signs: v0=HMAC-SHA256(secret, "v0:<timestamp>:<raw body>"). */
+function signed(body: string, contentType: string, opts: { ts?: number; signature?: string | null; retry?: number } = {}): Record<string, string> {
+  const ts = opts.ts ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = { 'content-type': contentType, 'x-slack-request-timestamp': String(ts) };
+  const sig = opts.signature === undefined ? `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}` : opts.signature;
+  if (sig !== null) headers['x-slack-signature'] = sig;
+  if (opts.retry) {
+    headers['x-slack-retry-num'] = String(opts.retry);
+    headers['x-slack-retry-reason'] = 'http_timeout';
+  }
+  return headers;
+}
+
+function dmEvent(user: string, text: string, eventId = `Ev${++eventSeq}`) {
+  return JSON.stringify({
+    token: 'legacy',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    event: { type: 'message', channel_type: 'im', channel: `D${user}`, user, text, ts: `${Date.now() / 1000}` },
+  });
+}
+
+const postEvent = (body: string, opts: Parameters<typeof signed>[2] = {}) => request(app.port, 'POST', '/slack/events', body, signed(body, 'application/json', opts));
+
+/** Collects what the bot posts with chat.postMessage. */
+function capturePosts() {
+  const posts: Array<{ channel: string; text: string; blocks: Array<{ type: string; elements?: Array<{ value: string; text: { text: string } }> }> }> = [];
+  const scope = nock('https://slack.com')
+    .persist()
+    .post('/api/chat.postMessage', (body) => {
+      posts.push({ channel: body.channel, text: body.text, blocks: typeof body.blocks === 'string' ? JSON.parse(body.blocks) : body.blocks ?? [] });
+      return true;
+    })
+    .reply(200, { ok: true, ts: '1.1' });
+  return { posts, scope };
+}
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+beforeAll(async () => {
+  h = await createHarness('slack_adapter', { now: '2026-11-30T13:00:00Z' });
+  await seedDemoClinic(h.db);
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  nock('https://slack.com').post('/api/auth.test').reply(200, { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' });
+  app = await startApp(h, { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN });
+});
+afterAll(async () => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  await app.close();
+  await h.close();
+});
+afterEach(() => nock.cleanAll());
+
+describe('request verification', () => {
+  it('answers Slack\'s URL check', async () => {
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'ch4ll3nge', token: 'legacy' });
+    const res = await postEvent(body);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('ch4ll3nge');
+  });
+
+  it('refuses a forged, a missing and a stale signature, and acts on none of them', async () => {
+    const { posts } = capturePosts();
+    const body = dmEvent('U0PATEL', 'today');
+    expect((await postEvent(body, { signature: 'v0=deadbeef' })).status).toBe(401);
+    expect((await postEvent(body, { signature: null })).status).toBe(401);
+    // Six minutes old: outside the five-minute replay window.
+    expect((await postEvent(body, { ts: Math.floor(Date.now() / 1000) - 6 * 60 })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(posts).toEqual([]);
+  });
+});
+
+describe('a doctor in a direct message', () => {
+  it('is linked by the confirmed email of their Slack profile, and gets their schedule', async () => {
+    const { posts } = capturePosts();
+    nock('https://slack.com')
+      .post('/api/users.info', (b) => b.user === 'U0PATEL')
+      .reply(200, { ok: true, user: { id: 'U0PATEL', is_email_confirmed: true, profile: { email: 'Anika.Patel@demo.clinic' } } });
+    const res = await postEvent(dmEvent('U0PATEL', 'today'));
+    expect(res.status).toBe(200);
+    await waitFor(() => posts.length > 0);
+    expect(posts[0]).toMatchObject({ channel: 'DU0PATEL', text: 'You have no appointments today.' });
+    expect(await h.services.identity.actorFor('slack', 'U0PATEL')).toMatchObject({ role: 'doctor' });
+    expect(await h.db.models.Audit.count({ where: { action: 'identity.link' } })).toBe(1);
+  });
+
+  it('tells an unknown user, or one whose email is not confirmed, to ask an admin', async () => {
+    const { posts } = capturePosts();
+    nock('https://slack.com')
+      .post('/api/users.info')
+      .reply(200, { ok: true, user: { id: 'U0STRANGER', is_email_confirmed: false, profile: { email: 'admin@demo.clinic' } } });
+    await postEvent(dmEvent('U0STRANGER', 'hi'));
+    await waitFor(() => posts.length > 0);
+    expect(posts[0].text).toMatch(/ask a clinic admin to link your Slack account/);
+    expect(await h.services.identity.actorFor('slack', 'U0STRANGER')).toBeNull();
+  });
+
+  it('acts once on an event Slack retries with the same event_id', async () => {
+    const { posts } = capturePosts();
+    const body = dmEvent('U0PATEL', 'tomorrow', 'EvRETRY1');
+    await postEvent(body);
+    await waitFor(() => posts.length === 1);
+    const retry = await postEvent(body, { retry: 1 });
+    expect(retry.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(posts).toHaveLength(1);
+  });
+
+  it('shows choices as buttons, acts on a press, and refuses the same press replayed', async () => {
+    const { posts } = capturePosts();
+    await postEvent(dmEvent('U0PATEL', 'menu'));
+    await waitFor(() => posts.length === 1);
+    const actions = posts[0].blocks.find((b) => b.type === 'actions')!;
+    const weekly = actions.elements!.find((e) => e.text.text === 'Weekly hours')!;
+    expect(weekly.value).toMatch(/^cc:\d+:5$/);
+
+    const press = () => {
+      const payload = JSON.stringify({
+        type: 'block_actions',
+        user: { id: 'U0PATEL' },
+        channel: { id: 'DU0PATEL' },
+        team: { id: 'T1' },
+        api_app_id: 'A1',
+        token: 'legacy',
+        trigger_id: 't1',
+        container: { type: 'message' },
+        actions: [{ type: 'button', action_id: 'cc_choice_4', block_id: 'b1', value: weekly.value, action_ts: '1' }],
+      });
+      const body = new URLSearchParams({ payload }).toString();
+      return request(app.port, 'POST', '/slack/events', body, signed(body, 'application/x-www-form-urlencoded'));
+    };
+    expect((await press()).status).toBe(200);
+    await waitFor(() => posts.length === 2);
+    expect(posts[1].text).toMatch(/Your weekly hours: Mon-Fri 09:00-17:00/);
+
+    expect((await press()).status).toBe(200);
+    await waitFor(() => posts.length >= 3);
+    expect(posts[2].text).toMatch(/That button is from an earlier message/);
+    expect(await h.db.models.Audit.count({ where: { action: 'dialog.stale_button', outcome: 'denied' } })).toBe(1);
+  });
+});
+
+describe('the /clinic slash-command', () => {
+  const command = (user: string, text: string) => {
+    const body = new URLSearchParams({
+      token: 'legacy',
+      team_id: 'T1',
+      channel_id: 'C0DESK',
+      user_id: user,
+      command: '/clinic',
+      text,
+      api_app_id: 'A1',
+      response_url: 'https://hooks.slack.com/commands/T1/1/abc',
+      trigger_id: 't2',
+    }).toString();
+    return request(app.port, 'POST', '/slack/events', body, signed(body, 'application/x-www-form-urlencoded'));
+  };
+
+  beforeAll(async () => {
+    const admin = await h.db.models.User.findOne({ where: { email: 'admin@demo.clinic' } });
+    await h.db.models.ChannelIdentity.create({ channel: 'slack', externalId: 'U0ADMIN', userId: admin!.id });
+    await insertPatient(h.db, { name: 'Desk Booking', phone: '+15550400001', dateOfBirth: '1980-05-05', timeZone: 'America/New_York' });
+  });
+
+  function captureResponses() {
+    const texts: string[] = [];
+    nock('https://hooks.slack.com')
+      .persist()
+      .post('/commands/T1/1/abc', (b) => {
+        texts.push(b.text);
+        return true;
+      })
+      .reply(200, 'ok');
+    return texts;
+  }
+
+  it('books a patient at the front desk: a whole booking over Slack', async () => {
+    const texts = captureResponses();
+    const res = await command('U0ADMIN', 'book +15550400001 "Anika Patel" 2026-12-03 11:00');
+    // Acknowledged with an empty 200; the answer follows on the response URL.
+    expect(res.status).toBe(200);
+    await waitFor(() => texts.length > 0);
+    expect(texts[0]).toMatch(/Booked Desk Booking with Dr Anika Patel on Thu 3 Dec, 11:00 AM/);
+    const appts = await h.db.models.Appointment.findAll({ where: { channel: 'slack' } });
+    expect(appts.map((a) => a.startsAt.toISOString())).toEqual(['2026-12-03T16:00:00.000Z']);
+  });
+
+  it('refuses a doctor, in the service layer, and audits it', async () => {
+    const texts = captureResponses();
+    await command('U0PATEL', 'users list');
+    await waitFor(() => texts.length > 0);
+    expect(texts[0]).toBe('Only clinic admins can use /clinic commands.');
+    const doctor = await h.services.identity.actorFor('slack', 'U0PATEL');
+    expect(await h.db.models.Audit.count({ where: { actorUserId: doctor!.userId, action: 'admin.command', outcome: 'denied' } })).toBe(1);
+  });
+
+  it('uploads the report CSV and chart to the channel', async () => {
+    const texts = captureResponses();
+    const uploads: string[] = [];
+    const completed: string[] = [];
+    nock('https://slack.com')
+      .persist()
+      .post('/api/files.getUploadURLExternal', (b) => {
+        uploads.push(String(b.filename));
+        return true;
+      })
+      .reply(200, () => ({ ok: true, upload_url: `https://files.slack.com/upload/v1/${uploads.length}`, file_id: `F${uploads.length}` }))
+      .post('/api/files.completeUploadExternal', (b) => {
+        completed.push(JSON.stringify(b));
+        return true;
+      })
+      .reply(200, { ok: true, files: [{ id: 'F1' }] });
+    nock('https://files.slack.com').persist().post(/\/upload\/v1\/\d+/).reply(200, 'OK');
+    await command('U0ADMIN', 'report 2026-11-30 2026-12-06 csv chart');
+    await waitFor(() => texts.length > 0 && completed.length === 2);
+    expect(texts[0]).toMatch(/^Report 2026-11-30 to 2026-12-06/);
+    expect(uploads.sort()).toEqual(['clinic-report-2026-11-30-2026-12-06.csv', 'utilization-2026-11-30-2026-12-06.png']);
+    // Both files are shared into the channel the command came from.
+    for (const c of completed) expect(c).toContain('C0DESK');
+  });
+});
