@@ -4,6 +4,9 @@ import type { WebClientOptions } from '@slack/web-api';
 import { createAdminCommands } from '../dialogs/admin/commands';
 import type { DialogEngine } from '../dialogs/engine';
 import { mountSlack, type SlackChannel } from '../adapters/slack/slack-app';
+import { mountFileLinks } from '../adapters/shared/file-links';
+import { createConversationReferences } from '../adapters/teams/conversation-references';
+import { mountTeams, type TeamsChannel } from '../adapters/teams/teams-bot';
 import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 import { createTwilioSmsSender, type MessagesApi, type SmsSender } from '../adapters/sms/sms-sender';
 import { mountSmsWebhook } from '../adapters/sms/sms-webhook';
@@ -17,6 +20,7 @@ export interface Channels {
   /** Texts a registered patient who has not opted out (reminders, notifications). Null without Twilio. */
   sms: SmsSender | null;
   slack: SlackChannel | null;
+  teams: TeamsChannel | null;
   enabled: string[];
 }
 
@@ -24,6 +28,7 @@ export interface ChannelOptions {
   /** A Twilio client to use instead of building one (tests give one with keep-alive off). */
   twilioClient?: MessagesApi;
   slackClientOptions?: WebClientOptions;
+  teamsReplyBudgetMs?: number;
   smsReplyBudgetMs?: number;
 }
 
@@ -83,5 +88,22 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
   } else {
     logger.warn('Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to switch it on');
   }
-  return { engine, sms, slack, enabled };
+  const files = mountFileLinks(server, ctx.redis, config.redisPrefix, config.publicBaseUrl);
+  let teams: TeamsChannel | null = null;
+  if (config.teams || config.env !== 'production') {
+    teams = mountTeams(server, {
+      credentials: config.teams,
+      engine,
+      identity: services.identity,
+      references: createConversationReferences(ctx.db),
+      limiter,
+      files,
+      logger,
+      replyBudgetMs: opts.teamsReplyBudgetMs,
+    });
+    enabled.push(config.teams ? 'teams' : 'teams (open, for the Emulator)');
+  } else {
+    logger.error('Teams is off: in production it needs MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (it never runs unauthenticated there)');
+  }
+  return { engine, sms, slack, teams, enabled };
 }
