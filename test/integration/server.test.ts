@@ -63,3 +63,26 @@ describe('health and readiness', () => {
     expect((await get(`${base}/healthz`)).status).toBe(200);
   });
 });
+
+describe('graceful shutdown', () => {
+  it('finishes a request in flight, then closes the database and Redis', async () => {
+    const { shutdown } = await import('../../src/server');
+    let closed = false;
+    const own = createServer({ ...ctx, close: async () => void (closed = true) }, createLogger('silent', { write: () => undefined }));
+    own.get('/slow', async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 150));
+      res.send(200, { done: true, closedYet: closed });
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    const port = (own.address() as AddressInfo).port;
+    const inFlight = get(`http://127.0.0.1:${port}/slow`);
+    await new Promise((r) => setTimeout(r, 20));
+    await shutdown(own, { ...ctx, close: async () => void (closed = true) }, createLogger('silent', { write: () => undefined }));
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    // The request finished before anything was closed; then everything was.
+    expect(await res.json()).toEqual({ done: true, closedYet: false });
+    expect(closed).toBe(true);
+    await expect(get(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});

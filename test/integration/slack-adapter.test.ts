@@ -40,11 +40,11 @@ const postEvent = (body: string, opts: Parameters<typeof signed>[2] = {}) => req
 
 /** Collects what the bot posts with chat.postMessage. */
 function capturePosts() {
-  const posts: Array<{ channel: string; text: string; blocks: Array<{ type: string; elements?: Array<{ value: string; text: { text: string } }> }> }> = [];
+  const posts: Array<{ channel: string; text: string; thread?: string; blocks: Array<{ type: string; elements?: Array<{ value: string; text: { text: string } }> }> }> = [];
   const scope = nock('https://slack.com')
     .persist()
     .post('/api/chat.postMessage', (body) => {
-      posts.push({ channel: body.channel, text: body.text, blocks: typeof body.blocks === 'string' ? JSON.parse(body.blocks) : body.blocks ?? [] });
+      posts.push({ channel: body.channel, text: body.text, thread: body.thread_ts, blocks: typeof body.blocks === 'string' ? JSON.parse(body.blocks) : body.blocks ?? [] });
       return true;
     })
     .reply(200, { ok: true, ts: '1.1' });
@@ -162,6 +162,26 @@ describe('a doctor in a direct message', () => {
     await waitFor(() => posts.length >= 3);
     expect(posts[2].text).toMatch(/That button is from an earlier message/);
     expect(await h.db.models.Audit.count({ where: { action: 'dialog.stale_button', outcome: 'denied' } })).toBe(1);
+  });
+});
+
+describe('a mention in a channel', () => {
+  it('is answered in a thread, with the mention taken out of the text', async () => {
+    const chen = await h.db.models.User.findOne({ where: { email: 'mei.chen@demo.clinic' } });
+    await h.db.models.ChannelIdentity.create({ channel: 'slack', externalId: 'U0CHEN', userId: chen!.id });
+    const { posts } = capturePosts();
+    const body = JSON.stringify({
+      token: 'legacy',
+      team_id: 'T1',
+      api_app_id: 'A1',
+      type: 'event_callback',
+      event_id: `EvMention${++eventSeq}`,
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: 'app_mention', channel: 'C0WARD', user: 'U0CHEN', text: '<@UBOT> tomorrow', ts: '1700000000.000100' },
+    });
+    expect((await postEvent(body)).status).toBe(200);
+    await waitFor(() => posts.length > 0);
+    expect(posts[0]).toMatchObject({ channel: 'C0WARD', text: 'You have no appointments tomorrow.', thread: '1700000000.000100' });
   });
 });
 

@@ -187,3 +187,17 @@ async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('logs', () => {
+  it('carry ids and outcomes, never the phone number, the name, the date of birth or the message text', async () => {
+    const lines: string[] = [];
+    const logged = await startApp(h, env, { twilioClient: twilioClient(), logLines: lines });
+    const phone = '+15550300099';
+    for (const body of ['hello there', 'Priscilla Quartermaine', '07/08/1966', 'YES', 'heart', 'STOP']) await text(phone, body, { port: logged.port });
+    await logged.close();
+    const all = lines.join('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    expect(all).toMatch(/"messageSid":"SM/);
+    for (const secret of [phone, '5550300099', 'Priscilla', 'Quartermaine', '1966', 'hello there']) expect(all).not.toContain(secret);
+  });
+});
