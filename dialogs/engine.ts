@@ -5,6 +5,7 @@ import { createAdminCommands } from './admin/commands';
 import { doctorSteps } from './doctor/doctor-steps';
 import { patientSteps } from './patient/patient-steps';
 import { registrationSteps } from './patient/registration-steps';
+import { reminderSteps } from './patient/reminder-reply';
 import { errorText } from './support/error-replies';
 import { isOutcome, type DialogDeps, type Outcome, type Steps, type Turn } from './step';
 import type { ConversationState, InboundMessage, Reply, TurnResult } from './types';
@@ -32,6 +33,7 @@ const FLOW_ROLE: Record<string, string> = {
   appts: 'patient',
   verify: 'patient',
   profile: 'patient',
+  reminder: 'patient',
   doctor: 'doctor',
   admin: 'admin',
 };
@@ -63,7 +65,7 @@ function isPhone(senderId: string): boolean {
 export function createDialogEngine(given: DialogDeps): DialogEngine {
   // Admins' chat text is the /clinic grammar, on every channel.
   const deps: DialogDeps = { ...given, adminCommands: given.adminCommands ?? createAdminCommands(given.services) };
-  const steps: Steps = { ...registrationSteps, ...patientSteps, ...doctorSteps, ...adminSteps };
+  const steps: Steps = { ...registrationSteps, ...patientSteps, ...reminderSteps, ...doctorSteps, ...adminSteps };
   const idleMs = deps.idleMs ?? IDLE_MS;
 
   async function resolveActor(msg: InboundMessage): Promise<Actor | null> {
@@ -94,6 +96,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       t.state.at = null;
       t.state.data = {};
       t.state.back = [];
+      t.state.keepUntil = undefined;
       return outcome.done;
     }
     if (!outcome.replace) t.state.back = [...t.state.back, { at: t.state.at, data: t.state.data }].slice(-MAX_BACK);
@@ -176,7 +179,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       try {
         actor = await resolveActor(msg);
         state = await deps.store.load(msg.channel, msg.senderId);
-        if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0)) {
+        if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
           preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
           state = null;
         }

@@ -54,6 +54,8 @@ export interface ConversationState {
   lastActivity: number;
   /** Turns answered so far; buttons carry it, so a stale or replayed button is recognised. */
   seq: number;
+  /** Not reset by idleness before this instant: a reminder's C/R/X may come hours later. */
+  keepUntil?: number;
 }
 
 export interface TurnResult {

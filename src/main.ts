@@ -2,6 +2,7 @@ import { createAppContext } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
 import { mountChannels } from './channels';
+import { createReminders } from './reminder-context';
 import { createServer, shutdown } from './server';
 
 async function main(): Promise<void> {
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
   const server = createServer(ctx, logger);
   const channels = await mountChannels(server, ctx, logger);
   logger.info({ channels: channels.enabled }, 'channels mounted');
+  const reminders = createReminders(ctx, channels, logger);
+  if (config.runWorker) await reminders.startWorkers();
+  logger.info({ inProcess: config.runWorker }, 'reminder workers');
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   logger.info({ port: config.port, clinicTimezone: config.clinicTimezone }, 'clinic concierge listening');
 
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'signal received');
-    shutdown(server, ctx, logger).then(
+    shutdown(server, { ...ctx, close: async () => { await reminders.close(); await ctx.close(); } }, logger).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

@@ -72,6 +72,9 @@ const SETTING_PARSERS: Record<string, (v: string) => unknown> = {
       const m = /^\s*(\d+)\s*(h|m|min)?\s*$/i.exec(x);
       return m ? Number(m[1]) * (m[2]?.toLowerCase() === 'h' ? 60 : 1) : NaN;
     }),
+  notifyDoctors: (v) => (/^(on|true|yes)$/i.test(v) ? true : /^(off|false|no)$/i.test(v) ? false : v),
+  doctorDigest: (v) => (/^(on|true|yes)$/i.test(v) ? true : /^(off|false|no)$/i.test(v) ? false : v),
+  digestTime: (v) => v.trim(),
   quietHours: (v) => {
     const m = /^\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*$/.exec(v);
     return m ? { start: m[1], end: m[2] } : v;

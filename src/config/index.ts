@@ -40,6 +40,9 @@ const schema = z.object({
   MICROSOFT_APP_PASSWORD: z.string().optional(),
   MICROSOFT_APP_TENANT_ID: z.string().optional(),
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  /** Run the reminder and notification workers inside the service (set false when `npm run worker` runs them). */
+  RUN_WORKER: z.enum(['true', 'false']).default('true'),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
   /** Messages a minute one phone number or platform user may send before being asked to slow down. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
   /** Bearer token of the read-only reports API; unset leaves the API switched off. */
@@ -63,6 +66,8 @@ export type Config = Readonly<{
   slack: { signingSecret: string; botToken: string } | null;
   teams: { appId: string; appPassword: string; tenantId: string | null; appType: string } | null;
   rateLimitPerMinute: number;
+  runWorker: boolean;
+  workerConcurrency: number;
 }>;
 
 export class ConfigError extends Error {
@@ -115,5 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID ?? null, appType: e.MICROSOFT_APP_TYPE }
       : null,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    runWorker: e.RUN_WORKER === 'true',
+    workerConcurrency: e.WORKER_CONCURRENCY,
   });
 }

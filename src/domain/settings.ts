@@ -18,6 +18,11 @@ export const settingSchemas = {
   minNoticeMinutes: z.number().int().min(0).max(14 * 24 * 60),
   reminderOffsetsMinutes: z.array(z.number().int().min(5).max(14 * 24 * 60)).max(5),
   quietHours: z.object({ start: localTime, end: localTime }),
+  /** Tell doctors on Slack or Teams when a booking is made or cancelled for them. */
+  notifyDoctors: z.boolean(),
+  /** A morning digest of each doctor's day, at digestTime in their zone. */
+  doctorDigest: z.boolean(),
+  digestTime: localTime,
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;
@@ -33,6 +38,9 @@ export function defaultSettings(timeZone: string): ClinicSettings {
     minNoticeMinutes: 60,
     reminderOffsetsMinutes: [24 * 60, 120],
     quietHours: { start: '21:00', end: '08:00' },
+    notifyDoctors: true,
+    doctorDigest: false,
+    digestTime: '07:30',
   };
 }
 

@@ -34,6 +34,8 @@ export interface BookingService {
   book(actor: Actor, input: BookInput): Promise<AppointmentView>;
   cancel(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView>;
   reschedule(actor: Actor, appointmentId: string, newStartsAt: Date): Promise<AppointmentView>;
+  /** The patient's 'C' to a reminder: they will come. */
+  confirmAttendance(actor: Actor, appointmentId: string): Promise<void>;
   /** Records that a started appointment was completed or missed. */
   recordOutcome(actor: Actor, appointmentId: string, outcome: 'completed' | 'no_show'): Promise<AppointmentView>;
 }
@@ -307,6 +309,24 @@ export function createBookingService(deps: BookingDeps): BookingService {
           return toAppointmentView(row);
         }),
       );
+    },
+
+    async confirmAttendance(actor, appointmentId) {
+      const id = requireId(appointmentId, 'The appointment');
+      await guardDb(async () => {
+        const row = await Appointment.findByPk(id);
+        if (!row) throw new NotFoundError('The appointment');
+        try {
+          requireAppointmentAccess(actor, row, 'confirm this appointment');
+        } catch (err) {
+          return denied(actor, 'appointment.confirm', id, row.patientId, err as Error);
+        }
+        if (row.status !== 'booked') throw new InvalidStateError('This appointment is no longer booked.');
+        await db.sequelize.transaction(async (transaction) => {
+          await db.sequelize.query('UPDATE appointments SET patient_confirmed_at = :at WHERE id = :id', { replacements: { at: new Date(deps.now()), id }, transaction });
+          await audit.record(actor, { action: 'appointment.confirm', outcome: 'allowed', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, transaction);
+        });
+      });
     },
   };
 }

@@ -1,0 +1,96 @@
+import type { Worker } from 'bullmq';
+import type { Clock } from '../domain/clock';
+import type { Db } from '../db/models';
+import type { Logger } from '../logging';
+import type { AuditLog } from '../services/audit';
+import type { AppointmentEvents } from '../services/events';
+import type { SettingsService } from '../services/settings';
+import { createNotificationWorker, enqueueNotification, type StaffMessenger } from './notifications';
+import { createQueues, type Queues } from './queues';
+import { createReminderScheduler, type ReminderScheduler } from './reminder-scheduler';
+import { createReminderWorker, type ReminderSms } from './reminder-worker';
+
+export interface ReminderSystemDeps {
+  redisUrl: string;
+  redisPrefix: string;
+  db: Db;
+  settings: SettingsService;
+  audit: AuditLog;
+  events: AppointmentEvents;
+  sms: ReminderSms | null;
+  staff: StaffMessenger | null;
+  clinicName: string;
+  now: Clock;
+  logger: Logger;
+  awaitReply?: (phone: string, appointmentId: string, startsAt: number) => Promise<void>;
+  /** How often reconciliation re-adds missing jobs (after a Redis outage, say). */
+  reconcileEveryMs?: number;
+  concurrency?: number;
+}
+
+export interface ReminderSystem {
+  queues: Queues;
+  scheduler: ReminderScheduler;
+  /** Runs the workers in this process (the default), with reconciliation and the digest schedule. */
+  startWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reminders and notifications: booking events schedule, move and remove reminder jobs and queue
+ * notifications; workers (in the service, or alone with `npm run worker`) send them.
+ */
+export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
+  const queues = createQueues(deps.redisUrl, deps.redisPrefix);
+  const scheduler = createReminderScheduler({ queue: queues.reminders, db: deps.db, settings: deps.settings, now: deps.now });
+  const workers: Worker[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const log = deps.logger.child({ component: 'reminders' });
+
+  const unsubscribe = deps.events.subscribe(async (event) => {
+    if (event.type === 'booked') {
+      await scheduler.schedule(event.appointment.id);
+      await enqueueNotification(queues.notifications, { kind: 'doctor-booked', appointmentId: event.appointment.id });
+    } else if (event.type === 'rescheduled') {
+      await scheduler.unschedule(event.previous.id);
+      await scheduler.schedule(event.appointment.id);
+      await enqueueNotification(queues.notifications, { kind: 'doctor-moved', appointmentId: event.appointment.id });
+    } else {
+      await scheduler.unschedule(event.appointment.id);
+      await enqueueNotification(queues.notifications, { kind: 'doctor-cancelled', appointmentId: event.appointment.id });
+      // The clinic cancelled (a doctor's time off, an admin): the patient hears of it.
+      if (event.actor.role !== 'patient') await enqueueNotification(queues.notifications, { kind: 'patient-cancelled', appointmentId: event.appointment.id });
+    }
+  });
+
+  async function reconcile(): Promise<void> {
+    try {
+      const added = await scheduler.reconcile();
+      if (added) log.info({ added }, 'reminders reconciled');
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'reconciliation failed; will try again');
+    }
+  }
+
+  return {
+    queues,
+    scheduler,
+    async startWorkers() {
+      const common = { db: deps.db, settings: deps.settings, sms: deps.sms, clinicName: deps.clinicName, now: deps.now, logger: deps.logger, prefix: queues.prefix };
+      workers.push(createReminderWorker({ ...common, awaitReply: deps.awaitReply, connection: queues.workerConnection(), concurrency: deps.concurrency }));
+      workers.push(createNotificationWorker({ ...common, audit: deps.audit, staff: deps.staff, connection: queues.workerConnection() }));
+      await queues.notifications
+        .upsertJobScheduler('doctor-digest', { every: 15 * 60_000 }, { name: 'digest', data: { kind: 'digest' } })
+        .catch((err) => log.warn({ err: { message: (err as Error).message } }, 'digest schedule not set'));
+      await reconcile();
+      timer = setInterval(() => void reconcile(), deps.reconcileEveryMs ?? 10 * 60_000);
+      timer.unref();
+    },
+    async close() {
+      unsubscribe();
+      if (timer) clearInterval(timer);
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await queues.close();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import { Worker, type Job, type Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import { DateTime } from 'luxon';
+import { QueryTypes } from 'sequelize';
+import type { Clock } from '../domain/clock';
+import { firstName } from '../domain/patient';
+import type { Db } from '../db/models';
+import type { Logger } from '../logging';
+import type { AuditLog } from '../services/audit';
+import type { SettingsService } from '../services/settings';
+import { NOTIFICATIONS } from './queues';
+import type { ReminderSms } from './reminder-worker';
+
+/**
+ * Telling people what happened: a doctor on Slack or Teams when a booking is made, moved or
+ * cancelled for them (the notifyDoctors setting); a patient by SMS when the clinic cancels their
+ * appointment; and each doctor's morning digest (the doctorDigest setting). Queued, so a slow or
+ * failing platform retries without touching the booking.
+ */
+export type NotificationJob =
+  | { kind: 'doctor-booked' | 'doctor-cancelled' | 'doctor-moved'; appointmentId: string }
+  | { kind: 'patient-cancelled'; appointmentId: string }
+  | { kind: 'digest' };
+
+/** Reaches a staff user on whichever platform they use; false if none. */
+export interface StaffMessenger {
+  send(userId: string, text: string): Promise<boolean>;
+}
+
+export interface NotificationDeps {
+  db: Db;
+  settings: SettingsService;
+  audit: AuditLog;
+  sms: ReminderSms | null;
+  staff: StaffMessenger | null;
+  clinicName: string;
+  now: Clock;
+  logger: Logger;
+}
+
+type Row = {
+  starts_at: Date;
+  ends_at: Date;
+  status: string;
+  patient_name: string;
+  phone_e164: string | null;
+  patient_zone: string;
+  doctor_user_id: string | null;
+  doctor_zone: string;
+};
+
+async function load(db: Db, appointmentId: string): Promise<Row | undefined> {
+  const [row] = await db.sequelize.query<Row>(
+    `SELECT a.starts_at, a.ends_at, a.status, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone,
+            d.user_id AS doctor_user_id, d.time_zone AS doctor_zone
+       FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
+      WHERE a.id = :id`,
+    { replacements: { id: appointmentId }, type: QueryTypes.SELECT },
+  );
+  return row;
+}
+
+const fmt = (t: Date, zone: string) => DateTime.fromJSDate(t, { zone }).toFormat("ccc d LLL 'at' h:mm a");
+
+export async function processNotification(deps: NotificationDeps, job: Pick<Job<NotificationJob>, 'data'>): Promise<string> {
+  const data = job.data;
+  const log = deps.logger.child({ job: 'notification', kind: data.kind });
+  if (data.kind === 'digest') return sendDigests(deps, log);
+
+  const row = await load(deps.db, data.appointmentId);
+  if (!row) return 'gone';
+  if (data.kind === 'patient-cancelled') {
+    if (!row.phone_e164 || !deps.sms) return 'no phone';
+    // No doctor, specialty or reason: only what the patient needs to know.
+    const text = `Hi ${firstName(row.patient_name)}, your appointment at ${deps.clinicName} on ${fmt(row.starts_at, row.patient_zone)} has been cancelled by the clinic. Reply MENU to book another time.`;
+    const result = await deps.sms.send(row.phone_e164, text);
+    log.info({ appointmentId: data.appointmentId, result }, 'patient told of cancellation');
+    return result;
+  }
+
+  const settings = await deps.settings.get();
+  if (!settings.notifyDoctors || !deps.staff || !row.doctor_user_id) return 'off';
+  const minutes = Math.round((new Date(row.ends_at).getTime() - new Date(row.starts_at).getTime()) / 60_000);
+  const what = { 'doctor-booked': 'New booking', 'doctor-moved': 'Moved to this time', 'doctor-cancelled': 'Cancelled' }[data.kind];
+  const text = `${what}: ${row.patient_name}, ${fmt(row.starts_at, row.doctor_zone)} (${minutes} min).`;
+  const delivered = await deps.staff.send(row.doctor_user_id, text);
+  if (delivered) {
+    await deps.audit.record(null, { action: 'notification.doctor', outcome: 'allowed', subjectType: 'appointment', subjectId: data.appointmentId, details: { kind: data.kind } });
+  }
+  log.info({ appointmentId: data.appointmentId, delivered }, 'doctor notified');
+  return delivered ? 'sent' : 'no channel';
+}
+
+/** Each doctor whose local time has reached the digest time today, once per local day. */
+async function sendDigests(deps: NotificationDeps, log: Logger): Promise<string> {
+  const settings = await deps.settings.get();
+  if (!settings.doctorDigest || !deps.staff) return 'off';
+  const now = deps.now();
+  const doctors = await deps.db.sequelize.query<{ id: string; user_id: string; time_zone: string; full_name: string }>(
+    'SELECT id, user_id, time_zone, full_name FROM doctors WHERE active AND user_id IS NOT NULL',
+    { type: QueryTypes.SELECT },
+  );
+  const [h, m] = settings.digestTime.split(':').map(Number);
+  let sent = 0;
+  for (const d of doctors) {
+    const local = DateTime.fromMillis(now, { zone: d.time_zone });
+    const due = local.set({ hour: h, minute: m, second: 0, millisecond: 0 });
+    // A morning digest is no use in the afternoon: only within two hours of the time.
+    if (local < due || local > due.plus({ hours: 2 })) continue;
+    const [claim] = await deps.db.sequelize.query<{ ok: number }>(
+      'INSERT INTO digest_deliveries (doctor_id, local_date) VALUES (:id, :date) ON CONFLICT DO NOTHING RETURNING 1 AS ok',
+      { replacements: { id: d.id, date: local.toISODate() }, type: QueryTypes.SELECT },
+    );
+    if (!claim) continue;
+    const day = await deps.db.sequelize.query<{ starts_at: Date; full_name: string }>(
+      `SELECT a.starts_at, p.full_name FROM appointments a JOIN patients p ON p.id = a.patient_id
+        WHERE a.doctor_id = :id AND a.status = 'booked' AND a.starts_at >= :from AND a.starts_at < :to ORDER BY a.starts_at`,
+      { replacements: { id: d.id, from: local.startOf('day').toJSDate(), to: local.startOf('day').plus({ days: 1 }).toJSDate() }, type: QueryTypes.SELECT },
+    );
+    const lines = day.map((a) => `${DateTime.fromJSDate(a.starts_at, { zone: d.time_zone }).toFormat('h:mm a')} ${a.full_name}`);
+    const text = day.length
+      ? `Good morning, Dr ${d.full_name}. Today you have ${day.length} appointment${day.length > 1 ? 's' : ''}:\n${lines.join('\n')}`
+      : `Good morning, Dr ${d.full_name}. You have no appointments today.`;
+    if (await deps.staff.send(d.user_id, text)) sent++;
+  }
+  log.info({ sent }, 'digests sent');
+  return `digests ${sent}`;
+}
+
+export function createNotificationWorker(deps: NotificationDeps & { connection: Redis; prefix: string; concurrency?: number }): Worker {
+  const worker = new Worker<NotificationJob>(NOTIFICATIONS, (job) => processNotification(deps, job), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: deps.concurrency ?? 5,
+  });
+  worker.on('error', (err) => deps.logger.warn({ err: { message: err.message } }, 'notification worker error'));
+  return worker;
+}
+
+/** Job ids are per appointment and kind: the same event published twice notifies once. */
+export async function enqueueNotification(queue: Queue, job: Exclude<NotificationJob, { kind: 'digest' }>): Promise<void> {
+  await queue.add(job.kind, job, {
+    jobId: `ntf-${job.kind}-${job.appointmentId}`,
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 10_000 },
+    removeOnComplete: { age: 86_400 },
+    removeOnFail: { age: 7 * 86_400 },
+  });
+}

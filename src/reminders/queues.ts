@@ -1,0 +1,52 @@
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+
+/**
+ * The BullMQ queues, with an init and a matching close. The producer connection fails fast when
+ * Redis is down (a booking must not hang on its reminders: reconciliation adds them later); workers
+ * get their own blocking connections with maxRetriesPerRequest: null, as BullMQ requires.
+ */
+export const REMINDERS = 'reminders';
+export const NOTIFICATIONS = 'notifications';
+
+export interface Queues {
+  reminders: Queue;
+  notifications: Queue;
+  /** The BullMQ key prefix (under the service's Redis prefix). */
+  prefix: string;
+  /** A new connection for a Worker. */
+  workerConnection(): Redis;
+  close(): Promise<void>;
+}
+
+export function createQueues(redisUrl: string, redisPrefix: string): Queues {
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3000 });
+  producer.on('error', () => undefined);
+  const prefix = `${redisPrefix}:bull`;
+  const workers: Redis[] = [];
+  const reminders = new Queue(REMINDERS, { connection: producer, prefix });
+  const notifications = new Queue(NOTIFICATIONS, { connection: producer, prefix });
+  reminders.on('error', () => undefined);
+  notifications.on('error', () => undefined);
+  return {
+    reminders,
+    notifications,
+    prefix,
+    workerConnection() {
+      const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      connection.on('error', () => undefined);
+      workers.push(connection);
+      return connection;
+    },
+    async close() {
+      await Promise.allSettled([reminders.close(), notifications.close()]);
+      producer.disconnect();
+      for (const w of workers) w.disconnect();
+    },
+  };
+}
+
+/** A custom job id may not contain ':' nor be a bare integer. */
+export function reminderJobId(appointmentId: string, offsetMinutes: number): string {
+  return `rem-${appointmentId}-${offsetMinutes}`;
+}
