@@ -185,6 +185,22 @@ describe('a mention in a channel', () => {
   });
 });
 
+describe('notifications to staff', () => {
+  it('reaches a doctor linked on Slack in a direct message', async () => {
+    const { createStaffMessenger } = await import('../../src/reminders/staff-messenger');
+    const chen = await h.db.models.User.findOne({ where: { email: 'mei.chen@demo.clinic' } });
+    await h.db.models.ChannelIdentity.findOrCreate({ where: { channel: 'slack', externalId: 'U0CHEN' }, defaults: { channel: 'slack', externalId: 'U0CHEN', userId: chen!.id } });
+    nock('https://slack.com').post('/api/conversations.open', (b) => b.users === 'U0CHEN').reply(200, { ok: true, channel: { id: 'D0CHENDM' } });
+    const { posts } = capturePosts();
+    const messenger = createStaffMessenger({ db: h.db, teams: null, slack: app.channels.slack });
+    expect(await messenger.send(chen!.id, 'New booking: Alice Jones, Tue 1 Dec at 10:00 AM (30 min).')).toBe(true);
+    expect(posts).toEqual([expect.objectContaining({ channel: 'D0CHENDM', text: 'New booking: Alice Jones, Tue 1 Dec at 10:00 AM (30 min).' })]);
+    // Someone with no platform linked cannot be reached, and says so.
+    const admin = await h.db.models.User.create({ role: 'admin', email: 'nolink@demo.clinic', displayName: 'No Link' });
+    expect(await messenger.send(admin.id, 'hello')).toBe(false);
+  });
+});
+
 describe('the /clinic slash-command', () => {
   const command = (user: string, text: string) => {
     const body = new URLSearchParams({
