@@ -82,7 +82,7 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
       redisPrefix: config.redisPrefix,
       limiter,
       logger,
-      clientOptions: opts.slackClientOptions,
+      clientOptions: opts.slackClientOptions ?? (config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : undefined),
     });
     enabled.push('slack');
   } else {

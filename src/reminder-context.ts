@@ -22,6 +22,7 @@ export function createReminders(ctx: AppContext, channels: Channels, logger: Log
     now: ctx.now,
     logger,
     concurrency: ctx.config.workerConcurrency,
+    reconcileEveryMs: ctx.config.reminderReconcileMs,
     awaitReply: (phone, appointmentId, startsAt) => awaitReminderReply(store, phone, appointmentId, startsAt, ctx.now()),
   });
 }

@@ -36,6 +36,8 @@ const schema = z.object({
   TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional(),
   SLACK_SIGNING_SECRET: z.string().min(16).optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-...)').optional(),
+  /** Slack's Web API base URL; only changed to point at a local stand-in for load tests. */
+  SLACK_API_URL: z.string().url().optional(),
   MICROSOFT_APP_ID: z.string().optional(),
   MICROSOFT_APP_PASSWORD: z.string().optional(),
   MICROSOFT_APP_TENANT_ID: z.string().optional(),
@@ -43,6 +45,8 @@ const schema = z.object({
   /** Run the reminder and notification workers inside the service (set false when `npm run worker` runs them). */
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  /** How often missing reminder jobs are rebuilt from the appointments table. */
+  REMINDER_RECONCILE_MS: z.coerce.number().int().min(500).max(86_400_000).default(600_000),
   /** Messages a minute one phone number or platform user may send before being asked to slow down. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
   /** Bearer token of the read-only reports API; unset leaves the API switched off. */
@@ -63,11 +67,12 @@ export type Config = Readonly<{
   reportsApiToken: string | null;
   publicBaseUrl: string;
   twilio: { accountSid: string; authToken: string; from: string | null; messagingServiceSid: string | null } | null;
-  slack: { signingSecret: string; botToken: string } | null;
+  slack: { signingSecret: string; botToken: string; apiUrl: string | null } | null;
   teams: { appId: string; appPassword: string; tenantId: string | null; appType: string } | null;
   rateLimitPerMinute: number;
   runWorker: boolean;
   workerConcurrency: number;
+  reminderReconcileMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -115,12 +120,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
         ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM_NUMBER ?? null, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null }
         : null,
-    slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN } : null,
+    slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL ?? null } : null,
     teams: e.MICROSOFT_APP_ID && e.MICROSOFT_APP_PASSWORD
       ? { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID ?? null, appType: e.MICROSOFT_APP_TYPE }
       : null,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     runWorker: e.RUN_WORKER === 'true',
     workerConcurrency: e.WORKER_CONCURRENCY,
+    reminderReconcileMs: e.REMINDER_RECONCILE_MS,
   });
 }

@@ -3,7 +3,8 @@ import { DomainError, ServiceUnavailableError } from '../domain/errors';
 
 /** SQLSTATE classes that mean "the database is not there right now", not "your data is wrong". */
 const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300|53400)/;
-const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|the database system is (starting up|shutting down)|timeout exceeded when trying to connect/i;
+const UNAVAILABLE_MESSAGES =
+  /ECONNREFUSED|ECONNRESET|Connection terminated|terminating connection|the database system is (starting up|shutting down)|timeout exceeded when trying to connect|not currently accepting connections|does not allow connections/i;
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof ConnectionError) return true;

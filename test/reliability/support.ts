@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import Redis from 'ioredis';
+import twilio from 'twilio';
+
+/**
+ * Real parts for the reliability suite: a Redis of the suite's own (so it can be stopped and
+ * started without touching anyone else's), the service itself as separate Node processes, and
+ * SMS signed exactly as Twilio signs them.
+ */
+
+export const AUTH_TOKEN = 'reliability_auth_token_0123456789';
+export const ACCOUNT_SID = `AC${'c'.repeat(32)}`;
+export const PUBLIC = 'https://bot.reliability.test';
+export const SLACK_SECRET = 'reliability-slack-secret-0123456789';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A redis-server of the suite's own: stop() kills it (nothing kept), start() brings it back on the same port. */
+export class OwnRedis {
+  private proc: ChildProcess | null = null;
+  constructor(readonly port: number) {}
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await until(async () => {
+      const r = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await r.connect();
+        return (await r.ping()) === 'PONG';
+      } finally {
+        r.disconnect();
+      }
+    }, 10_000, 'redis to start');
+  }
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = null;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  }
+}
+
+/** The service, started as `node --import tsx src/main.ts`, as in production but from source. */
+export class Instance {
+  private proc: ChildProcess | null = null;
+  readonly output: string[] = [];
+  constructor(readonly port: number, private readonly env: Record<string, string>) {}
+  async start(): Promise<void> {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/main.ts')], {
+      env: { ...process.env, ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout!.on('data', (d) => this.output.push(String(d)));
+    this.proc.stderr!.on('data', (d) => this.output.push(String(d)));
+    await until(async () => (await get(this.port, '/healthz')).status === 200, 30_000, `instance on ${this.port}`);
+  }
+  alive(): boolean {
+    return this.proc !== null && this.proc.exitCode === null;
+  }
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = null;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+  }
+}
+
+export function instanceEnv(opts: { databaseUrl: string; redisUrl: string; prefix: string }): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DATABASE_URL: opts.databaseUrl,
+    DATABASE_POOL_MAX: '20',
+    REDIS_URL: opts.redisUrl,
+    REDIS_PREFIX: opts.prefix,
+    PUBLIC_BASE_URL: PUBLIC,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_FROM_NUMBER: '+15550001111',
+    SLACK_SIGNING_SECRET: SLACK_SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-reliability-0000',
+    // Nothing answers there: Slack calls fail fast, on this machine, and are only logged.
+    SLACK_API_URL: 'http://127.0.0.1:9/api/',
+    CLINIC_NAME: 'Demo Clinic',
+    CLINIC_TIMEZONE: 'America/New_York',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '1000',
+    REMINDER_RECONCILE_MS: '1000',
+  };
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+}
+
+export function request(port: number, method: string, urlPath: string, body: string | Buffer = '', headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, agent: false, timeout: 30_000, headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    // A refused or dropped connection is an outcome the tests count, not an exception.
+    req.on('error', (err) => resolve({ status: 0, body: String(err.message) }));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+export const get = (port: number, urlPath: string) => request(port, 'GET', urlPath);
+
+/** An inbound SMS signed as Twilio signs it. */
+export function sms(port: number, from: string, body: string, sid = `SM${randomBytes(16).toString('hex')}`): Promise<Reply> {
+  const params = { MessageSid: sid, AccountSid: ACCOUNT_SID, From: from, To: '+15550001111', Body: body, NumMedia: '0' };
+  const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC}/sms`, params);
+  return request(port, 'POST', '/sms', new URLSearchParams(params).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature });
+}
+
+/** The text of a TwiML reply. */
+export function messages(xml: string): string {
+  return [...xml.matchAll(/<Message>([\s\S]*?)<\/Message>/g)]
+    .map((m) => m[1].replace(/&apos;/g, "'").replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"'))
+    .join('\n');
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { QueryTypes } from 'sequelize';
+import { createTestDatabase, type TestDatabase } from '../support/test-db';
+import { Instance, OwnRedis, freePort, instanceEnv, messages, sms } from './support';
+
+const NY = 'America/New_York';
+const PATIENTS = 500;
+const SLOTS = 20;
+let tdb: TestDatabase;
+let redis: OwnRedis;
+let instances: Instance[];
+let day: DateTime;
+let doctorId: string;
+const phones: string[] = [];
+
+beforeAll(async () => {
+  tdb = await createTestDatabase('rel_race');
+  redis = new OwnRedis(await freePort());
+  await redis.start();
+  const { User, Doctor, AvailabilityRule, Patient } = tdb.db.models;
+  // One doctor with exactly twenty half-hour slots, on one day two days from now.
+  day = DateTime.now().setZone(NY).plus({ days: 2 }).startOf('day');
+  const user = await User.create({ role: 'doctor', email: null, displayName: 'Rel Iable' });
+  doctorId = (await Doctor.create({ userId: user.id, fullName: 'Rel Iable', timeZone: NY, slotMinutes: 30 })).id;
+  await AvailabilityRule.create({ doctorId, weekday: day.weekday, startTime: '09:00', endTime: '19:00', validFrom: day.toISODate(), validTo: day.toISODate() });
+  const users = await User.bulkCreate(Array.from({ length: PATIENTS }, (_, i) => ({ role: 'patient' as const, email: null, displayName: `P${i}` })));
+  await Patient.bulkCreate(
+    users.map((u, i) => {
+      phones.push(`+1555090${String(i).padStart(4, '0')}`);
+      return { userId: u.id, fullName: `Racer ${i}`, dateOfBirth: '1990-01-01', phoneE164: phones[i], timeZone: NY };
+    }),
+  );
+  await tdb.db.sequelize.query(`INSERT INTO channel_identities (channel, external_id, user_id) SELECT 'sms', phone_e164, user_id FROM patients`);
+  const env = instanceEnv({ databaseUrl: tdb.url, redisUrl: redis.url, prefix: `rel_${randomBytes(3).toString('hex')}` });
+  instances = [new Instance(await freePort(), env), new Instance(await freePort(), env)];
+  await Promise.all(instances.map((i) => i.start()));
+});
+
+afterAll(async () => {
+  await Promise.all((instances ?? []).map((i) => i.stop()));
+  await redis?.stop();
+  await tdb?.drop();
+});
+
+/** Everyone says something at once, alternating between the two instances. */
+async function everyone(say: (i: number) => string): Promise<Array<{ status: number; text: string }>> {
+  return Promise.all(
+    phones.map(async (phone, i) => {
+      const res = await sms(instances[i % 2].port, phone, say(i));
+      return { status: res.status, text: messages(res.body) };
+    }),
+  );
+}
+
+it('500 patients texting two instances at once for 20 slots: 20 bookings, no double booking, and a clear answer for everyone', async () => {
+  const slot = (i: number) => day.set({ hour: 9 }).plus({ minutes: 30 * (i % SLOTS) });
+
+  const found = await everyone(() => 'book dr rel iable');
+  expect(found.filter((r) => r.status === 200 && /Next free times with Dr Rel Iable/.test(r.text))).toHaveLength(PATIENTS);
+
+  const asked = await everyone((i) => slot(i).toFormat('LLL d h:mma'));
+  expect(asked.filter((r) => /Book Dr Rel Iable on .*\? Reply YES/.test(r.text))).toHaveLength(PATIENTS);
+
+  const answers = await everyone(() => 'yes');
+  expect(answers.every((r) => r.status === 200)).toBe(true);
+  const booked = answers.filter((r) => /^Booked: Dr Rel Iable on /.test(r.text));
+  const taken = answers.filter((r) => /Sorry, that time was just taken\. (The nearest free times are:|Dr Rel Iable has nothing else free nearby)/.test(r.text));
+  expect(booked).toHaveLength(SLOTS);
+  expect(taken).toHaveLength(PATIENTS - SLOTS);
+
+  // The database agrees: one appointment per slot, none overlapping, each with a confirmed patient.
+  const rows = await tdb.db.sequelize.query<{ starts_at: Date; phone_e164: string }>(
+    `SELECT a.starts_at, p.phone_e164 FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.doctor_id = :doctorId AND a.status = 'booked'`,
+    { replacements: { doctorId }, type: QueryTypes.SELECT },
+  );
+  expect(rows).toHaveLength(SLOTS);
+  expect(new Set(rows.map((r) => new Date(r.starts_at).getTime())).size).toBe(SLOTS);
+  const confirmedPhones = phones.filter((_, i) => /^Booked:/.test(answers[i].text)).sort();
+  expect(rows.map((r) => r.phone_e164).sort()).toEqual(confirmedPhones);
+  const [overlap] = await tdb.db.sequelize.query<{ n: string }>(
+    `SELECT count(*) AS n FROM appointments a JOIN appointments b ON a.id < b.id AND a.doctor_id = b.doctor_id
+       AND a.status <> 'cancelled' AND b.status <> 'cancelled' AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)`,
+    { type: QueryTypes.SELECT },
+  );
+  expect(Number(overlap.n)).toBe(0);
+  expect(instances.every((i) => i.alive())).toBe(true);
+});
