@@ -32,7 +32,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'signal received');
-    shutdown(server, { ...ctx, close: async () => { await reminders.close(); await ctx.close(); } }, logger).then(
+    // Whatever hangs (a queue waiting on a Redis that is gone, say), the process still ends.
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 20_000).unref();
+    const closeAll = async () => {
+      await reminders.close();
+      await ctx.close();
+    };
+    shutdown(server, { ...ctx, close: closeAll }, logger).then(
       () => process.exit(0),
       (err) => {
         logger.error({ err }, 'shutdown failed');

@@ -91,6 +91,8 @@ export class Instance {
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill('SIGTERM');
+      // The service's own shutdown deadline is 20 s; the suite does not wait longer than that.
+      setTimeout(() => proc.kill('SIGKILL'), 25_000).unref();
     });
   }
 }
