@@ -56,14 +56,24 @@ function boltLogger(logger: Logger): BoltLogger {
 export async function mountSlack(server: Server, deps: SlackDeps): Promise<SlackChannel> {
   const log = deps.logger.child({ channel: 'slack' });
   const client = new WebClient(deps.botToken, { ...deps.clientOptions, retryConfig: { retries: 2 } });
+  // The bot's own ids, learned once from auth.test. Bolt would otherwise call auth.test on every
+  // event, and while Slack's API is unreachable that would stop every event from being handled.
   let botId: string | undefined;
   let botUserId: string | undefined;
-  try {
-    const auth = await client.auth.test();
-    botId = auth.bot_id as string | undefined;
-    botUserId = auth.user_id as string | undefined;
-  } catch (err) {
-    log.error({ err: { message: (err as Error).message } }, 'Slack auth.test failed: check SLACK_BOT_TOKEN; Slack replies will fail until it works');
+  const learnIds = async (): Promise<boolean> => {
+    try {
+      const auth = await client.auth.test();
+      botId = auth.bot_id as string | undefined;
+      botUserId = auth.user_id as string | undefined;
+      return true;
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message } }, 'Slack auth.test failed: check SLACK_BOT_TOKEN; retrying in the background');
+      return false;
+    }
+  };
+  if (!(await learnIds())) {
+    const retry = setInterval(() => void learnIds().then((ok) => ok && clearInterval(retry)), 60_000);
+    retry.unref();
   }
 
   const receiver = new HTTPReceiver({
@@ -74,11 +84,8 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
     unhandledRequestTimeoutMillis: 2500,
   });
   const app = new App({
-    token: deps.botToken,
     receiver,
-    botId,
-    botUserId,
-    tokenVerificationEnabled: false,
+    authorize: async () => ({ botToken: deps.botToken, botId, botUserId }),
     logger: boltLogger(deps.logger),
     clientOptions: { ...deps.clientOptions, retryConfig: { retries: 2 } },
   });

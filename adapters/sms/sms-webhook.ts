@@ -48,7 +48,10 @@ function sendXml(res: Response, status: number, xml: string): void {
 export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
   const budget = deps.replyBudgetMs ?? 10_000;
 
-  server.post('/sms', restify.plugins.urlEncodedBodyParser({ mapParams: false }), async (req: Request, res: Response) => {
+  server.post('/sms', restify.plugins.urlEncodedBodyParser(
+    // A Twilio message is at most 1,600 characters; restify's body reader honours maxBodySize (413).
+    { mapParams: false, maxBodySize: 64 * 1024 } as restify.plugins.UrlEncodedBodyParserOptions,
+  ), async (req: Request, res: Response) => {
     const started = Date.now();
     const params = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string>;
     const signature = req.header('x-twilio-signature');

@@ -126,7 +126,7 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
       .catch((err) => log.error({ err: { message: (err as Error).message } }, 'late teams reply failed'));
   }
 
-  server.post('/api/messages', restify.plugins.jsonBodyParser({ mapParams: false }), async (req: Request, res: Response) => {
+  server.post('/api/messages', restify.plugins.jsonBodyParser({ mapParams: false, maxBodySize: 256 * 1024 } as restify.plugins.JsonBodyParserOptions), async (req: Request, res: Response) => {
     const body = req.body as Partial<Activity> | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body) || typeof body.type !== 'string') {
       res.send(400, { code: 'BadRequest', message: 'Expected a Bot Framework activity.' });
