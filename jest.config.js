@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The reliability suite starts processes and takes services down: npm run test:reliability.
+  testPathIgnorePatterns: ['/node_modules/', '/test/reliability/'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 30000,

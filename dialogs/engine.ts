@@ -177,7 +177,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       let state: ConversationState | null = null;
       const preface: Reply[] = [];
       try {
-        actor = await resolveActor(msg);
+        actor = msg.actor ?? (await resolveActor(msg));
         state = await deps.store.load(msg.channel, msg.senderId);
         if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
           preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
@@ -185,15 +185,9 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         }
         if (state && !allowedAt(actor, state.at)) state = null;
         state ??= freshState(now);
-        let zone = deps.clinicTimezone;
-        let firstName: string | null = null;
-        if (actor?.role === 'patient') {
-          const profile = await deps.services.patients.get(actor, actor.patientId!);
-          zone = profile.timeZone;
-          firstName = profile.fullName.split(' ')[0];
-        } else if (actor?.role === 'doctor' && actor.doctorId) {
-          zone = (await deps.services.doctors.get(actor.doctorId)).timeZone;
-        }
+        // The identity service gives the zone and name with the actor: no further look-up per message.
+        const zone = actor?.timeZone ?? deps.clinicTimezone;
+        const firstName = actor?.role === 'patient' && actor.name ? actor.name.split(' ')[0] : null;
         state.seq ??= 0;
         const t: Turn = { deps, actor, msg, state, zone, firstName };
         let replies: Reply[];

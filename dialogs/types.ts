@@ -13,6 +13,8 @@ export interface InboundMessage {
   value?: string;
   /** The turn the pressed button was shown in; a button from an earlier message is refused. */
   buttonSeq?: number;
+  /** The sender, when the channel has already resolved them (Slack, Teams do, to link by email). */
+  actor?: Actor;
 }
 
 /** A choice a channel can show as a button, or as a numbered line in plain text. */

@@ -135,7 +135,7 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
       await client.chat.postMessage({ channel, text: UNKNOWN_USER, thread_ts: thread });
       return;
     }
-    const result = await deps.engine.handle({ channel: 'slack', senderId: userId, ...message });
+    const result = await deps.engine.handle({ channel: 'slack', senderId: userId, actor, ...message });
     await post(channel, result, thread);
   }
 

@@ -23,7 +23,7 @@ export interface SmsWebhookDeps {
   publicBaseUrl: string;
   clinicName: string;
   logger: Logger;
-  /** How long the webhook waits for the dialog before answering empty and texting the reply later. */
+  /** How long the webhook waits for the dialog before answering empty and texting the reply later (0: never waits). */
   replyBudgetMs?: number;
 }
 
@@ -102,8 +102,9 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
 
       const turn = deps.engine.handle({ channel: 'sms', senderId: from, text });
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
-      const result = await Promise.race([turn, late]);
+      // A budget of 0 means every reply goes through the Messages API.
+      const late = new Promise<'late'>((resolve) => (budget <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), budget))));
+      const result = await Promise.race([late, turn]);
       clearTimeout(timer);
       if (result !== 'late') {
         log.info({ ms: Date.now() - started, replies: result.replies.length }, 'sms answered');

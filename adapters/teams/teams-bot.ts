@@ -113,7 +113,7 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
 
     const submitted = typeof activity.value === 'object' && activity.value && typeof (activity.value as { cc?: unknown }).cc === 'string' ? decodeButton((activity.value as { cc: string }).cc) : null;
     const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? '';
-    const handling = deps.engine.handle({ channel: 'teams', senderId: userKey, ...(submitted ? { value: submitted.value, buttonSeq: submitted.buttonSeq } : { text }) });
+    const handling = deps.engine.handle({ channel: 'teams', senderId: userKey, actor, ...(submitted ? { value: submitted.value, buttonSeq: submitted.buttonSeq } : { text }) });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
     const result = await Promise.race([handling, late]);

@@ -11,4 +11,7 @@ export interface Actor {
   doctorId?: string | null;
   /** The channel the request came through, for the audit log. */
   channel?: string;
+  /** The patient's or doctor's own IANA zone, and their name, as known when the actor was built. */
+  timeZone?: string;
+  name?: string;
 }

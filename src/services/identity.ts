@@ -1,3 +1,4 @@
+import { QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
@@ -23,36 +24,43 @@ export interface IdentityService {
 }
 
 export function createIdentityService(deps: { db: Db; audit: AuditLog }): IdentityService {
-  const { ChannelIdentity, User, Patient, Doctor } = deps.db.models;
+  const { ChannelIdentity, User } = deps.db.models;
 
-  async function build(userId: string, channel?: Channel): Promise<Actor | null> {
-    const user = await User.findByPk(userId);
-    if (!user || !user.active) return null;
-    const actor: Actor = { userId: user.id, role: user.role, channel };
-    if (user.role === 'patient') {
-      const patient = await Patient.findOne({ where: { userId: user.id }, attributes: ['id'] });
-      if (!patient) return null;
-      actor.patientId = patient.id;
-    } else if (user.role === 'doctor') {
-      const doctor = await Doctor.findOne({ where: { userId: user.id }, attributes: ['id'] });
-      actor.doctorId = doctor?.id ?? null;
+  type Row = { id: string; role: Actor['role']; active: boolean; display_name: string; patient_id: string | null; patient_zone: string | null; doctor_id: string | null; doctor_zone: string | null };
+
+  /** One query for the user, their patient or doctor record, zone and name: this runs on every message. */
+  async function build(where: string, replacements: Record<string, unknown>, channel?: Channel): Promise<Actor | null> {
+    const [row] = await deps.db.sequelize.query<Row>(
+      `SELECT u.id, u.role, u.active, u.display_name, p.id AS patient_id, p.time_zone AS patient_zone, d.id AS doctor_id, d.time_zone AS doctor_zone
+         FROM users u LEFT JOIN patients p ON p.user_id = u.id LEFT JOIN doctors d ON d.user_id = u.id
+        WHERE ${where} LIMIT 1`,
+      { replacements, type: QueryTypes.SELECT },
+    );
+    if (!row || !row.active) return null;
+    const actor: Actor = { userId: row.id, role: row.role, channel, name: row.display_name };
+    if (row.role === 'patient') {
+      if (!row.patient_id) return null;
+      actor.patientId = row.patient_id;
+      actor.timeZone = row.patient_zone ?? undefined;
+    } else if (row.role === 'doctor') {
+      actor.doctorId = row.doctor_id;
+      actor.timeZone = row.doctor_zone ?? undefined;
     }
     return actor;
   }
 
   return {
     actorFor: (channel, externalId) =>
-      guardDb(async () => {
-        const identity = await ChannelIdentity.findOne({ where: { channel, externalId } });
-        return identity ? build(identity.userId, channel) : null;
-      }),
-    actorForUser: (userId, channel) => guardDb(async () => (isId(userId) ? build(userId, channel) : null)),
+      guardDb(() =>
+        build('u.id = (SELECT user_id FROM channel_identities WHERE channel = :channel AND external_id = :externalId)', { channel, externalId: String(externalId) }, channel),
+      ),
+    actorForUser: (userId, channel) => guardDb(async () => (isId(userId) ? build('u.id = :userId', { userId }, channel) : null)),
     actorForEmail: (email, channel) =>
       guardDb(async () => {
         if (typeof email !== 'string' || !email.includes('@') || email.length > 254) return null;
         // citext column: the match ignores case.
-        const user = await User.findOne({ where: { email: email.trim() }, attributes: ['id'] });
-        return user ? build(user.id, channel) : null;
+        // citext: the match ignores case.
+        return build('u.email = :email', { email: email.trim() }, channel);
       }),
     linkByVerifiedEmail: (channel, externalId, email) =>
       guardDb(async () => {
@@ -67,7 +75,7 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog }): Identi
             transaction,
           );
         });
-        return deps.db.models.ChannelIdentity.findOne({ where: { channel, externalId } }).then((link) => (link ? build(link.userId, channel) : null));
+        return build('u.id = (SELECT user_id FROM channel_identities WHERE channel = :channel AND external_id = :externalId)', { channel, externalId }, channel);
       }),
   };
 }
