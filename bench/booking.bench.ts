@@ -3,24 +3,21 @@
  * A benchmark, not a test: it prints numbers and the targets beside them, and asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
 import type { Actor } from '../src/domain/actor';
 import { DomainError } from '../src/domain/errors';
 import { freeSlots } from '../src/domain/slots';
-import { createSequelize, dropDatabase, ensureDatabase } from '../src/db/database';
-import { createMigrator } from '../src/db/migrator';
-import { createDb, type Db } from '../src/db/models';
+import type { Db } from '../src/db/models';
 import { insertAdmin } from '../src/db/records';
 import { connectRedis, createRedis } from '../src/locks/redis';
 import { createRedlockSlotLock } from '../src/locks/slot-lock';
 import { loadCalendar } from '../src/services/calendar';
 import { createServices } from '../src/services';
+import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = BENCH_REDIS_URL;
 const ZONE = 'America/New_York';
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
@@ -79,13 +76,8 @@ async function bulkPatients(db: Db, count: number, firstPhone: number): Promise<
 }
 
 async function main(): Promise<void> {
-  const u = new URL(BASE_URL);
-  u.pathname = `/cc_bench_${randomBytes(3).toString('hex')}`;
-  const url = u.toString();
-  await ensureDatabase(url);
-  const sequelize = createSequelize({ url, poolMax: 20 });
-  const db = createDb(sequelize);
-  await createMigrator(sequelize).up();
+  const bench = await createBenchDatabase('booking');
+  const { sequelize, db } = bench;
   const redis = await connectRedis(createRedis(REDIS_URL));
   const prefix = `cc_bench:${randomBytes(3).toString('hex')}`;
   const services = createServices({
@@ -98,7 +90,7 @@ async function main(): Promise<void> {
   await services.settings.update(admin, 'minNoticeMinutes', 0);
 
   console.log('Clinic Concierge booking benchmark');
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
+  console.log(machine());
   const [{ server_version: pgVersion }] = await sequelize.query<{ server_version: string }>('SHOW server_version', { type: QueryTypes.SELECT });
   console.log(`PostgreSQL ${pgVersion}, Redis ${(await redis.info('server')).match(/redis_version:(\S+)/)?.[1]}`);
   console.log('');
@@ -186,8 +178,7 @@ async function main(): Promise<void> {
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
-  await sequelize.close();
-  await dropDatabase(url);
+  await bench.drop();
 }
 
 main().catch((err) => {

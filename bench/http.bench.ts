@@ -9,17 +9,13 @@ import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
-import { createSequelize, dropDatabase, ensureDatabase } from '../src/db/database';
-import { createMigrator } from '../src/db/migrator';
-import { createDb } from '../src/db/models';
 import { seedDemoClinic } from '../src/db/seed';
+import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = BENCH_REDIS_URL;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SLACK_RATE = Number(process.env.BENCH_SLACK_RATE ?? 300);
@@ -78,13 +74,8 @@ function report(name: string, r: autocannon.Result): void {
 }
 
 async function main(): Promise<void> {
-  const u = new URL(BASE_URL);
-  u.pathname = `/cc_bench_http_${randomBytes(3).toString('hex')}`;
-  const url = u.toString();
-  await ensureDatabase(url);
-  const sequelize = createSequelize({ url, poolMax: 5 });
-  const db = createDb(sequelize);
-  await createMigrator(sequelize).up();
+  const bench = await createBenchDatabase('http', 5);
+  const { url, sequelize, db } = bench;
   await seedDemoClinic(db);
   // Patients already registered (registration is four texts; the load is about what follows).
   const users = await db.models.User.bulkCreate(Array.from({ length: PATIENTS }, (_, i) => ({ role: 'patient' as const, email: null, displayName: `B${i}` })));
@@ -112,7 +103,7 @@ async function main(): Promise<void> {
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
       TWILIO_FROM_NUMBER: '+15550001111',
       SLACK_SIGNING_SECRET: SLACK_SECRET,
-      SLACK_BOT_TOKEN: 'xoxb-bench-0000',
+      SLACK_BOT_TOKEN: 'xoxb-fake-bench',
       SLACK_API_URL: `http://127.0.0.1:${slack.port}/api/`,
       LOG_LEVEL: 'error',
       CLINIC_NAME: 'Bench Clinic',
@@ -122,7 +113,7 @@ async function main(): Promise<void> {
   try {
     await waitHealthy(port);
     console.log('Clinic Concierge HTTP benchmark');
-    console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+    console.log(machine());
     console.log(`load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per scenario; the service is one process; PostgreSQL, Redis and the load share the machine`);
 
     // Patients: each connection plays one patient at a time through a whole booking, then the next.
@@ -223,8 +214,7 @@ async function main(): Promise<void> {
     app.kill('SIGTERM');
     await new Promise((r) => app.once('exit', r));
     slack.close();
-    await sequelize.close();
-    await dropDatabase(url);
+    await bench.drop();
   }
 }
 

@@ -4,20 +4,16 @@
  * Twilio. Prints jobs/s, how late each text went out against its due time, and duplicates (0).
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createSequelize, dropDatabase, ensureDatabase } from '../src/db/database';
-import { createMigrator } from '../src/db/migrator';
-import { createDb } from '../src/db/models';
 import { insertAdmin } from '../src/db/records';
 import { connectRedis, createRedis } from '../src/locks/redis';
 import { noSlotLock } from '../src/locks/slot-lock';
 import { createLogger } from '../src/logging';
 import { createReminderSystem } from '../src/reminders';
 import { createServices } from '../src/services';
+import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
 
-const BASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = BENCH_REDIS_URL;
 const N = Number(process.env.BENCH_REMINDERS ?? 10_000);
 const OFFSET_MINUTES = 5;
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 5_000);
@@ -28,13 +24,8 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function main(): Promise<void> {
-  const u = new URL(BASE_URL);
-  u.pathname = `/cc_bench_rem_${randomBytes(3).toString('hex')}`;
-  const url = u.toString();
-  await ensureDatabase(url);
-  const sequelize = createSequelize({ url, poolMax: 20 });
-  const db = createDb(sequelize);
-  await createMigrator(sequelize).up();
+  const bench = await createBenchDatabase('reminders');
+  const { db } = bench;
   const redis = await connectRedis(createRedis(REDIS_URL));
   const prefix = `cc_bench_rem_${randomBytes(3).toString('hex')}`;
   const services = createServices({ db, locks: noSlotLock, now: Date.now, clinicTimezone: 'UTC', settingsCacheMs: 60_000 });
@@ -44,7 +35,7 @@ async function main(): Promise<void> {
   await services.settings.update(admin, 'quietHours', { start: '03:00', end: '03:01' });
 
   console.log('Clinic Concierge reminder benchmark');
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+  console.log(machine());
 
   // 10,000 appointments, each due for its reminder within the next few seconds.
   const { User, Doctor, Patient, Appointment } = db.models;
@@ -143,8 +134,7 @@ async function main(): Promise<void> {
   await system.queues.notifications.obliterate({ force: true }).catch(() => undefined);
   await system.close();
   redis.disconnect();
-  await sequelize.close();
-  await dropDatabase(url);
+  await bench.drop();
 }
 
 main().catch((err) => {

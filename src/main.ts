@@ -1,21 +1,12 @@
 import { createAppContext } from './app';
-import { ConfigError, loadConfig } from './config';
+import { loadConfigOrExit } from './config';
 import { createLogger } from './logging';
 import { mountChannels } from './channels';
 import { createReminders } from './reminder-context';
 import { createServer, shutdown } from './server';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   const ctx = await createAppContext(config, logger);
   const server = createServer(ctx, logger);

@@ -1,6 +1,6 @@
 import { createAppContext } from './app';
 import { mountChannels } from './channels';
-import { ConfigError, loadConfig } from './config';
+import { loadConfigOrExit } from './config';
 import { createLogger } from './logging';
 import { createReminders } from './reminder-context';
 import { createServer } from './server';
@@ -11,16 +11,7 @@ import { createServer } from './server';
  * HTTP server is never started: this process takes no requests.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
   const ctx = await createAppContext(config, logger);
   const channels = await mountChannels(createServer(ctx, logger), ctx, logger);

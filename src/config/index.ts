@@ -130,3 +130,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reminderReconcileMs: e.REMINDER_RECONCILE_MS,
   });
 }
+
+/** For entry points: the config, or the message of what is wrong and exit code 2. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

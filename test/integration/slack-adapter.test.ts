@@ -3,6 +3,7 @@ import nock from 'nock';
 import { insertPatient } from '../../src/db/records';
 import { seedDemoClinic } from '../../src/db/seed';
 import { createHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 import { request, startApp, type HttpApp } from '../support/http-app';
 
 const SECRET = 'slack-signing-secret-0123456789';
@@ -51,13 +52,6 @@ function capturePosts() {
   return { posts, scope };
 }
 
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 beforeAll(async () => {
   h = await createHarness('slack_adapter', { now: '2026-11-30T13:00:00Z' });

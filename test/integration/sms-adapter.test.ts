@@ -4,6 +4,7 @@ import { DateTime } from 'luxon';
 import { insertPatient } from '../../src/db/records';
 import { seedDemoClinic } from '../../src/db/seed';
 import { createHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 import { request, startApp, type HttpApp } from '../support/http-app';
 
 const AUTH_TOKEN = 'test_auth_token_0123456789abcdef';
@@ -180,13 +181,6 @@ describe('sending texts', () => {
   });
 });
 
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('logs', () => {
   it('carry ids and outcomes, never the phone number, the name, the date of birth or the message text', async () => {

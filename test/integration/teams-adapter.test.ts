@@ -3,6 +3,7 @@ import { insertPatient } from '../../src/db/records';
 import { seedDemoClinic } from '../../src/db/seed';
 import { publishBotFrameworkKeys, teamsMessage, type BotFrameworkKeys } from '../support/botframework';
 import { createHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 import { request, startApp, type HttpApp } from '../support/http-app';
 
 const SERVICE_URL = 'https://smba.trafficmanager.net/teams/';
@@ -24,13 +25,6 @@ function captureConnector(): Sent[] {
   return sent;
 }
 
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const post = (app: HttpApp, activity: unknown, auth?: string) =>
   request(app.port, 'POST', '/api/messages', JSON.stringify(activity), { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) });
