@@ -62,6 +62,25 @@ describe('without app credentials (open, for the Emulator)', () => {
     expect(rows.map((r) => r.startsAt.toISOString())).toEqual(['2026-12-03T16:00:00.000Z']);
   });
 
+  it('sends a report with the chart inline and the CSV as a short-lived download link', async () => {
+    const sent = captureConnector();
+    const res = await post(app, teamsMessage({ from: '29:admin', aad: 'aad-admin', text: 'report 2026-11-30 2026-12-06 csv chart', serviceUrl: SERVICE_URL }));
+    expect(res.status).toBe(200);
+    await waitFor(() => sent.length >= 2);
+    expect(sent[0].body.text).toMatch(/^Report 2026-11-30 to 2026-12-06/);
+    const attachments = (sent[1].body.attachments ?? []) as Array<{ contentType: string; contentUrl?: string; content?: { buttons?: Array<{ value: string }> } }>;
+    const png = attachments.find((a) => a.contentType === 'image/png')!;
+    expect(Buffer.from(png.contentUrl!.replace(/^data:image\/png;base64,/, ''), 'base64').subarray(1, 4).toString()).toBe('PNG');
+    const link = attachments.find((a) => a.contentType === 'application/vnd.microsoft.card.hero')!.content!.buttons![0].value;
+    // PUBLIC_BASE_URL is the default here; the path is what this server serves.
+    const path = new URL(link).pathname;
+    const download = await request(app.port, 'GET', path);
+    expect(download.status).toBe(200);
+    expect(download.headers['content-type']).toBe('text/csv');
+    expect(download.body.split('\r\n')[0]).toBe('section,name,metric,value');
+    expect((await request(app.port, 'GET', path.replace(/\/files\/[^/]+/, '/files/' + 'x'.repeat(32)))).status).toBe(404);
+  });
+
   it('does not link anyone by email in open mode, where the caller picks the service URL', async () => {
     const sent = captureConnector();
     await post(app, teamsMessage({ from: '29:who', aad: 'aad-who', text: 'hi', serviceUrl: SERVICE_URL }));
