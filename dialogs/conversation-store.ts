@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { ConversationState } from './types';
 
@@ -12,9 +12,18 @@ export interface ConversationStore {
   load(channel: string, senderId: string): Promise<ConversationState | null>;
   save(channel: string, senderId: string, state: ConversationState): Promise<void>;
   clear(channel: string, senderId: string): Promise<void>;
+  /**
+   * Runs one turn alone: two messages from the same sender at once (two quick texts, perhaps on two
+   * instances) would otherwise both read the same state and one turn would be lost.
+   */
+  oneTurnAtATime<T>(channel: string, senderId: string, turn: () => Promise<T>): Promise<T>;
 }
 
 const KEEP_SECONDS = 24 * 3600;
+/** Longer than any turn takes; a crashed holder's lock lapses by itself. */
+const TURN_LOCK_MS = 15_000;
+const TURN_WAIT_MS = 10_000;
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export function createRedisConversationStore(redis: Redis, prefix: string): ConversationStore {
   const key = (channel: string, senderId: string) =>
@@ -35,6 +44,20 @@ export function createRedisConversationStore(redis: Redis, prefix: string): Conv
     },
     async clear(channel, senderId) {
       await redis.del(key(channel, senderId));
+    },
+    async oneTurnAtATime(channel, senderId, turn) {
+      const lockKey = `${key(channel, senderId)}:turn`;
+      const token = randomBytes(8).toString('hex');
+      const deadline = Date.now() + TURN_WAIT_MS;
+      // Waits its turn; past the wait it goes ahead rather than drop the message.
+      while ((await redis.set(lockKey, token, 'PX', TURN_LOCK_MS, 'NX')) !== 'OK' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      try {
+        return await turn();
+      } finally {
+        await redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined);
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Actor } from '../src/domain/actor';
-import { DomainError } from '../src/domain/errors';
+import { DomainError, ServiceUnavailableError } from '../src/domain/errors';
 import { adminSteps } from './admin/admin-steps';
 import { createAdminCommands } from './admin/commands';
 import { doctorSteps } from './doctor/doctor-steps';
@@ -171,46 +171,55 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
 
   return {
     async handle(msg) {
-      const input = cleanInput(msg.value ?? msg.text);
-      const now = deps.now();
-      let actor: Actor | null = null;
-      let state: ConversationState | null = null;
-      const preface: Reply[] = [];
       try {
-        actor = msg.actor ?? (await resolveActor(msg));
-        state = await deps.store.load(msg.channel, msg.senderId);
-        if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
-          preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
-          state = null;
-        }
-        if (state && !allowedAt(actor, state.at)) state = null;
-        state ??= freshState(now);
-        // The identity service gives the zone and name with the actor: no further look-up per message.
-        const zone = actor?.timeZone ?? deps.clinicTimezone;
-        const firstName = actor?.role === 'patient' && actor.name ? actor.name.split(' ')[0] : null;
-        state.seq ??= 0;
-        const t: Turn = { deps, actor, msg, state, zone, firstName };
-        let replies: Reply[];
-        if (msg.buttonSeq !== undefined && msg.buttonSeq !== state.seq) {
-          // A button from an earlier message, or a replayed one: it must not pick from today's list.
-          await deps.services.audit
-            .record(actor, { action: 'dialog.stale_button', outcome: 'denied', details: { channel: msg.channel } })
-            .catch(() => undefined);
-          replies = [{ text: "That button is from an earlier message. Here's where we are now:" }, ...(await ask(t))];
-        } else {
-          replies = await turn(t, input);
-        }
-        state.lastActivity = now;
-        state.seq += 1;
-        await deps.store.save(msg.channel, msg.senderId, state);
-        return { replies: [...preface, ...replies], actor, seq: state.seq };
+        return await deps.store.oneTurnAtATime(msg.channel, msg.senderId, () => handleTurn(msg));
       } catch (err) {
-        if (!(err instanceof DomainError)) {
-          deps.logger?.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, channel: msg.channel, at: state?.at }, 'dialog turn failed');
-        }
-        // The conversation keeps its place: the person can simply try again.
-        return { replies: [...preface, { text: errorText(err) }], actor, seq: state?.seq ?? 0 };
+        // The lock itself failed (Redis is down): the same polite answer as any other failure.
+        return { replies: [{ text: errorText(err instanceof DomainError ? err : new ServiceUnavailableError('redis', { cause: err })) }], actor: null, seq: 0 };
       }
     },
   };
+
+  async function handleTurn(msg: InboundMessage): Promise<TurnResult> {
+    const input = cleanInput(msg.value ?? msg.text);
+    const now = deps.now();
+    let actor: Actor | null = null;
+    let state: ConversationState | null = null;
+    const preface: Reply[] = [];
+    try {
+      actor = msg.actor ?? (await resolveActor(msg));
+      state = await deps.store.load(msg.channel, msg.senderId);
+      if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
+        preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
+        state = null;
+      }
+      if (state && !allowedAt(actor, state.at)) state = null;
+      state ??= freshState(now);
+      // The identity service gives the zone and name with the actor: no further look-up per message.
+      const zone = actor?.timeZone ?? deps.clinicTimezone;
+      const firstName = actor?.role === 'patient' && actor.name ? actor.name.split(' ')[0] : null;
+      state.seq ??= 0;
+      const t: Turn = { deps, actor, msg, state, zone, firstName };
+      let replies: Reply[];
+      if (msg.buttonSeq !== undefined && msg.buttonSeq !== state.seq) {
+        // A button from an earlier message, or a replayed one: it must not pick from today's list.
+        await deps.services.audit
+          .record(actor, { action: 'dialog.stale_button', outcome: 'denied', details: { channel: msg.channel } })
+          .catch(() => undefined);
+        replies = [{ text: "That button is from an earlier message. Here's where we are now:" }, ...(await ask(t))];
+      } else {
+        replies = await turn(t, input);
+      }
+      state.lastActivity = now;
+      state.seq += 1;
+      await deps.store.save(msg.channel, msg.senderId, state);
+      return { replies: [...preface, ...replies], actor, seq: state.seq };
+    } catch (err) {
+      if (!(err instanceof DomainError)) {
+        deps.logger?.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, channel: msg.channel, at: state?.at }, 'dialog turn failed');
+      }
+      // The conversation keeps its place: the person can simply try again.
+      return { replies: [...preface, { text: errorText(err) }], actor, seq: state?.seq ?? 0 };
+    }
+  }
 }

@@ -4,6 +4,7 @@ import { insertDoctor, insertPatient } from '../../src/db/records';
 import { seedDemoClinic } from '../../src/db/seed';
 import { createRedlockSlotLock } from '../../src/locks/slot-lock';
 import { createServices } from '../../src/services';
+import { createRedisConversationStore } from '../../dialogs/conversation-store';
 import { createChat, type Chat } from '../support/dialog-harness';
 import { deadRedis } from '../support/dead-redis';
 import { createHarness, type Harness } from '../support/harness';
@@ -334,5 +335,15 @@ describe('a doctor who is not in the search', () => {
     await h.db.models.Doctor.update({ active: false }, { where: { fullName: 'Gone Away' } });
     const p = await patient();
     await transcript(p.phone, [['Dr Gone Away', /couldn't find a doctor|Sorry, I didn't understand/]]);
+  });
+});
+
+describe('two messages at the same moment', () => {
+  it('are answered one after the other, and neither turn is lost', async () => {
+    const p = await patient();
+    // Ten texts arrive together (two instances, say): each turn must see the one before it.
+    await Promise.all(Array.from({ length: 10 }, () => chat.engine.handle({ channel: 'sms', senderId: p.phone, text: 'menu' })));
+    const state = await createRedisConversationStore(h.redis, h.prefix).load('sms', p.phone);
+    expect(state!.seq).toBe(10);
   });
 });
