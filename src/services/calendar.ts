@@ -26,11 +26,7 @@ export async function loadCalendars(
   const replacements = { ids: doctorIds as string[], from, to };
 
   // In turn, not in parallel: inside a transaction both run on the one connection it holds.
-  const rules = await q.query<{ doctor_id: string; weekday: number; start_time: string; end_time: string; valid_from: string | null; valid_to: string | null }>(
-    `SELECT doctor_id, weekday, start_time::text, end_time::text, valid_from::text, valid_to::text
-       FROM availability_rules WHERE doctor_id IN (:ids)`,
-    { replacements, type: QueryTypes.SELECT, transaction },
-  );
+  const rules = await loadWeeklyRules(db, doctorIds, transaction);
   const busy = await q.query<{ doctor_id: string; s: string; e: string }>(
     `SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
        FROM time_off WHERE doctor_id IN (:ids) AND starts_at < :to AND ends_at > :from
@@ -41,15 +37,7 @@ export async function loadCalendars(
     { replacements, type: QueryTypes.SELECT, transaction },
   );
 
-  for (const r of rules) {
-    out.get(r.doctor_id)!.rules.push({
-      weekday: Number(r.weekday),
-      start: r.start_time.slice(0, 5),
-      end: r.end_time.slice(0, 5),
-      validFrom: r.valid_from,
-      validTo: r.valid_to,
-    });
-  }
+  for (const [id, list] of rules) out.get(id)!.rules.push(...list);
   for (const b of busy) {
     out.get(b.doctor_id)!.busy.push({ start: Number(b.s), end: Number(b.e) });
   }
@@ -64,4 +52,19 @@ export async function loadCalendar(
   transaction?: Transaction,
 ): Promise<DoctorCalendar> {
   return (await loadCalendars(db, [doctorId], from, to, transaction)).get(doctorId)!;
+}
+
+/** Weekly hours of several doctors, one query, by doctor id. */
+export async function loadWeeklyRules(db: Db, doctorIds: readonly string[], transaction?: Transaction): Promise<Map<string, WeeklyRule[]>> {
+  const out = new Map<string, WeeklyRule[]>(doctorIds.map((id) => [id, []]));
+  if (doctorIds.length === 0) return out;
+  const rows = await db.sequelize.query<{ doctor_id: string; weekday: number; start_time: string; end_time: string; valid_from: string | null; valid_to: string | null }>(
+    `SELECT doctor_id, weekday, start_time::text, end_time::text, valid_from::text, valid_to::text
+       FROM availability_rules WHERE doctor_id IN (:ids)`,
+    { replacements: { ids: doctorIds as string[] }, type: QueryTypes.SELECT, transaction },
+  );
+  for (const r of rows) {
+    out.get(r.doctor_id)!.push({ weekday: Number(r.weekday), start: r.start_time.slice(0, 5), end: r.end_time.slice(0, 5), validFrom: r.valid_from, validTo: r.valid_to });
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { mergeIntervals, workingWindows, type Interval } from '../domain/slots';
 import { isIsoDate } from '../domain/time';
 import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
-import { loadCalendars } from './calendar';
+import { loadWeeklyRules } from './calendar';
 import { guardDb } from './db-errors';
 import type { SettingsService } from './settings';
 
@@ -71,8 +71,8 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
     if (to.diff(from, 'days').days > MAX_REPORT_DAYS) throw new ValidationError(`Ask for at most ${MAX_REPORT_DAYS} days.`);
     const range = { from: from.toJSDate(), to: to.toJSDate(), zone };
 
-    const perDoctor = await db.sequelize.query<{ id: string; name: string; active: boolean; booked: string; completed: string; cancelled: string; no_show: string; minutes: string }>(
-      `SELECT d.id, d.full_name AS name, d.active,
+    const perDoctor = await db.sequelize.query<{ id: string; name: string; time_zone: string; active: boolean; booked: string; completed: string; cancelled: string; no_show: string; minutes: string }>(
+      `SELECT d.id, d.full_name AS name, d.time_zone, d.active,
               count(a.id) FILTER (WHERE a.status = 'booked') AS booked,
               count(a.id) FILTER (WHERE a.status = 'completed') AS completed,
               count(a.id) FILTER (WHERE a.status = 'cancelled') AS cancelled,
@@ -86,19 +86,16 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
 
     // Offered minutes: weekly hours over the range, less time off. Booked appointments are not
     // subtracted here; they are what the offer was used for.
-    const calendars = await loadCalendars(db, perDoctor.map((d) => d.id), range.from, range.to);
+    const rules = await loadWeeklyRules(db, perDoctor.map((d) => d.id));
     const timeOff = await db.sequelize.query<{ doctor_id: string; s: string; e: string }>(
       `SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
          FROM time_off WHERE starts_at < :to AND ends_at > :from`,
       { replacements: range, type: QueryTypes.SELECT },
     );
-    const zones = new Map(
-      (await db.sequelize.query<{ id: string; time_zone: string }>('SELECT id, time_zone FROM doctors', { type: QueryTypes.SELECT })).map((d) => [d.id, d.time_zone]),
-    );
 
     const byDoctor: DoctorLine[] = perDoctor
       .map((d) => {
-        const windows = workingWindows(calendars.get(d.id)!.rules, zones.get(d.id)!, from.toMillis(), to.toMillis()).map((w) => ({
+        const windows = workingWindows(rules.get(d.id)!, d.time_zone, from.toMillis(), to.toMillis()).map((w) => ({
           start: Math.max(w.start, from.toMillis()),
           end: Math.min(w.end, to.toMillis()),
         }));

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { createAdminCommands } from '../../dialogs/admin/commands';
 import type { Reply } from '../../dialogs/types';
 import type { Actor } from '../../src/domain/actor';
-import { insertAdmin, insertPatient } from '../../src/db/records';
+import { insertPatient } from '../../src/db/records';
 import { seedDemoClinic } from '../../src/db/seed';
 import { createChat } from '../support/dialog-harness';
 import { createHarness, type Harness } from '../support/harness';
