@@ -1,8 +1,9 @@
 /**
- * npm run bench:http: the service as its own process, loaded over HTTP with autocannon, in
- * realistic conversations: patients texting the SMS webhook (signed as Twilio signs), and doctors
- * messaging on Slack (signed as Slack signs). Slack's Web API is a stand-in on this machine. Prints
- * requests/s, p50/p99 latency and the service's peak memory. All traffic stays on 127.0.0.1.
+ * npm run bench:http: the service as its own process, loaded over HTTP in realistic conversations:
+ * patients texting the SMS webhook (signed as Twilio signs; autocannon, as fast as it is answered),
+ * and doctors messaging on Slack (signed as Slack signs; a constant arrival rate, bench/open-loop.ts).
+ * Slack's Web API is a stand-in in a process of its own. Prints requests/s, p50/p99 latency of
+ * answers and acknowledgements, and the service's peak memory. All traffic stays on 127.0.0.1.
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { seedDemoClinic } from '../src/db/seed';
+import { openLoop, percentile } from './open-loop';
 import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
@@ -20,6 +22,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SLACK_RATE = Number(process.env.BENCH_SLACK_RATE ?? 300);
 const WARMUP = 3;
+/** Which scenarios to run: "sms", "slack" or both (the default), comma-separated. */
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sms,slack').split(',').map((x) => x.trim()));
 const PATIENTS = 3000;
 const AUTH_TOKEN = 'bench_auth_token_0123456789abcdef';
 const ACCOUNT_SID = `AC${'d'.repeat(32)}`;
@@ -34,18 +38,33 @@ const freePort = () =>
     });
   });
 
-/** Slack's Web API, played on this machine: every call succeeds at once. */
-function fakeSlack(): Promise<{ port: number; close: () => void; calls: () => number }> {
-  let calls = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      calls++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true, ts: '1.1', channel: { id: 'D0BENCH' }, user_id: 'UBOT', bot_id: 'BBOT' }));
+/** Slack's Web API stand-in (bench/fake-slack-api.ts), started as a process of its own. */
+async function fakeSlack(): Promise<{ port: number; close: () => void; calls: () => Promise<number>; replies: () => Promise<Array<[string, number]>> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fake-slack-api.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      if (out.includes('\n')) resolve(Number(out.trim()));
     });
+    child.once('exit', () => reject(new Error('the Slack API stand-in did not start')));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as net.AddressInfo).port, close: () => server.close(), calls: () => calls })));
+  const get = <T>(what: string) =>
+    new Promise<T>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: what, agent: false }, (r) => {
+          let b = '';
+          r.on('data', (c) => (b += c));
+          r.on('end', () => resolve(JSON.parse(b) as T));
+        })
+        .on('error', reject);
+    });
+  return {
+    port,
+    calls: async () => (await get<{ calls: number }>('/calls')).calls,
+    replies: () => get<Array<[string, number]>>('/replies'),
+    close: () => child.kill('SIGTERM'),
+  };
 }
 
 function peakRssMiB(pid: number): number {
@@ -64,6 +83,27 @@ async function waitHealthy(port: number): Promise<void> {
   }
   throw new Error('the service did not start');
 }
+
+/**
+ * For each event sent, the time until the first reply posted in its channel after it. A doctor
+ * sends again only seconds later, so the first reply after an event is the answer to it.
+ */
+function answerTimes(sent: Array<[string, number]>, replies: Array<[string, number]>): number[] {
+  const byChannel = new Map<string, number[]>();
+  for (const [channel, at] of replies) {
+    const list = byChannel.get(channel) ?? [];
+    list.push(at);
+    byChannel.set(channel, list);
+  }
+  const times: number[] = [];
+  for (const [channel, at] of sent) {
+    const reply = byChannel.get(channel)?.find((r) => r >= at);
+    if (reply !== undefined) times.push(reply - at);
+  }
+  return times;
+}
+
+const fmt = (ms: number) => (ms < 10 ? ms.toFixed(1) : String(Math.round(ms)));
 
 function report(name: string, r: autocannon.Result): void {
   const non2xx = r.non2xx + r.errors + r.timeouts;
@@ -114,7 +154,7 @@ async function main(): Promise<void> {
     await waitHealthy(port);
     console.log('Clinic Concierge HTTP benchmark');
     console.log(machine());
-    console.log(`load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per scenario; the service is one process; PostgreSQL, Redis and the load share the machine`);
+    console.log(`load: ${DURATION} s per scenario after a ${WARMUP} s warm-up; SMS: autocannon, ${CONNECTIONS} connections, as fast as answered; Slack: ${SLACK_RATE} events/s at a constant rate over up to ${CONNECTIONS} connections; the service is one process; PostgreSQL, Redis, the load and the Slack API stand-in share the machine`);
 
     // Patients: each connection plays one patient at a time through a whole booking, then the next.
     const script = ['hi', 'heart', '1', 'yes', 'menu'];
@@ -155,58 +195,68 @@ async function main(): Promise<void> {
       })),
     });
     // A short warm-up, not reported: connection pools filled, code paths compiled.
-    await smsRun(WARMUP);
-    const smsResult = await smsRun(DURATION);
-    report('SMS webhook, patient conversations', smsResult);
+    if (SCENARIOS.has('sms')) {
+      await smsRun(WARMUP);
+      report('SMS webhook, patient conversations', await smsRun(DURATION));
+    }
 
     // Doctors: direct messages asking for their schedule, the menu, a day. Slack is acknowledged at
-    // once and answered afterwards, so acks alone would measure nothing: the events come at a fixed
-    // rate, and what counts is that every one is answered (a reply posted) and how fast.
+    // once and answered afterwards, so acks alone would measure little: the events arrive at a
+    // constant rate (one every 1/rate s, not in bursts), and the benchmark also times each answer, from
+    // the event being due to its reply reaching Slack's API, and checks every event was answered.
     const words = ['today', 'menu', 'tomorrow', 'this week', 'schedule Dec 5'];
     let n = 0;
-    const slackRun = (duration: number) => autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: CONNECTIONS,
-      duration,
-      overallRate: SLACK_RATE,
-      requests: [
-        {
-          method: 'POST',
-          path: '/slack/events',
-          setupRequest: (req) => {
-            const k = n++;
-            const body = JSON.stringify({
-              type: 'event_callback',
-              team_id: 'T1',
-              api_app_id: 'A1',
-              event_id: `Ev${randomBytes(8).toString('hex')}`,
-              event_time: Math.floor(Date.now() / 1000),
-              event: { type: 'message', channel_type: 'im', channel: 'D0BENCH', user: slackUsers[k % slackUsers.length], text: words[k % words.length], ts: `${Date.now() / 1000}` },
-            });
-            const ts = Math.floor(Date.now() / 1000);
-            return {
-              ...req,
-              body,
-              headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex')}` },
-            };
-          },
+    // Each doctor has a DM channel of their own, so a reply can be matched to the event it answers.
+    let sent: Array<[string, number]> = [];
+    const slackRun = (seconds: number) =>
+      openLoop({
+        origin: `http://127.0.0.1:${port}`,
+        path: '/slack/events',
+        rate: SLACK_RATE,
+        seconds,
+        connections: CONNECTIONS,
+        request: (_i, dueEpochMs) => {
+          const k = n++;
+          const channel = `D0B${k % slackUsers.length}`;
+          sent.push([channel, dueEpochMs]);
+          const ts = Math.floor(dueEpochMs / 1000);
+          const body = JSON.stringify({
+            type: 'event_callback',
+            team_id: 'T1',
+            api_app_id: 'A1',
+            event_id: `Ev${randomBytes(8).toString('hex')}`,
+            event_time: ts,
+            event: { type: 'message', channel_type: 'im', channel, user: slackUsers[k % slackUsers.length], text: words[k % words.length], ts: `${dueEpochMs / 1000}` },
+          });
+          return {
+            body,
+            headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${body}`).digest('hex')}` },
+          };
         },
-      ],
-    });
-    await slackRun(WARMUP);
-    await new Promise((r) => setTimeout(r, 2000));
-    const before = slack.calls();
-    const slackStart = Date.now();
-    const slackResult = await slackRun(DURATION);
-    report(`Slack events at ${SLACK_RATE}/s, doctor messages`, slackResult);
-    // Every acknowledged event must be answered: wait for the replies to stop coming.
-    let last = -1;
-    while (slack.calls() !== last) {
-      last = slack.calls();
-      await new Promise((r) => setTimeout(r, 1000));
+      });
+    if (SCENARIOS.has('slack')) {
+      await slackRun(WARMUP);
+      await new Promise((r) => setTimeout(r, 2000));
+      sent = [];
+      const before = await slack.calls();
+      const acks = await slackRun(DURATION);
+      console.log(
+        `${`Slack events at ${SLACK_RATE}/s, doctor messages`.padEnd(34)} ${Math.round(acks.ok / acks.seconds)} acks/s, ` +
+          `ack p50 ${fmt(percentile(acks.latencies, 50))} ms, p99 ${fmt(percentile(acks.latencies, 99))} ms, max ${fmt(percentile(acks.latencies, 100))} ms, ` +
+          `${acks.sent} events, ${acks.sent - acks.ok} not 2xx or failed (target >= 300/s, p99 < 200 ms)`,
+      );
+      // Every acknowledged event must be answered: wait for the replies to stop coming.
+      let last = -1;
+      for (let now = await slack.calls(); now !== last; now = await slack.calls()) {
+        last = now;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const answers = answerTimes(sent, await slack.replies());
+      console.log(
+        `${'Slack events answered'.padEnd(34)} ${answers.length} of ${sent.length} (${last - before} Web API calls); event to reply posted ` +
+          `p50 ${fmt(percentile(answers, 50))} ms, p99 ${fmt(percentile(answers, 99))} ms, max ${fmt(percentile(answers, 100))} ms`,
+      );
     }
-    const replies = slack.calls() - before;
-    console.log(`Slack replies posted: ${replies} for ${slackResult.requests.total} events, ${Math.round(replies / ((Date.now() - 1000 - slackStart) / 1000))} replies/s`);
     console.log(`peak memory of the service process (VmHWM): ${peakRssMiB(app.pid!)} MiB`);
     const booked = await db.models.Appointment.count({ where: { status: 'booked' } });
     console.log(`appointments booked in the SMS scenario and its warm-up: ${booked - 1} (conversations end booked, or told the time was just taken)`);

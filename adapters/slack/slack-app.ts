@@ -86,6 +86,9 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
   const app = new App({
     receiver,
     authorize: async () => ({ botToken: deps.botToken, botId, botUserId }),
+    // Conversation state lives in the dialog engine's Redis store, shared by every instance; Bolt's
+    // default in-memory store would be a second, per-process one, read on every event for nothing.
+    convoStore: false,
     logger: boltLogger(deps.logger),
     clientOptions: { ...deps.clientOptions, retryConfig: { retries: 2 } },
   });
