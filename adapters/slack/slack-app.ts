@@ -6,7 +6,7 @@ import type { AdminCommands } from '../../dialogs/admin/commands';
 import type { DialogEngine } from '../../dialogs/engine';
 import { decodeButton, type Reply, type TurnResult } from '../../dialogs/types';
 import type { Actor } from '../../src/domain/actor';
-import type { Logger } from '../../src/logging';
+import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
 import { firstDelivery } from '../shared/dedupe';
 import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
@@ -40,8 +40,9 @@ function boltLogger(logger: Logger): BoltLogger {
   return {
     debug: () => undefined,
     info: () => undefined,
-    warn: (...msg: unknown[]) => log.warn(msg.map(String).join(' ').slice(0, 300)),
-    error: (...msg: unknown[]) => log.error(msg.map(String).join(' ').slice(0, 300)),
+    // Bolt's own lines quote what it failed on ("Malformed request body: <JSON.parse's snippet>").
+    warn: (...msg: unknown[]) => log.warn(scrubText(msg.map(String).join(' '))),
+    error: (...msg: unknown[]) => log.error(scrubText(msg.map(String).join(' '))),
     setLevel: () => undefined,
     getLevel: () => LogLevel.WARN,
     setName: () => undefined,

@@ -13,7 +13,7 @@ import restify, { type Request, type Response, type Server } from 'restify';
 import type { DialogEngine } from '../../dialogs/engine';
 import { decodeButton, type Reply, type TurnResult } from '../../dialogs/types';
 import type { Actor } from '../../src/domain/actor';
-import type { Logger } from '../../src/logging';
+import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
 import type { FileLinks } from '../shared/file-links';
 import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
@@ -138,7 +138,7 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
     try {
       authenticated = await auth.authenticateRequest(body as Activity, req.header('authorization') ?? '');
     } catch (err) {
-      log.warn({ reason: (err as Error).message?.slice(0, 120) }, 'teams request refused');
+      log.warn({ reason: scrubText((err as Error).message ?? '', 120) }, 'teams request refused');
       res.send(401, { code: 'Unauthorized', message: 'The request is not authenticated.' });
       return;
     }

@@ -87,6 +87,22 @@ describe('request verification', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(posts).toEqual([]);
   });
+
+  it('answers a signed but malformed body with 400, and logs that it was malformed, not what it held', async () => {
+    const lines: string[] = [];
+    nock('https://slack.com').post('/api/auth.test').reply(200, { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1' });
+    const logged = await startApp(h, { SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN }, { logLines: lines });
+    try {
+      const body = '{"text": +15552017788 Priscilla}';
+      const res = await request(logged.port, 'POST', '/slack/events', body, signed(body, 'application/json'));
+      expect(res.status).toBe(400);
+      const all = lines.join('\n');
+      expect(all).toContain('Malformed request body');
+      for (const secret of ['555', '2017788', 'Priscilla']) expect(all).not.toContain(secret);
+    } finally {
+      await logged.close();
+    }
+  });
 });
 
 describe('a doctor in a direct message', () => {
