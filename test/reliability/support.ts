@@ -1,15 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import twilio from 'twilio';
 
 /**
- * Real parts for the reliability suite: a Redis of the suite's own (so it can be stopped and
- * started without touching anyone else's), the service itself as separate Node processes, and
- * SMS signed exactly as Twilio signs them.
+ * Real parts for the reliability suite: a Redis and a PostgreSQL server of the suite's own (so they
+ * can be stopped and started without touching anyone else's), the service itself as separate Node
+ * processes, and SMS signed exactly as Twilio signs them.
  */
 
 export const AUTH_TOKEN = 'reliability_auth_token_0123456789';
@@ -64,6 +68,59 @@ export class OwnRedis {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');
     });
+  }
+}
+
+const run = promisify(execFile);
+
+/** Where this machine's PostgreSQL server programs are (Debian keeps them off the PATH). */
+function postgresBin(program: string): string {
+  if (process.env.PG_BINDIR) return path.join(process.env.PG_BINDIR, program);
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  return versions.length ? path.join(root, versions[0], 'bin', program) : program;
+}
+
+/**
+ * A PostgreSQL server of the suite's own, in a temporary directory, on its own port: stop() takes it
+ * down as a crash would (immediate mode: every connection dropped, recovery on the next start), and
+ * start() brings it back with its data. Run as root (as CI is), the server runs as the postgres user,
+ * since PostgreSQL refuses to run as root.
+ */
+export class OwnPostgres {
+  private dir: string | null = null;
+  constructor(readonly port: number) {}
+  url(database: string): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+  private async as(program: string, args: string[]): Promise<void> {
+    const root = process.getuid?.() === 0;
+    await run(root ? 'runuser' : postgresBin(program), root ? ['-u', 'postgres', '--', postgresBin(program), ...args] : args, { timeout: 60_000 });
+  }
+  async start(): Promise<void> {
+    if (!this.dir) {
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-own-pg-'));
+      if (process.getuid?.() === 0) await run('chown', ['postgres', this.dir]);
+      await this.as('initdb', ['-D', path.join(this.dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
+    }
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    await this.as('pg_ctl', ['-D', path.join(this.dir, 'data'), '-o', options, '-l', path.join(this.dir, 'server.log'), '-w', 'start']);
+    await until(async () => {
+      const client = new Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 1_000 });
+      await client.connect();
+      await client.end();
+      return true;
+    }, 30_000, 'postgres to start');
+  }
+  async stop(): Promise<void> {
+    if (this.dir) await this.as('pg_ctl', ['-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+  }
+  /** Stops the server for good and removes its files. */
+  async destroy(): Promise<void> {
+    if (!this.dir) return;
+    await this.stop().catch(() => undefined);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
   }
 }
 
