@@ -6,6 +6,7 @@ import { doctorSteps } from './doctor/doctor-steps';
 import { patientSteps } from './patient/patient-steps';
 import { registrationSteps } from './patient/registration-steps';
 import { reminderSteps } from './patient/reminder-reply';
+import { cleanInput } from './support/clean-input';
 import { errorText } from './support/error-replies';
 import { isOutcome, type DialogDeps, type Outcome, type Steps, type Turn } from './step';
 import type { ConversationState, InboundMessage, Reply, TurnResult } from './types';
@@ -21,7 +22,6 @@ export interface DialogEngine {
 }
 
 const IDLE_MS = 30 * 60_000;
-const MAX_INPUT = 1000;
 const MAX_BACK = 10;
 
 const MENU_OF: Record<string, string> = { patient: 'patient.menu', doctor: 'doctor.menu', admin: 'admin.menu' };
@@ -49,14 +49,6 @@ export function freshState(now: number): ConversationState {
   return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now, seq: 0 };
 }
 
-/** Control characters out, whitespace folded, length capped: what any step receives. */
-export function cleanInput(raw: string | undefined): string {
-  return String(raw ?? '')
-    .replace(/[\p{Cc}\p{Cf}]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, MAX_INPUT);
-}
 
 function isPhone(senderId: string): boolean {
   return /^\+[1-9]\d{6,14}$/.test(senderId);

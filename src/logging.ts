@@ -15,9 +15,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         paths: ['*.phone', '*.phoneE164', '*.fullName', '*.dateOfBirth', '*.text', '*.body', '*.Body', '*.From', 'req.headers.authorization'],
         censor: '[redacted]',
       },
-      formatters: {
-        log(object) {
-          return 'err' in object ? { ...object, err: errorForLog(object.err) } : object;
+      // In place of pino's own error serializer, which would write the message and stack as they are.
+      serializers: { err: errorForLog },
+      hooks: {
+        // logger.error(err) would make the error's own message the log line's message, unscrubbed.
+        logMethod(args, method) {
+          if (args[0] instanceof Error) {
+            const [err, msg] = args as unknown as [Error, unknown];
+            return method.call(this, { err }, typeof msg === 'string' ? msg : 'error');
+          }
+          return method.apply(this, args);
         },
       },
     },

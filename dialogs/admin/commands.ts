@@ -6,6 +6,7 @@ import { utilizationChart } from '../../src/reports/chart';
 import { reportCsv, reportText } from '../../src/reports/render';
 import type { Services } from '../../src/services';
 import type { DoctorView } from '../../src/services/doctors';
+import { cleanInput } from '../support/clean-input';
 import { errorText } from '../support/error-replies';
 import { formatSlot } from '../support/format';
 import type { Reply } from '../types';
@@ -91,6 +92,8 @@ function doctorLine(d: DoctorView): string {
   return `${d.fullName}${d.active ? '' : ' (inactive)'}: ${d.specializations.join(', ') || 'no specialty'}; ${d.timeZone}; ${d.slotMinutes} min slots`;
 }
 
+const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s);
+
 export function helpText(): string {
   return ['Clinic commands:', ...Object.values(USAGE)].join('\n');
 }
@@ -112,7 +115,8 @@ export function createAdminCommands(services: Services) {
   async function run(actor: Actor, text: string): Promise<Reply[]> {
     const { words, options } = tokenize(text.replace(/^\/?clinic\b\s*/i, ''));
     const [group = 'help', verb = '', ...args] = words.map((w, i) => (i < 2 ? w.toLowerCase() : w));
-    const command = USAGE[`${group} ${verb}`] ? `${group} ${verb}` : group;
+    // Only a known command's name is audited: the first word may be anything the user typed.
+    const command = USAGE[`${group} ${verb}`] ? `${group} ${verb}` : USAGE[group] ? group : 'unknown';
     await admin.assertAdmin(actor, command);
     const say = (t: string): Reply[] => [{ text: t }];
 
@@ -323,11 +327,13 @@ export function createAdminCommands(services: Services) {
       }
 
       default:
-        return say(`I don't know the command "${words.slice(0, 2).join(' ')}".\n${helpText()}`);
+        return say(`I don't know the command "${clip(words.slice(0, 2).join(' '), 40)}".\n${helpText()}`);
     }
   }
 
-  return async (actor: Actor, text: string): Promise<Reply[]> => {
+  return async (actor: Actor, raw: string): Promise<Reply[]> => {
+    // Slash-commands come straight from Slack, not through the dialog engine: cleaned the same way.
+    const text = cleanInput(raw);
     try {
       return await run(actor, text);
     } catch (err) {

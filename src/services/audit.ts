@@ -34,7 +34,8 @@ export function createAuditLog(db: Db): AuditLog {
             patientId: entry.patientId ?? null,
             subjectType: entry.subjectType ?? null,
             subjectId: entry.subjectId ?? null,
-            details: JSON.stringify(entry.details ?? {}),
+            // PostgreSQL's jsonb cannot hold a NUL character: one in a detail would lose the entry.
+            details: JSON.stringify(entry.details ?? {}, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\u0000/g, '') : value)),
           },
           transaction,
         },

@@ -64,6 +64,19 @@ describe('help and refusals', () => {
   ])('answers bad arguments "%s" with the usage line', async (command, expected) => {
     expect(await text(admin, command)).toMatch(expected);
   });
+
+  it('answers a command of control characters, or of 10 KB, with the command list; audits only "unknown"', async () => {
+    const before = await h.db.models.Audit.count({ where: { action: 'admin.command', actorUserId: admin.userId } });
+    const nul = await text(admin, '\u0000\u0001\u001b[2J reboot\u0000');
+    expect(nul).toMatch(/^I don't know the command "\[2J reboot"\.\nClinic commands:/);
+    const huge = await text(admin, 'x'.repeat(10_240));
+    expect(huge).toMatch(/^I don't know the command "x{40}…"\./);
+    // A NUL inside quotes reaches the services as a plain space.
+    expect(await text(admin, 'patients find "+1555\u00000299999"')).not.toMatch(/went wrong/);
+    const audited = await h.db.models.Audit.findAll({ where: { action: 'admin.command', actorUserId: admin.userId }, order: [['id', 'ASC']] });
+    expect(audited.length).toBe(before + 3);
+    expect(audited.slice(-3, -1).map((a) => (a.details as { command?: string }).command)).toEqual(['unknown', 'unknown']);
+  });
 });
 
 describe('doctors and specialties', () => {

@@ -58,6 +58,13 @@ test("JSON.parse's snippet of a malformed body (a phone number in it) is not log
   expect(JSON.parse(lines[0]).err.name).toBe('SyntaxError');
 });
 
+test('an error logged on its own does not become the line\'s message', async () => {
+  const err = await failureOf(() => t.db.sequelize.query('SELECT $1::date', { bind: ['07/08/1966x'] }));
+  logger.error(err as Error);
+  expect(lines[0]).not.toContain('1966');
+  expect(JSON.parse(lines[0])).toMatchObject({ msg: 'error', err: { name: 'SequelizeDatabaseError' } });
+});
+
 test('unquoted phone numbers, emails and dates in a message are taken out; server addresses and codes are kept', () => {
   expect(scrubText('no patient +1 (555) 201-7788 or jane.doe@example.org born 07/08/1966')).toBe('no patient [number] or [email] born [date]');
   expect(scrubText('connect ECONNREFUSED 127.0.0.1:6379')).toBe('connect ECONNREFUSED 127.0.0.1:6379');

@@ -3,11 +3,12 @@ import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
 import { TEST_REDIS_URL } from '../support/env';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
-import { Instance, SLACK_SECRET, freePort, get, instanceEnv, messages, request, sms, type Reply } from './support';
+import { FakePlatforms, Instance, SLACK_SECRET, freePort, get, instanceEnv, messages, request, sms, textsIn, type Reply } from './support';
 
 const NY = 'America/New_York';
 let tdb: TestDatabase;
 let app: Instance;
+let platforms: FakePlatforms;
 let bAppointment: string;
 const A = '+15550920001';
 const B = '+15550920002';
@@ -45,6 +46,9 @@ beforeAll(async () => {
   const doctor = await Doctor.create({ userId: du.id, fullName: 'In Put', timeZone: NY, slotMinutes: 30 });
   await AvailabilityRule.bulkCreate([1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ doctorId: doctor.id, weekday, startTime: '09:00', endTime: '17:00', validFrom: null, validTo: null })));
   await ChannelIdentity.create({ channel: 'slack', externalId: 'U0INPUT', userId: du.id });
+  await ChannelIdentity.create({ channel: 'teams', externalId: 'aad-input', userId: du.id });
+  const admin = await User.create({ role: 'admin', email: 'ad.min@demo.clinic', displayName: 'Ad Min' });
+  await ChannelIdentity.create({ channel: 'slack', externalId: 'U0ADMIN', userId: admin.id });
   for (const [phone, name] of [[A, 'Alice Attacker'], [B, 'Bea Victim']]) {
     const u = await User.create({ role: 'patient', email: null, displayName: name });
     await Patient.create({ userId: u.id, fullName: name, dateOfBirth: '1980-01-01', phoneE164: phone, timeZone: NY });
@@ -53,17 +57,69 @@ beforeAll(async () => {
   const bea = (await Patient.findOne({ where: { phoneE164: B } }))!;
   const startsAt = DateTime.now().setZone(NY).plus({ days: 3 }).set({ hour: 10, minute: 0, second: 0, millisecond: 0 });
   bAppointment = (await Appointment.create({ doctorId: doctor.id, patientId: bea.id, startsAt: startsAt.toJSDate(), endsAt: startsAt.plus({ minutes: 30 }).toJSDate(), reason: 'private', channel: 'sms', createdBy: null })).id;
+  // Slack's API and the Teams connector, played locally, so the replies on those channels can be read.
+  platforms = new FakePlatforms();
+  await platforms.start();
   app = new Instance(await freePort(), {
     ...instanceEnv({ databaseUrl: tdb.url, redisUrl: TEST_REDIS_URL, prefix: `rel_${randomBytes(3).toString('hex')}` }),
     REPORTS_API_TOKEN: 'reports-token-0123456789abcdefghij',
+    SLACK_API_URL: `${platforms.url}/api/`,
   });
   await app.start();
 });
 
 afterAll(async () => {
   await app?.stop();
+  await platforms?.stop();
   await tdb?.drop();
 });
+
+/** What a user must never be shown: an error's insides. */
+const LEAK = /Error|undefined|null|\[object|stack|sequelize|NaN/i;
+let said = 0;
+
+/** A doctor's Slack DM, signed as Slack signs it; resolves to the texts of the reply posted for it. */
+async function slackSays(user: string, text: string): Promise<string[]> {
+  const channel = `DJ${++said}`;
+  const body = JSON.stringify({
+    type: 'event_callback',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    event_id: `Ev${randomBytes(6).toString('hex')}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: { type: 'message', channel_type: 'im', channel, user, text, ts: `${Date.now() / 1000}` },
+  });
+  expect(record('slack dm', await request(app.port, 'POST', '/slack/events', body, slackSigned(body, 'application/json'))).status).toBe(200);
+  const replies = await platforms.waitFor((c) => c.path.endsWith('/chat.postMessage') && c.body.channel === channel);
+  return replies.flatMap((c) => textsIn(c.body));
+}
+
+/** `/clinic <text>` from a Slack user; resolves to the texts sent to the command's response URL. */
+async function clinicSays(user: string, text: string): Promise<string[]> {
+  const respondTo = `/respond/${++said}`;
+  const form = new URLSearchParams({ token: 't', command: '/clinic', text, user_id: user, channel_id: 'C1', team_id: 'T1', api_app_id: 'A1', response_url: `${platforms.url}${respondTo}`, trigger_id: 't' }).toString();
+  expect(record('slack /clinic', await request(app.port, 'POST', '/slack/events', form, slackSigned(form, 'application/x-www-form-urlencoded'))).status).toBe(200);
+  return (await platforms.waitFor((c) => c.path === respondTo)).flatMap((c) => textsIn(c.body));
+}
+
+/** A Teams message from the doctor (Teams runs open here, as for the Emulator); resolves to the reply's texts. */
+async function teamsSays(text: string): Promise<string[]> {
+  const conversation = `convjunk${++said}`;
+  const activity = {
+    type: 'message',
+    id: `act${said}`,
+    timestamp: new Date().toISOString(),
+    channelId: 'msteams',
+    serviceUrl: platforms.url,
+    from: { id: '29:input', name: 'In Put', aadObjectId: 'aad-input' },
+    conversation: { id: conversation, conversationType: 'personal', tenantId: 'tenant-1' },
+    recipient: { id: '28:bot', name: 'Clinic Concierge' },
+    text,
+    channelData: { tenant: { id: 'tenant-1' } },
+  };
+  expect(record('teams message', await request(app.port, 'POST', '/api/messages', JSON.stringify(activity), { 'content-type': 'application/json' })).status).toBe(200);
+  return (await platforms.waitFor((c) => c.path.startsWith(`/v3/conversations/${conversation}/`))).flatMap((c) => textsIn(c.body));
+}
 
 describe('bad input on every endpoint', () => {
   it('SMS: junk at every step of a conversation, from a patient and from a stranger, always a polite 200', async () => {
@@ -76,6 +132,42 @@ describe('bad input on every endpoint', () => {
       }
       const stranger = record(`sms stranger ${kind}`, await sms(app.port, `+1555093${String(JUNK.findIndex(([k]) => k === kind)).padStart(4, '0')}`, junk));
       expect(stranger.status).toBe(200);
+    }
+  });
+
+  // Every junk text at every step of a doctor's conversation, on Slack and on Teams, and in every
+  // part of an admin's /clinic command: each one answered, in words, with nothing of an error in it.
+  const DOCTOR_STEPS = [[], ['menu'], ['menu', '4'], ['menu', '5'], ['menu', '6']];
+
+  it('Slack: junk at every step of a doctor\'s conversation, each answered politely', async () => {
+    for (const [kind, junk] of JUNK) {
+      for (const steps of DOCTOR_STEPS) {
+        for (const step of steps) expect((await slackSays('U0INPUT', step)).length).toBeGreaterThan(0);
+        const reply = await slackSays('U0INPUT', junk);
+        expect([kind, steps.join(' > '), reply.length > 0]).toEqual([kind, steps.join(' > '), true]);
+        expect(reply.join('\n')).not.toMatch(LEAK);
+      }
+    }
+  });
+
+  it('Slack /clinic: junk in every part of an admin\'s command, each answered with a reason', async () => {
+    for (const [kind, junk] of JUNK) {
+      for (const command of [junk, `book ${A} "In Put" ${junk}`, `report ${junk} 2026-12-01`, `appointments "In Put" ${junk}`, `settings set ${junk} ${junk}`, `patients find ${junk}`]) {
+        const reply = await clinicSays('U0ADMIN', command);
+        expect([kind, command.slice(0, 30), reply.length > 0]).toEqual([kind, command.slice(0, 30), true]);
+        expect(reply.join('\n')).not.toMatch(LEAK);
+      }
+    }
+  });
+
+  it('Teams: junk at every step of a doctor\'s conversation, each answered politely', async () => {
+    for (const [kind, junk] of JUNK) {
+      for (const steps of DOCTOR_STEPS) {
+        for (const step of steps) expect((await teamsSays(step)).length).toBeGreaterThan(0);
+        const reply = await teamsSays(junk);
+        expect([kind, steps.join(' > '), reply.length > 0]).toEqual([kind, steps.join(' > '), true]);
+        expect(reply.join('\n')).not.toMatch(LEAK);
+      }
     }
   });
 
@@ -97,6 +189,8 @@ describe('bad input on every endpoint', () => {
       ['malformed JSON', '{"type": "event_callback", "event": ', 'application/json'],
       ['wrong content type', 'hello', 'text/plain'],
       ['empty', '', 'application/json'],
+      ['interactive payload that is not JSON', 'payload=%7B%22type%22%3A%20block_actions', 'application/x-www-form-urlencoded'],
+      ['a button whose value is not ours', new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0INPUT' }, channel: { id: 'D1' }, team: { id: 'T1' }, api_app_id: 'A1', token: 't', trigger_id: 't', actions: [{ type: 'button', action_id: 'cc_choice_0', value: '\u0000; DROP TABLE x', action_ts: '1' }] }) }).toString(), 'application/x-www-form-urlencoded'],
       ['10 KB DM', JSON.stringify({ type: 'event_callback', event_id: 'EvBig', event: { type: 'message', channel_type: 'im', channel: 'D1', user: 'U0INPUT', text: 'x'.repeat(10240), ts: '1.1' } }), 'application/json'],
       ['emoji and control characters', JSON.stringify({ type: 'event_callback', event_id: 'EvOdd', event: { type: 'message', channel_type: 'im', channel: 'D1', user: 'U0INPUT', text: '😀\u0000\u001b', ts: '1.2' } }), 'application/json'],
     ];

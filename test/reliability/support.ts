@@ -214,3 +214,75 @@ export function messages(xml: string): string {
     .map((m) => m[1].replace(/&apos;/g, "'").replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"'))
     .join('\n');
 }
+
+export interface PlatformCall {
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Slack's Web API, Slack's response URLs and the Bot Framework connector, played by one local
+ * server that answers every call as the platform would and keeps what it was sent, so a test can
+ * read what the service said back on those channels.
+ */
+export class FakePlatforms {
+  readonly calls: PlatformCall[] = [];
+  private server: http.Server | null = null;
+  port = 0;
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString();
+        let body: Record<string, unknown> = {};
+        try {
+          body = String(req.headers['content-type']).includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
+        } catch {
+          body = { raw };
+        }
+        this.calls.push({ path: req.url ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // Slack's Web API answers { ok }, the connector answers the new activity's id.
+        res.end(JSON.stringify(req.url?.startsWith('/v3/') ? { id: `reply-${this.calls.length}` } : { ok: true, ts: '1.1', channel: { id: 'D0' }, user_id: 'UBOT', bot_id: 'BBOT' }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+  /** The calls matching `match`, once there is at least one (or none after `ms`). */
+  async waitFor(match: (call: PlatformCall) => boolean, ms = 10_000): Promise<PlatformCall[]> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.calls.filter(match);
+      if (found.length || Date.now() > deadline) return found;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Every `text` anywhere in what was sent (a message, its Block Kit blocks or Adaptive Card). */
+export function textsIn(value: unknown): string[] {
+  if (typeof value === 'string') {
+    // Slack's blocks arrive as a JSON string inside the form.
+    if (/^[[{]/.test(value)) {
+      try {
+        return textsIn(JSON.parse(value));
+      } catch {
+        return [];
+      }
+    }
+    return [];
+  }
+  if (Array.isArray(value)) return value.flatMap(textsIn);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => (k === 'text' && typeof v === 'string' ? [v, ...textsIn(v)] : textsIn(v)));
+  }
+  return [];
+}
