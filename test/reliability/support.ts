@@ -95,7 +95,15 @@ export class OwnPostgres {
   }
   private async as(program: string, args: string[]): Promise<void> {
     const root = process.getuid?.() === 0;
-    await run(root ? 'runuser' : postgresBin(program), root ? ['-u', 'postgres', '--', postgresBin(program), ...args] : args, { timeout: 60_000 });
+    try {
+      await run(root ? 'runuser' : postgresBin(program), root ? ['-u', 'postgres', '--', postgresBin(program), ...args] : args, { timeout: 60_000 });
+    } catch (err) {
+      const e = err as { message: string; stderr?: string };
+      throw new Error(
+        `The outage tests run a PostgreSQL server of their own and could not run ${postgresBin(program)} ` +
+          `(set PG_BINDIR to the folder of initdb and pg_ctl if they are elsewhere): ${e.stderr?.trim() || e.message}`,
+      );
+    }
   }
   async start(): Promise<void> {
     if (!this.dir) {
