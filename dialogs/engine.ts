@@ -49,7 +49,6 @@ export function freshState(now: number): ConversationState {
   return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now, seq: 0 };
 }
 
-
 function isPhone(senderId: string): boolean {
   return /^\+[1-9]\d{6,14}$/.test(senderId);
 }
