@@ -77,6 +77,12 @@ describe('help and refusals', () => {
     expect(audited.length).toBe(before + 3);
     expect(audited.slice(-3, -1).map((a) => (a.details as { command?: string }).command)).toEqual(['unknown', 'unknown']);
   });
+
+  it('keeps an audit entry whose detail holds a NUL (PostgreSQL jsonb cannot), without the NUL', async () => {
+    await h.services.audit.record(admin, { action: 'test.nul_detail', outcome: 'allowed', details: { note: 'before\u0000after' } });
+    const entry = await h.db.models.Audit.findOne({ where: { action: 'test.nul_detail' } });
+    expect(entry?.details).toEqual({ note: 'beforeafter' });
+  });
 });
 
 describe('doctors and specialties', () => {

@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { Client } from 'pg';
 import twilio from 'twilio';
 
 /**
@@ -112,13 +111,8 @@ export class OwnPostgres {
       await this.as('initdb', ['-D', path.join(this.dir, 'data'), '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
     }
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    // -w: pg_ctl returns once the server accepts connections.
     await this.as('pg_ctl', ['-D', path.join(this.dir, 'data'), '-o', options, '-l', path.join(this.dir, 'server.log'), '-w', 'start']);
-    await until(async () => {
-      const client = new Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 1_000 });
-      await client.connect();
-      await client.end();
-      return true;
-    }, 30_000, 'postgres to start');
   }
   async stop(): Promise<void> {
     if (this.dir) await this.as('pg_ctl', ['-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
