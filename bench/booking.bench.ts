@@ -2,7 +2,6 @@
  * npm run bench: the booking core's figures on this machine, against the real PostgreSQL and Redis.
  * A benchmark, not a test: it prints numbers and the targets beside them, and asserts nothing.
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
@@ -15,7 +14,7 @@ import { connectRedis, createRedis } from '../src/locks/redis';
 import { createRedlockSlotLock } from '../src/locks/slot-lock';
 import { loadCalendar } from '../src/services/calendar';
 import { createServices } from '../src/services';
-import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
 const ZONE = 'America/New_York';
@@ -79,7 +78,7 @@ async function main(): Promise<void> {
   const bench = await createBenchDatabase('booking');
   const { sequelize, db } = bench;
   const redis = await connectRedis(createRedis(REDIS_URL));
-  const prefix = `cc_bench:${randomBytes(3).toString('hex')}`;
+  const prefix = benchPrefix('booking');
   const services = createServices({
     db,
     locks: createRedlockSlotLock(redis, { prefix, ttlMs: 5000 }),
@@ -175,13 +174,13 @@ async function main(): Promise<void> {
   console.log(`peak memory (RSS):            ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
 
   clearInterval(sampler);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
   redis.disconnect();
   await bench.drop();
+  await clearBenchKeys();
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(`benchmark failed: ${String(err?.message ?? err).slice(0, 500)}`);
+  await cleanUpBench().catch(() => undefined);
   process.exit(1);
 });

@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { seedDemoClinic } from '../src/db/seed';
 import { openLoop, percentile } from './open-loop';
-import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       PORT: String(port),
       DATABASE_URL: url,
       REDIS_URL,
-      REDIS_PREFIX: `cc_bench_http_${randomBytes(3).toString('hex')}`,
+      REDIS_PREFIX: benchPrefix('http'),
       PUBLIC_BASE_URL: PUBLIC,
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
@@ -265,10 +265,12 @@ async function main(): Promise<void> {
     await new Promise((r) => app.once('exit', r));
     slack.close();
     await bench.drop();
+    await clearBenchKeys();
   }
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(`benchmark failed: ${String(err?.message ?? err).slice(0, 500)}`);
+  await cleanUpBench().catch(() => undefined);
   process.exit(1);
 });

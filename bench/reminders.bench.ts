@@ -3,7 +3,6 @@
  * BullMQ worker fire them against PostgreSQL and Redis. The SMS sender counts instead of calling
  * Twilio. Prints jobs/s, how late each text went out against its due time, and duplicates (0).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { insertAdmin } from '../src/db/records';
 import { connectRedis, createRedis } from '../src/locks/redis';
@@ -11,7 +10,7 @@ import { noSlotLock } from '../src/locks/slot-lock';
 import { createLogger } from '../src/logging';
 import { createReminderSystem } from '../src/reminders';
 import { createServices } from '../src/services';
-import { BENCH_REDIS_URL, createBenchDatabase, machine } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
 const N = Number(process.env.BENCH_REMINDERS ?? 10_000);
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   const bench = await createBenchDatabase('reminders');
   const { db } = bench;
   const redis = await connectRedis(createRedis(REDIS_URL));
-  const prefix = `cc_bench_rem_${randomBytes(3).toString('hex')}`;
+  const prefix = benchPrefix('rem');
   const services = createServices({ db, locks: noSlotLock, now: Date.now, clinicTimezone: 'UTC', settingsCacheMs: 60_000 });
   const admin = await insertAdmin(db, { name: 'Bench', email: 'bench@bench' });
   await services.settings.update(admin, 'reminderOffsetsMinutes', [OFFSET_MINUTES]);
@@ -135,10 +134,12 @@ async function main(): Promise<void> {
   await system.close();
   redis.disconnect();
   await bench.drop();
+  await clearBenchKeys();
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(`benchmark failed: ${String(err?.message ?? err).slice(0, 500)}`);
+  await cleanUpBench().catch(() => undefined);
   process.exit(1);
 });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import Redis from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import { createSequelize, dropDatabase, ensureDatabase } from '../src/db/database';
 import { createMigrator } from '../src/db/migrator';
@@ -8,10 +9,24 @@ import { createDb, type Db } from '../src/db/models';
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * Every database and Redis key a benchmark makes starts with `cc_bench_<run>_`, and the benchmark
+ * removes all of them when it ends, however it ends (the check in .ci/no-trace holds it to that).
+ * BENCH_RUN names the run from outside, so that check knows what to look for.
+ */
+const RUN = process.env.BENCH_RUN ?? randomBytes(4).toString('hex');
+if (!/^[a-z0-9]{4,16}$/.test(RUN)) throw new Error('BENCH_RUN must be 4 to 16 lower-case letters or digits');
+export const BENCH_SCOPE = `cc_bench_${RUN}`;
+
+/** A Redis key prefix of this benchmark's own (letters, digits and _ only, as REDIS_PREFIX wants). */
+export function benchPrefix(label: string): string {
+  return `${BENCH_SCOPE}_${label}`;
+}
+
 /** A migrated database of the benchmark's own, dropped by drop(). */
 export async function createBenchDatabase(label: string, poolMax = 20): Promise<{ url: string; sequelize: Sequelize; db: Db; drop(): Promise<void> }> {
   const u = new URL(BENCH_DATABASE_URL);
-  u.pathname = `/cc_bench_${label}_${randomBytes(3).toString('hex')}`;
+  u.pathname = `/${BENCH_SCOPE}_${label}`;
   const url = u.toString();
   await ensureDatabase(url);
   const sequelize = createSequelize({ url, poolMax });
@@ -25,6 +40,37 @@ export async function createBenchDatabase(label: string, poolMax = 20): Promise<
       await dropDatabase(url);
     },
   };
+}
+
+/** Deletes every key under this benchmark's scope (queues included), with SCAN, on a connection of its own. */
+export async function clearBenchKeys(): Promise<number> {
+  const redis = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: 1 });
+  let cursor = '0';
+  let deleted = 0;
+  try {
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${BENCH_SCOPE}_*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+/** Everything of this run, for the end of a benchmark that failed half way: its databases and keys. */
+export async function cleanUpBench(): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [`${BENCH_SCOPE}_`]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  await clearBenchKeys();
 }
 
 /** The line every benchmark prints first: what it ran on. */

@@ -1,7 +1,9 @@
+import Redis from 'ioredis';
 import { createHmac, randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
 import { TEST_REDIS_URL } from '../support/env';
+import { deleteKeys, scopedName } from '../support/run-scope';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 import { FakePlatforms, Instance, SLACK_SECRET, freePort, get, instanceEnv, messages, request, sms, textsIn, type Reply } from './support';
 
@@ -10,6 +12,7 @@ let tdb: TestDatabase;
 let app: Instance;
 let platforms: FakePlatforms;
 let bAppointment: string;
+const prefix = scopedName('rel_input');
 const A = '+15550920001';
 const B = '+15550920002';
 const statuses: Array<{ what: string; status: number }> = [];
@@ -61,7 +64,7 @@ beforeAll(async () => {
   platforms = new FakePlatforms();
   await platforms.start();
   app = new Instance(await freePort(), {
-    ...instanceEnv({ databaseUrl: tdb.url, redisUrl: TEST_REDIS_URL, prefix: `rel_${randomBytes(3).toString('hex')}` }),
+    ...instanceEnv({ databaseUrl: tdb.url, redisUrl: TEST_REDIS_URL, prefix }),
     REPORTS_API_TOKEN: 'reports-token-0123456789abcdefghij',
     SLACK_API_URL: `${platforms.url}/api/`,
   });
@@ -72,6 +75,10 @@ afterAll(async () => {
   await app?.stop();
   await platforms?.stop();
   await tdb?.drop();
+  // The service ran on the shared Redis: what it kept there goes with this file.
+  const redis = new Redis(TEST_REDIS_URL);
+  await deleteKeys(redis, `${prefix}:*`);
+  redis.disconnect();
 });
 
 /** What a user must never be shown: an error's insides. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DateTime } from 'luxon';
@@ -10,6 +9,7 @@ import { planReminders } from '../../src/domain/reminders';
 import { defaultSettings } from '../../src/domain/settings';
 import { reminderJobId } from '../../src/reminders/queues';
 import { Instance, OwnPostgres, OwnRedis, freePort, instanceEnv, messages, sms } from './support';
+import { scopedName } from '../support/run-scope';
 
 const NY = 'America/New_York';
 // Both servers are the suite's own, so taking them down touches nobody else's.
@@ -48,7 +48,7 @@ beforeAll(async () => {
     }),
   );
   await db.sequelize.query(`INSERT INTO channel_identities (channel, external_id, user_id) SELECT 'sms', phone_e164, user_id FROM patients`);
-  prefix = `rel_${randomBytes(3).toString('hex')}`;
+  prefix = scopedName('rel_outage');
   const env = instanceEnv({ databaseUrl: dbUrl, redisUrl: redis.url, prefix });
   instances = [new Instance(await freePort(), env), new Instance(await freePort(), env)];
   await Promise.all(instances.map((i) => i.start()));

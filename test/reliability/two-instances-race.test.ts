@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 import { Instance, OwnRedis, freePort, instanceEnv, messages, sms } from './support';
+import { scopedName } from '../support/run-scope';
 
 const NY = 'America/New_York';
 const PATIENTS = 500;
@@ -32,7 +32,7 @@ beforeAll(async () => {
     }),
   );
   await tdb.db.sequelize.query(`INSERT INTO channel_identities (channel, external_id, user_id) SELECT 'sms', phone_e164, user_id FROM patients`);
-  const env = instanceEnv({ databaseUrl: tdb.url, redisUrl: redis.url, prefix: `rel_${randomBytes(3).toString('hex')}` });
+  const env = instanceEnv({ databaseUrl: tdb.url, redisUrl: redis.url, prefix: scopedName('rel_race') });
   instances = [new Instance(await freePort(), env), new Instance(await freePort(), env)];
   await Promise.all(instances.map((i) => i.start()));
 });

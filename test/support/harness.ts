@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { createRedis, connectRedis } from '../../src/locks/redis';
 import { createRedlockSlotLock, noSlotLock, type SlotLock } from '../../src/locks/slot-lock';
 import { createServices, type Services } from '../../src/services';
 import { TestClock } from './clock';
 import { TEST_REDIS_URL } from './env';
+import { deleteKeys, scopedName } from './run-scope';
 import { createTestDatabase, type TestDatabase } from './test-db';
 
 export interface Harness extends TestDatabase {
@@ -27,7 +27,8 @@ export async function createHarness(
   const tdb = await createTestDatabase(label);
   const clock = new TestClock(new Date(opts.now ?? '2026-12-01T12:00:00Z').getTime());
   const redis = await connectRedis(createRedis(TEST_REDIS_URL));
-  const prefix = `cc_test:${label}:${randomBytes(4).toString('hex')}`;
+  // The run's scope, so the run's teardown finds whatever this file leaves.
+  const prefix = scopedName(label);
   const locks = opts.lock === 'none' ? noSlotLock : createRedlockSlotLock(redis, { prefix, ttlMs: 5000 });
   const services = createServices({
     db: tdb.db,
@@ -44,8 +45,7 @@ export async function createHarness(
     locks,
     services,
     async close() {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteKeys(redis, `${prefix}:*`);
       redis.disconnect();
       await tdb.drop();
     },

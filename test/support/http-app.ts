@@ -16,7 +16,7 @@ export interface HttpApp {
 
 /** The real server and channels over the harness's services, on a free port. */
 export async function startApp(h: Harness, env: Record<string, string>, opts: ChannelOptions & { logLines?: string[] } = {}): Promise<HttpApp> {
-  const config = loadConfig({ REDIS_PREFIX: h.prefix.replace(/[^A-Za-z0-9_-]/g, '_'), CLINIC_NAME: 'Demo Clinic', ...env });
+  const config = loadConfig({ REDIS_PREFIX: h.prefix, CLINIC_NAME: 'Demo Clinic', ...env });
   const ctx = { config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined };
   // With logLines, every log line is kept (at debug) so a test can read what would be logged.
   const logger = opts.logLines

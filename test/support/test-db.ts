@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createSequelize, dropDatabase } from '../../src/db/database';
 import { createDb, type Db } from '../../src/db/models';
-import { TEMPLATE_DB, TEST_DATABASE_URL, databaseUrl } from './env';
+import { TEST_DATABASE_URL, databaseUrl, templateDb } from './env';
+import { scopedName } from './run-scope';
 
 export interface TestDatabase {
   url: string;
@@ -10,13 +10,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A database of this test file's own, copied from the migrated template. */
+/** A database of this test file's own, copied from the run's migrated template. */
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const name = `cc_test_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const name = scopedName(label);
   const admin = new Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDb()}"`);
   } finally {
     await admin.end();
   }
