@@ -10,7 +10,8 @@ import type { ConversationState } from './types';
  */
 export interface ConversationStore {
   load(channel: string, senderId: string): Promise<ConversationState | null>;
-  save(channel: string, senderId: string, state: ConversationState): Promise<void>;
+  /** Kept a day after the last message, or `ttlSeconds` when given (a registration not yet agreed to). */
+  save(channel: string, senderId: string, state: ConversationState, ttlSeconds?: number): Promise<void>;
   clear(channel: string, senderId: string): Promise<void>;
   /**
    * Runs one turn alone: two messages from the same sender at once (two quick texts, perhaps on two
@@ -39,8 +40,8 @@ export function createRedisConversationStore(redis: Redis, prefix: string): Conv
         return null;
       }
     },
-    async save(channel, senderId, state) {
-      await redis.set(key(channel, senderId), JSON.stringify(state), 'EX', KEEP_SECONDS);
+    async save(channel, senderId, state, ttlSeconds) {
+      await redis.set(key(channel, senderId), JSON.stringify(state), 'EX', Math.max(1, Math.min(ttlSeconds ?? KEEP_SECONDS, KEEP_SECONDS)));
     },
     async clear(channel, senderId) {
       await redis.del(key(channel, senderId));

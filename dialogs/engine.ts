@@ -45,6 +45,8 @@ const GLOBAL = {
   exit: /^(exit|nevermind|never mind|abandon|quit this)$/i,
 };
 
+export const PRIVATE_ONLY = 'To keep patient details private I only answer in a direct message. Please message me directly.';
+
 export function freshState(now: number): ConversationState {
   return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now, seq: 0 };
 }
@@ -108,6 +110,8 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
 
   async function turn(t: Turn, input: string): Promise<Reply[]> {
     const { actor, msg, state } = t;
+    // The adapters already keep staff out of shared conversations; this is the second lock.
+    if (msg.conversation !== 'direct') return [{ text: PRIVATE_ONLY }];
 
     if (!actor) {
       if (!isPhone(msg.senderId)) {
@@ -203,7 +207,10 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       }
       state.lastActivity = now;
       state.seq += 1;
-      await deps.store.save(msg.channel, msg.senderId, state);
+      // A name and date of birth given before consent are kept no longer than the conversation's
+      // idle time: unconsented data leaves Redis by itself when the person walks away.
+      const unconsented = !actor && state.at?.startsWith('register.');
+      await deps.store.save(msg.channel, msg.senderId, state, unconsented ? Math.ceil(idleMs / 1000) : undefined);
       return { replies: [...preface, ...replies], actor, seq: state.seq };
     } catch (err) {
       if (!(err instanceof DomainError)) {

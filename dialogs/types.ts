@@ -15,6 +15,11 @@ export interface InboundMessage {
   buttonSeq?: number;
   /** The sender, when the channel has already resolved them (Slack, Teams do, to link by email). */
   actor?: Actor;
+  /**
+   * Whether only the sender sees the replies (an SMS, a Slack DM, a Teams personal chat) or others
+   * may too (a channel, a group chat). Staff conversations name patients: they run only 'direct'.
+   */
+  conversation: 'direct' | 'shared';
 }
 
 /** A choice a channel can show as a button, or as a numbered line in plain text. */

@@ -90,9 +90,10 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
   }
   const files = mountFileLinks(server, ctx.redis, config.redisPrefix, config.publicBaseUrl);
   let teams: TeamsChannel | null = null;
-  if (config.teams || config.env !== 'production') {
+  if (config.teams || config.teamsEmulatorOpen) {
     teams = mountTeams(server, {
       credentials: config.teams,
+      emulatorOpen: config.teamsEmulatorOpen,
       engine,
       identity: services.identity,
       references: createConversationReferences(ctx.db),
@@ -103,7 +104,7 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
     });
     enabled.push(config.teams ? 'teams' : 'teams (open, for the Emulator)');
   } else {
-    logger.error('Teams is off: in production it needs MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (it never runs unauthenticated there)');
+    logger.warn('Teams is off: set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and TEAMS_ALLOWED_TENANTS to switch it on');
   }
   return { engine, sms, slack, teams, enabled };
 }

@@ -1,14 +1,27 @@
 import restify, { type Server } from 'restify';
 import { mountReportsApi } from '../adapters/bi-api/reports-api';
 import type { AppContext } from './app';
-import type { Logger } from './logging';
+import { errorForLog, type Logger } from './logging';
 
 /**
  * The composition root's HTTP side: one restify server for every channel. Channel routes are
  * mounted by the adapters; this file owns health, readiness and shutdown.
  */
 export function createServer(ctx: AppContext, logger: Logger): Server {
-  const server = restify.createServer({ name: 'clinic-concierge', handleUncaughtExceptions: false });
+  // restify logs through ours, with its request and response objects cut down to method and route:
+  // its own logger would write whole requests, raw headers and all.
+  const log = logger.child(
+    { component: 'restify' },
+    {
+      serializers: {
+        req: (r: { method?: string; getRoute?: () => { path?: unknown } | null }) => ({ method: r?.method, route: String(r?.getRoute?.()?.path ?? '') }),
+        res: (r: { statusCode?: number }) => ({ statusCode: r?.statusCode }),
+        value: () => '[not logged]',
+        err: errorForLog,
+      },
+    },
+  );
+  const server = restify.createServer({ name: 'clinic-concierge', handleUncaughtExceptions: false, log: log as never });
 
   server.get('/healthz', (_req, res, next) => {
     res.send(200, { status: 'ok' });

@@ -4,6 +4,7 @@ import { DomainError, ServiceUnavailableError, ValidationError } from '../../src
 import { isIsoDate } from '../../src/domain/time';
 import type { Logger } from '../../src/logging';
 import type { ReportsService } from '../../src/services/reports';
+import { sourceOf } from '../shared/source';
 
 /**
  * GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD: the admin reports as JSON for a BI tool.
@@ -27,6 +28,7 @@ export function mountReportsApi(server: Server, deps: { reports: ReportsService;
       return;
     }
     if (!authorized(req)) {
+      deps.logger.warn({ channel: 'reports-api', ...sourceOf(req), reason: req.header('authorization') ? 'wrong token' : 'no token' }, 'reports api refused');
       res.header('WWW-Authenticate', 'Bearer');
       res.send(401, { code: 'Unauthorized', message: 'A valid bearer token is required.' });
       return;

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   for await (const line of rl) {
     if (/^(quit|\.exit)$/i.test(line.trim())) break;
     if (!interactive) console.log(`you> ${line}`);
-    const { replies } = await engine.handle({ channel: 'console', senderId, text: line });
+    const { replies } = await engine.handle({ channel: 'console', conversation: 'direct', senderId, text: line });
     for (const reply of replies) {
       console.log(`bot> ${renderPlain(reply).replace(/\n/g, '\n     ')}`);
       for (const file of reply.files ?? []) {

@@ -17,9 +17,15 @@ export function mountFileLinks(server: Server, redis: Redis, prefix: string, pub
   const key = (token: string) => `${prefix}:file:${token}`;
   server.get('/files/:token/:name', async (req: Request, res: Response) => {
     const token = String(req.params.token ?? '');
-    if (!/^[A-Za-z0-9_-]{32,64}$/.test(token)) return res.send(404, { code: 'NotFound', message: 'No such file.' });
+    if (!/^[A-Za-z0-9_-]{32,64}$/.test(token)) {
+      res.send(404, { code: 'NotFound', message: 'No such file.' });
+      return;
+    }
     const raw = await redis.getBuffer(key(token)).catch(() => null);
-    if (!raw) return res.send(404, { code: 'NotFound', message: 'This link has expired.' });
+    if (!raw) {
+      res.send(404, { code: 'NotFound', message: 'This link has expired.' });
+      return;
+    }
     const { name, contentType, data } = JSON.parse(raw.toString()) as { name: string; contentType: string; data: string };
     res.writeHead(200, {
       'Content-Type': contentType,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -17,7 +18,8 @@ export function createSenderRateLimiter(redis: Redis, prefix: string, perMinute:
   return {
     async check(channel, senderId) {
       try {
-        await limiter.consume(`${channel}:${senderId}`);
+        // Hashed: a phone number is patient data, even in a key name.
+        await limiter.consume(createHash('sha256').update(`${channel}\u0000${senderId}`).digest('hex').slice(0, 32));
         return 'ok';
       } catch (err) {
         if (err instanceof RateLimiterRes) return err.consumedPoints === perMinute + 1 ? 'limited-first' : 'limited';

@@ -9,6 +9,7 @@ import type { Actor } from '../../src/domain/actor';
 import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
 import { firstDelivery } from '../shared/dedupe';
+import { sourceOf } from '../shared/source';
 import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
 import { slackBlocks } from './render';
 
@@ -32,7 +33,14 @@ export interface SlackChannel {
   client: WebClient;
 }
 
-const UNKNOWN_USER = "Hello! I don't know your account yet. Please ask a clinic admin to link your Slack account, then message me again.";
+const UNKNOWN_USER =
+  "Hello! I don't know your account yet. Please ask a clinic admin for a link code, then send it to me here as 'link XXXX-XXXX-XXXX-XXXX'.";
+const DIRECT_ONLY = 'To keep patient details private I only answer in a direct message. Please message me directly (open a DM with me).';
+const ANSWERED_IN_DM = "I've answered in our direct messages, where patient details stay private.";
+const LINK = /^link\s+([A-Za-z0-9][A-Za-z0-9 -]{10,30})$/i;
+
+/** Slack's direct-message channels (with the bot) are the ones whose ids start with D. */
+const isDirect = (channelId: string | undefined) => typeof channelId === 'string' && channelId.startsWith('D');
 
 /** Bolt's logger, onto pino, at warn and above: Bolt's debug output can carry message text. */
 function boltLogger(logger: Logger): BoltLogger {
@@ -101,12 +109,17 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
       res.once('close', resolve);
       receiver.requestListener(req, res);
     });
+    // Bolt refuses a bad or stale signature itself (401); the refusal is logged with its source.
+    if (res.statusCode === 401) log.warn({ ...sourceOf(req), reason: 'signature' }, 'slack request refused');
   });
 
-  async function actorOf(userId: string): Promise<Actor | null> {
+  async function actorOf(userId: string, text = ''): Promise<Actor | null> {
     const known = await deps.identity.actorFor('slack', userId);
     if (known) return known;
-    // An unknown user whose Slack profile has a confirmed email matching a doctor or admin is linked.
+    const code = LINK.exec(text.trim());
+    if (code) return deps.identity.redeemLinkCode('slack', userId, code[1]);
+    // An unknown user whose Slack profile has a confirmed email matching a doctor is linked (never
+    // an admin: that takes an admin's link code).
     try {
       const info = await client.users.info({ user: userId });
       const user = info.user as { is_email_confirmed?: boolean; profile?: { email?: string } } | undefined;
@@ -117,30 +130,36 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
     return null;
   }
 
-  async function post(channel: string, result: Pick<TurnResult, 'replies' | 'seq'>, thread?: string): Promise<void> {
+  async function post(channel: string, result: Pick<TurnResult, 'replies' | 'seq'>): Promise<void> {
     for (const reply of result.replies) {
-      await client.chat.postMessage({ channel, text: reply.text, blocks: slackBlocks(reply, result.seq), thread_ts: thread });
-      for (const file of reply.files ?? []) {
-        if (thread) await client.files.uploadV2({ channel_id: channel, thread_ts: thread, file: file.data, filename: file.name });
-        else await client.files.uploadV2({ channel_id: channel, file: file.data, filename: file.name });
-      }
+      await client.chat.postMessage({ channel, text: reply.text, blocks: slackBlocks(reply, result.seq) });
+      for (const file of reply.files ?? []) await client.files.uploadV2({ channel_id: channel, file: file.data, filename: file.name });
     }
   }
 
-  /** One message from one user, through the rate limit and the dialog, answered in `channel`. */
-  async function converse(userId: string, channel: string, message: { text?: string; value?: string; buttonSeq?: number }, thread?: string) {
+  /** One message from one user in their DM with the bot, through the rate limit and the dialog. */
+  async function converse(userId: string, channel: string, message: { text?: string; value?: string; buttonSeq?: number }) {
     const verdict = await deps.limiter.check('slack', userId);
     if (verdict !== 'ok') {
-      if (verdict === 'limited-first') await client.chat.postMessage({ channel, text: SLOW_DOWN, thread_ts: thread });
+      if (verdict === 'limited-first') await client.chat.postMessage({ channel, text: SLOW_DOWN });
       return;
     }
-    const actor = await actorOf(userId);
+    const actor = await actorOf(userId, message.text);
     if (!actor) {
-      await client.chat.postMessage({ channel, text: UNKNOWN_USER, thread_ts: thread });
+      await client.chat.postMessage({ channel, text: UNKNOWN_USER });
       return;
     }
-    const result = await deps.engine.handle({ channel: 'slack', senderId: userId, actor, ...message });
-    await post(channel, result, thread);
+    if (message.text && LINK.test(message.text.trim())) {
+      await client.chat.postMessage({ channel, text: `Linked: you are ${actor.name ?? 'signed in'} (${actor.role}) from now on. Say MENU to start.` });
+      return;
+    }
+    const result = await deps.engine.handle({ channel: 'slack', conversation: 'direct', senderId: userId, actor, ...message });
+    await post(channel, result);
+  }
+
+  /** Only this person sees it, in the channel where they asked. */
+  async function whisper(channel: string, user: string, text: string, thread?: string) {
+    await client.chat.postEphemeral({ channel, user, text, ...(thread ? { thread_ts: thread } : {}) });
   }
 
   const once = async (eventId: string | undefined) => !eventId || firstDelivery(deps.redis, deps.redisPrefix, 'slack', eventId);
@@ -153,11 +172,11 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
     await converse(m.user, m.channel, { text: m.text ?? '' });
   });
 
-  // Mentions in a channel: answered in a thread, the conversation keyed by the user.
+  // A mention in a channel: never a conversation there (everyone in it would read the replies),
+  // only a word that the person alone sees, pointing to a direct message.
   app.event('app_mention', async ({ event, body }) => {
     if (!(await once((body as { event_id?: string }).event_id))) return log.info('retried event ignored');
-    const text = (event.text ?? '').replace(/<@[A-Z0-9]+>/g, '').trim();
-    if (event.user) await converse(event.user, event.channel, { text }, event.thread_ts ?? event.ts);
+    if (event.user) await whisper(event.channel, event.user, DIRECT_ONLY, event.thread_ts);
   });
 
   // Buttons: the value carries the turn it was shown in, so a stale or replayed press is refused.
@@ -167,10 +186,13 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
     const decoded = decodeButton(value);
     const b = body as { user: { id: string }; channel?: { id: string }; container?: { thread_ts?: string } };
     if (!decoded || !b.channel) return;
-    await converse(b.user.id, b.channel.id, { value: decoded.value, buttonSeq: decoded.buttonSeq }, b.container?.thread_ts);
+    // Buttons are only ever posted in DMs; one pressed anywhere else (an old thread) gets a pointer.
+    if (!isDirect(b.channel.id)) return whisper(b.channel.id, b.user.id, DIRECT_ONLY, b.container?.thread_ts);
+    await converse(b.user.id, b.channel.id, { value: decoded.value, buttonSeq: decoded.buttonSeq });
   });
 
-  // /clinic: acknowledged at once; the answer goes to the response URL, files to the channel.
+  // /clinic: acknowledged at once; the answer (it may name patients) goes to the admin's DM with
+  // the bot, files too. Typed anywhere else, the channel only gets an ephemeral pointer.
   app.command('/clinic', async ({ ack, command, respond }) => {
     await ack();
     const actor = await actorOf(command.user_id);
@@ -179,13 +201,17 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
       return;
     }
     const replies = await deps.adminCommands({ ...actor, channel: 'slack' }, command.text ?? '');
-    for (const reply of replies) {
-      await respond({ response_type: 'ephemeral', text: reply.text, blocks: slackBlocks(reply, 0) });
-      for (const file of reply.files ?? []) {
-        await client.files.uploadV2({ channel_id: command.channel_id, file: file.data, filename: file.name, initial_comment: `${file.name}` });
-      }
-    }
+    const dm = await openDm(command.user_id);
+    await post(dm, { replies, seq: 0 });
+    if (command.channel_id !== dm) await respond({ response_type: 'ephemeral', text: ANSWERED_IN_DM });
   });
+
+  async function openDm(slackUserId: string): Promise<string> {
+    const opened = await client.conversations.open({ users: slackUserId });
+    const channel = (opened.channel as { id?: string } | undefined)?.id;
+    if (!channel) throw new Error('could not open a DM');
+    return channel;
+  }
 
   app.error(async (err) => {
     log.error({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code } }, 'slack listener failed');
@@ -194,10 +220,7 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
   return {
     client,
     async sendToUser(slackUserId, replies, seq = 0) {
-      const dm = await client.conversations.open({ users: slackUserId });
-      const channel = (dm.channel as { id?: string } | undefined)?.id;
-      if (!channel) throw new Error('could not open a DM');
-      await post(channel, { replies, seq });
+      await post(await openDm(slackUserId), { replies, seq });
     },
   };
 }

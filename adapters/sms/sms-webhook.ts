@@ -5,6 +5,7 @@ import type { DialogEngine } from '../../dialogs/engine';
 import type { Logger } from '../../src/logging';
 import type { PatientsService } from '../../src/services/patients';
 import { firstDelivery } from '../shared/dedupe';
+import { sourceOf } from '../shared/source';
 import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
 import { carrierHelp, keywordOf } from './keywords';
 import { smsBodies } from './render';
@@ -57,7 +58,7 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
     const signature = req.header('x-twilio-signature');
     const url = `${deps.publicBaseUrl}${req.url ?? '/sms'}`;
     if (!signature || !twilio.validateRequest(deps.authToken, signature, url, params)) {
-      deps.logger.warn({ channel: 'sms', reason: signature ? 'bad signature' : 'no signature' }, 'sms webhook refused');
+      deps.logger.warn({ channel: 'sms', ...sourceOf(req), reason: signature ? 'bad signature' : 'no signature' }, 'sms webhook refused');
       res.send(403, { code: 'Forbidden', message: 'The request signature is missing or does not match.' });
       return;
     }
@@ -100,7 +101,7 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
         return sendXml(res, 200, twiml(verdict === 'limited-first' ? [SLOW_DOWN] : []));
       }
 
-      const turn = deps.engine.handle({ channel: 'sms', senderId: from, text });
+      const turn = deps.engine.handle({ channel: 'sms', conversation: 'direct', senderId: from, text });
       let timer: NodeJS.Timeout | undefined;
       // A budget of 0 means every reply goes through the Messages API.
       const late = new Promise<'late'>((resolve) => (budget <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), budget))));

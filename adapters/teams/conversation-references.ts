@@ -1,25 +1,23 @@
 import type { Db } from '../../src/db/models';
 
-/** The Teams conversation of each staff user, kept from their last message, for proactive messages. */
+/**
+ * The Teams conversation of each staff user, kept from their last personal (one-to-one) message,
+ * for proactive messages. Group chats and channels are never kept: notices name patients.
+ */
 export interface ConversationReferences {
   save(userId: string, reference: unknown): Promise<void>;
   get(userId: string): Promise<unknown | null>;
 }
 
 export function createConversationReferences(db: Db, channel: 'teams' | 'slack' = 'teams'): ConversationReferences {
+  const { ConversationReference } = db.models;
   return {
     async save(userId, reference) {
-      await db.sequelize.query(
-        `INSERT INTO conversation_references (user_id, channel, reference, updated_at) VALUES (:userId, :channel, :reference::jsonb, now())
-         ON CONFLICT (user_id, channel) DO UPDATE SET reference = EXCLUDED.reference, updated_at = now()`,
-        { replacements: { userId, channel, reference: JSON.stringify(reference) } },
-      );
+      await ConversationReference.upsert({ userId, channel, reference, updatedAt: new Date() });
     },
     async get(userId) {
-      const [rows] = await db.sequelize.query('SELECT reference FROM conversation_references WHERE user_id = :userId AND channel = :channel', {
-        replacements: { userId, channel },
-      });
-      return (rows as Array<{ reference: unknown }>)[0]?.reference ?? null;
+      const row = await ConversationReference.findOne({ where: { userId, channel } });
+      return row?.reference ?? null;
     },
   };
 }

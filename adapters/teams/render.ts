@@ -4,6 +4,15 @@ import { renderPlain } from '../../dialogs/support/format';
 import { encodeButton, type Reply } from '../../dialogs/types';
 import type { FileLinks } from '../shared/file-links';
 
+/** Plain text for a card: no Markdown (TextRun), and no {{DATE()}} templating either. */
+function run(text: string, bold = false): Record<string, unknown> {
+  return { type: 'TextRun', text: text.replace(/\{\{/g, '{\u200B{'), ...(bold ? { weight: 'Bolder' } : {}) };
+}
+
+function richText(inlines: unknown[]): Record<string, unknown> {
+  return { type: 'RichTextBlock', inlines };
+}
+
 /**
  * A reply as Teams activities: plain text when there is nothing to press; an Adaptive Card with
  * Action.Submit buttons when there are choices (the data carries the conversation turn, so a
@@ -15,10 +24,15 @@ export async function teamsActivities(reply: Reply, seq: number, files: FileLink
   if (!hasChoices && !reply.card) {
     activities.push({ type: ActivityTypes.Message, text: reply.text, textFormat: 'plain' });
   } else {
-    const body: unknown[] = [{ type: 'TextBlock', text: reply.text, wrap: true }];
+    // Patient-controlled text (a name, a reason) goes only in TextRuns, which Adaptive Cards never
+    // read as Markdown: a name like [Open chart](https://…) stays text, never a link.
+    const body: unknown[] = [richText([run(reply.text)])];
     if (reply.card) {
-      body.push({ type: 'TextBlock', text: reply.card.title, weight: 'Bolder', wrap: true });
-      body.push({ type: 'FactSet', facts: reply.card.lines.map((l) => { const [t, ...v] = l.split(': '); return { title: v.length ? t : '', value: v.length ? v.join(': ') : l }; }) });
+      body.push(richText([run(reply.card.title, true)]));
+      for (const line of reply.card.lines) {
+        const [title, ...value] = line.split(': ');
+        body.push(richText(value.length ? [run(`${title}: `, true), run(value.join(': '))] : [run(line)]));
+      }
     }
     const card = CardFactory.adaptiveCard({
       type: 'AdaptiveCard',

@@ -17,6 +17,7 @@ import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
 import type { FileLinks } from '../shared/file-links';
 import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
+import { sourceOf } from '../shared/source';
 import type { ConversationReferences } from './conversation-references';
 import { teamsActivities } from './render';
 
@@ -28,8 +29,10 @@ class AuthenticatedCloudAdapter extends CloudAdapter {
 }
 
 export interface TeamsDeps {
-  /** Null: no app credentials, so the endpoint runs open for the Bot Framework Emulator. */
-  credentials: { appId: string; appPassword: string; tenantId: string | null; appType: string } | null;
+  /** Null: no app credentials; then the endpoint exists only in the Emulator's open mode. */
+  credentials: { appId: string; appPassword: string; tenantId: string | null; appType: string; allowedTenants: readonly string[] } | null;
+  /** The Bot Framework Emulator's unauthenticated mode (config allows it only outside production). */
+  emulatorOpen?: boolean;
   engine: DialogEngine;
   identity: IdentityService;
   references: ConversationReferences;
@@ -46,7 +49,21 @@ export interface TeamsChannel {
   open: boolean;
 }
 
-const UNKNOWN_USER = "Hello! I don't know your account yet. Please ask a clinic admin to link your Teams account, then message me again.";
+const UNKNOWN_USER =
+  "Hello! I don't know your account yet. Please ask a clinic admin for a link code, then send it to me here as 'link XXXX-XXXX-XXXX-XXXX'.";
+const PERSONAL_ONLY = 'To keep patient details private I only work in a personal chat. Please message me directly.';
+const OPEN_MODE =
+  'This bot is running in open mode for the Bot Framework Emulator: messages are not authenticated, so it acts for no one. Use npm run chat to try the staff conversations.';
+const LINK = /^link\s+([A-Za-z0-9][A-Za-z0-9 -]{10,30})$/i;
+
+function isLoopbackUrl(url: unknown): boolean {
+  try {
+    const host = new URL(String(url)).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Teams (and any Bot Framework channel) through botbuilder's CloudAdapter on POST /api/messages.
@@ -64,8 +81,12 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
   const adapter = new AuthenticatedCloudAdapter(auth);
   const appId = creds?.appId ?? '';
   const budget = deps.replyBudgetMs ?? 10_000;
+  if (!creds && !deps.emulatorOpen) throw new Error('Teams needs app credentials, or the Emulator open mode switched on');
+  const allowedTenants = new Set(creds?.allowedTenants ?? []);
   if (!creds) {
-    log.warn('Teams runs OPEN: no MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, so requests are not authenticated. Use this only locally with the Bot Framework Emulator.');
+    log.warn('Teams runs OPEN for the Bot Framework Emulator (TEAMS_EMULATOR_OPEN): requests are not authenticated, accepted only from loopback service URLs, and act for no one.');
+  } else if (allowedTenants.size === 0) {
+    log.warn('Teams accepts any tenant: set TEAMS_ALLOWED_TENANTS (production refuses to start without it)');
   }
 
   adapter.onTurnError = async (context, error) => {
@@ -73,11 +94,13 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
     await context.sendActivity('Sorry, something went wrong on our side. Please try again.').catch(() => undefined);
   };
 
-  async function actorOf(context: TurnContext, userKey: string): Promise<Actor | null> {
+  async function actorOf(context: TurnContext, userKey: string, text: string): Promise<Actor | null> {
     const known = await deps.identity.actorFor('teams', userKey);
-    if (known || !creds) return known;
-    // (Open mode never links by email: the unauthenticated caller chooses the service URL asked.)
-    // A Teams member's email comes from the organisation's directory: match it to a doctor or admin.
+    if (known) return known;
+    const code = LINK.exec(text.trim());
+    if (code) return deps.identity.redeemLinkCode('teams', userKey, code[1]);
+    // A Teams member's email comes from the organisation's directory: it may link a doctor, never an
+    // admin (an email is not proof enough for that role; an admin's link code is).
     try {
       const member = await TeamsInfo.getMember(context, context.activity.from.id);
       const email = member.email ?? member.userPrincipalName;
@@ -103,7 +126,18 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
       if (verdict === 'limited-first') await context.sendActivity(SLOW_DOWN);
       return;
     }
-    const actor = await actorOf(context, userKey);
+    // Unauthenticated (the Emulator): the caller could claim to be anyone, so it is no one.
+    if (!creds) {
+      await context.sendActivity(OPEN_MODE);
+      return;
+    }
+    // Patient data only in a one-to-one chat: a group chat or a channel gets a pointer, nothing else.
+    if (activity.conversation?.conversationType !== 'personal') {
+      await context.sendActivity(PERSONAL_ONLY);
+      return;
+    }
+    const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? '';
+    const actor = await actorOf(context, userKey, text);
     if (!actor) {
       await context.sendActivity(UNKNOWN_USER);
       return;
@@ -112,8 +146,10 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
     await deps.references.save(actor.userId, reference);
 
     const submitted = typeof activity.value === 'object' && activity.value && typeof (activity.value as { cc?: unknown }).cc === 'string' ? decodeButton((activity.value as { cc: string }).cc) : null;
-    const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? '';
-    const handling = deps.engine.handle({ channel: 'teams', senderId: userKey, actor, ...(submitted ? { value: submitted.value, buttonSeq: submitted.buttonSeq } : { text }) });
+    const linked = LINK.test(text.trim()) && !submitted;
+    const handling = linked
+      ? Promise.resolve<TurnResult>({ replies: [{ text: `Linked: you are ${actor.name ?? 'signed in'} (${actor.role}) from now on. Say MENU to start.` }], actor, seq: 0 })
+      : deps.engine.handle({ channel: 'teams', senderId: userKey, actor, conversation: 'direct', ...(submitted ? { value: submitted.value, buttonSeq: submitted.buttonSeq } : { text }) });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
     const result = await Promise.race([handling, late]);
@@ -134,13 +170,27 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
     }
     // Authenticated here, not inside CloudAdapter.process: there a forged signature surfaces as a
     // JsonWebTokenError and becomes a 500. Any failure to authenticate is a 401.
+    if (!creds && !isLoopbackUrl(body.serviceUrl)) {
+      // Open mode answers only an Emulator on this machine: the reply goes to the serviceUrl given.
+      log.warn({ ...sourceOf(req), reason: 'open mode accepts loopback service URLs only' }, 'teams request refused');
+      res.send(403, { code: 'Forbidden', message: 'Open mode answers only a Bot Framework Emulator on this machine.' });
+      return;
+    }
     let authenticated: AuthenticateRequestResult;
     try {
       authenticated = await auth.authenticateRequest(body as Activity, req.header('authorization') ?? '');
     } catch (err) {
-      log.warn({ reason: scrubText((err as Error).message ?? '', 120) }, 'teams request refused');
+      log.warn({ ...sourceOf(req), reason: scrubText((err as Error).message ?? '', 120) }, 'teams request refused');
       res.send(401, { code: 'Unauthorized', message: 'The request is not authenticated.' });
       return;
+    }
+    if (creds && allowedTenants.size > 0) {
+      const tenant = body.conversation?.tenantId ?? (body.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
+      if (!tenant || !allowedTenants.has(String(tenant))) {
+        log.warn({ ...sourceOf(req), reason: 'tenant not allowed' }, 'teams request refused');
+        res.send(403, { code: 'Forbidden', message: 'This organisation may not use this bot.' });
+        return;
+      }
     }
     try {
       const invoke = await adapter.processAuthenticated(authenticated, body as Activity, turn);

@@ -76,6 +76,11 @@ const SETTING_PARSERS: Record<string, (v: string) => unknown> = {
   notifyDoctors: (v) => (/^(on|true|yes)$/i.test(v) ? true : /^(off|false|no)$/i.test(v) ? false : v),
   doctorDigest: (v) => (/^(on|true|yes)$/i.test(v) ? true : /^(off|false|no)$/i.test(v) ? false : v),
   digestTime: (v) => v.trim(),
+  maxUpcomingPerPatient: (v) => Number(v),
+  maxPerDoctorPerDayPerPatient: (v) => Number(v),
+  registrationsPerHour: (v) => Number(v),
+  registrationsPerPrefixPerDay: (v) => Number(v),
+  newNumberBookingAlert: (v) => Number(v),
   quietHours: (v) => {
     const m = /^\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*$/.exec(v);
     return m ? { start: m[1], end: m[2] } : v;

@@ -10,7 +10,8 @@ const ianaZone = z
   .refine(isValidZone, { message: 'must be an IANA time zone such as America/New_York' });
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // Unset means production: a forgotten variable must close doors, never open them.
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3978),
   DATABASE_URL: z
     .string()
@@ -42,6 +43,13 @@ const schema = z.object({
   MICROSOFT_APP_PASSWORD: z.string().optional(),
   MICROSOFT_APP_TENANT_ID: z.string().optional(),
   MICROSOFT_APP_TYPE: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  /** Entra tenant ids whose users may talk to the bot (comma-separated); required in production. */
+  TEAMS_ALLOWED_TENANTS: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$/, 'must be tenant ids separated by commas')
+    .optional(),
+  /** Accept unauthenticated activities from the Bot Framework Emulator on this machine (never in production). */
+  TEAMS_EMULATOR_OPEN: z.enum(['true', 'false']).default('false'),
   /** Run the reminder and notification workers inside the service (set false when `npm run worker` runs them). */
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
@@ -66,9 +74,13 @@ export type Config = Readonly<{
   bookingLockTtlMs: number;
   reportsApiToken: string | null;
   publicBaseUrl: string;
+  /** Things an operator should hear about at start-up (weak production settings); never secrets. */
+  warnings: readonly string[];
   twilio: { accountSid: string; authToken: string; from: string | null; messagingServiceSid: string | null } | null;
   slack: { signingSecret: string; botToken: string; apiUrl: string | null } | null;
-  teams: { appId: string; appPassword: string; tenantId: string | null; appType: string } | null;
+  teams: { appId: string; appPassword: string; tenantId: string | null; appType: string; allowedTenants: readonly string[] } | null;
+  /** The Emulator's unauthenticated mode: only outside production, only from loopback service URLs. */
+  teamsEmulatorOpen: boolean;
   rateLimitPerMinute: number;
   runWorker: boolean;
   workerConcurrency: number;
@@ -100,8 +112,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (Boolean(e.SLACK_SIGNING_SECRET) !== Boolean(e.SLACK_BOT_TOKEN)) problems.push('SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN: set both, or neither to switch Slack off');
   if (Boolean(e.MICROSOFT_APP_ID) !== Boolean(e.MICROSOFT_APP_PASSWORD)) {
-    problems.push('MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: set both, or neither to run Teams open for the Bot Framework Emulator');
+    problems.push('MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD: set both, or neither to switch Teams off');
   }
+  const production = e.NODE_ENV === 'production';
+  const allowedTenants = (e.TEAMS_ALLOWED_TENANTS ?? e.MICROSOFT_APP_TENANT_ID ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (production && e.MICROSOFT_APP_ID && allowedTenants.length === 0) {
+    problems.push('TEAMS_ALLOWED_TENANTS: in production Teams answers only the organisations listed here (your Entra tenant id); set it, or MICROSOFT_APP_TENANT_ID for a single-tenant bot');
+  }
+  if (production && e.TEAMS_EMULATOR_OPEN === 'true') {
+    problems.push('TEAMS_EMULATOR_OPEN: the unauthenticated Emulator mode is never allowed with NODE_ENV=production');
+  }
+  const warnings: string[] = [];
+  const publicUrl = new URL(e.PUBLIC_BASE_URL);
+  if (production && publicUrl.protocol !== 'https:') {
+    if (isLoopback(publicUrl.hostname)) {
+      warnings.push(`PUBLIC_BASE_URL is ${publicUrl.origin}: no platform can reach this service; set the https URL they call`);
+    } else {
+      problems.push('PUBLIC_BASE_URL: must be an https:// URL in production (platforms send patient messages to it)');
+    }
+  }
+  if (production) warnings.push(...weakConnectionWarnings(e.DATABASE_URL, e.REDIS_URL));
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     env: e.NODE_ENV,
@@ -116,19 +146,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bookingLockTtlMs: e.BOOKING_LOCK_TTL_MS,
     reportsApiToken: e.REPORTS_API_TOKEN ?? null,
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, ''),
+    warnings: Object.freeze(warnings),
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
         ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM_NUMBER ?? null, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null }
         : null,
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL ?? null } : null,
     teams: e.MICROSOFT_APP_ID && e.MICROSOFT_APP_PASSWORD
-      ? { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID ?? null, appType: e.MICROSOFT_APP_TYPE }
+      ? { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID ?? null, appType: e.MICROSOFT_APP_TYPE, allowedTenants: Object.freeze(allowedTenants) }
       : null,
+    teamsEmulatorOpen: !production && e.TEAMS_EMULATOR_OPEN === 'true',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     runWorker: e.RUN_WORKER === 'true',
     workerConcurrency: e.WORKER_CONCURRENCY,
     reminderReconcileMs: e.REMINDER_RECONCILE_MS,
   });
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** A database or Redis reached without a password or without TLS, named without its credentials. */
+function weakConnectionWarnings(databaseUrl: string, redisUrl: string): string[] {
+  const out: string[] = [];
+  const db = new URL(databaseUrl);
+  const sslmode = db.searchParams.get('sslmode') ?? db.searchParams.get('ssl');
+  if (!db.password) out.push(`DATABASE_URL (${db.hostname}) has no password`);
+  if (!isLoopback(db.hostname) && (!sslmode || ['disable', 'allow', 'prefer', 'false'].includes(sslmode))) {
+    out.push(`DATABASE_URL (${db.hostname}) does not require TLS (add ?sslmode=verify-full, or require)`);
+  }
+  const redis = new URL(redisUrl);
+  if (!redis.password) out.push(`REDIS_URL (${redis.hostname}) has no password`);
+  if (!isLoopback(redis.hostname) && redis.protocol !== 'rediss:') out.push(`REDIS_URL (${redis.hostname}) does not use TLS (rediss://)`);
+  return out;
 }
 
 /** For entry points: the config, or the message of what is wrong and exit code 2. */

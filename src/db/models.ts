@@ -36,6 +36,8 @@ export interface PatientRow extends Model<InferAttributes<PatientRow>, InferCrea
   timeZone: string;
   smsOptOut: CreationOptional<boolean>;
   smsOptOutAt: CreationOptional<Date | null>;
+  verificationLockedAt: CreationOptional<Date | null>;
+  verificationClearedAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
 }
@@ -105,6 +107,8 @@ export interface AppointmentRow
   cancelledBy: CreationOptional<string | null>;
   cancelReason: CreationOptional<string | null>;
   rescheduledFrom: CreationOptional<string | null>;
+  patientConfirmedAt: CreationOptional<Date | null>;
+  patientToldAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
 }
@@ -139,6 +143,36 @@ export interface AuditRow extends Model<InferAttributes<AuditRow>, InferCreation
   details: CreationOptional<Record<string, unknown>>;
 }
 
+export interface LinkCodeRow extends Model<InferAttributes<LinkCodeRow>, InferCreationAttributes<LinkCodeRow>> {
+  id: CreationOptional<string>;
+  userId: string;
+  lookup: string;
+  salt: string;
+  codeHash: string;
+  expiresAt: Date;
+  usedAt: CreationOptional<Date | null>;
+  usedBy: CreationOptional<string | null>;
+  createdBy: string | null;
+  createdAt: CreationOptional<Date>;
+}
+
+export interface ConversationReferenceRow
+  extends Model<InferAttributes<ConversationReferenceRow>, InferCreationAttributes<ConversationReferenceRow>> {
+  userId: string;
+  channel: 'teams' | 'slack';
+  reference: unknown;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface OutboxRow extends Model<InferAttributes<OutboxRow>, InferCreationAttributes<OutboxRow>> {
+  id: CreationOptional<string>;
+  kind: 'appointment.booked' | 'appointment.rescheduled' | 'appointment.cancelled';
+  appointmentId: string;
+  payload: CreationOptional<Record<string, unknown>>;
+  createdAt: CreationOptional<Date>;
+  relayedAt: CreationOptional<Date | null>;
+}
+
 const id = { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 };
 const stamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE };
 
@@ -168,6 +202,8 @@ export function defineModels(sequelize: Sequelize) {
       timeZone: { type: DataTypes.STRING, allowNull: false },
       smsOptOut: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       smsOptOutAt: { type: DataTypes.DATE, allowNull: true },
+      verificationLockedAt: { type: DataTypes.DATE, allowNull: true },
+      verificationClearedAt: { type: DataTypes.DATE, allowNull: true },
       ...stamps,
     },
     { tableName: 'patients' },
@@ -256,6 +292,8 @@ export function defineModels(sequelize: Sequelize) {
       cancelledBy: { type: DataTypes.UUID, allowNull: true },
       cancelReason: { type: DataTypes.STRING, allowNull: true },
       rescheduledFrom: { type: DataTypes.UUID, allowNull: true },
+      patientConfirmedAt: { type: DataTypes.DATE, allowNull: true },
+      patientToldAt: { type: DataTypes.DATE, allowNull: true },
       ...stamps,
     },
     { tableName: 'appointments' },
@@ -302,6 +340,47 @@ export function defineModels(sequelize: Sequelize) {
     { tableName: 'audit_log', timestamps: false },
   );
 
+  const LinkCode = sequelize.define<LinkCodeRow>(
+    'LinkCode',
+    {
+      id,
+      userId: { type: DataTypes.UUID, allowNull: false },
+      lookup: { type: DataTypes.STRING, allowNull: false },
+      salt: { type: DataTypes.STRING, allowNull: false },
+      codeHash: { type: DataTypes.STRING, allowNull: false },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+      usedAt: { type: DataTypes.DATE, allowNull: true },
+      usedBy: { type: DataTypes.STRING, allowNull: true },
+      createdBy: { type: DataTypes.UUID, allowNull: true },
+      createdAt: DataTypes.DATE,
+    },
+    { tableName: 'link_codes', updatedAt: false },
+  );
+
+  const ConversationReference = sequelize.define<ConversationReferenceRow>(
+    'ConversationReference',
+    {
+      userId: { type: DataTypes.UUID, primaryKey: true },
+      channel: { type: DataTypes.STRING, primaryKey: true },
+      reference: { type: DataTypes.JSONB, allowNull: false },
+      updatedAt: DataTypes.DATE,
+    },
+    { tableName: 'conversation_references', createdAt: false },
+  );
+
+  const Outbox = sequelize.define<OutboxRow>(
+    'Outbox',
+    {
+      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      kind: { type: DataTypes.STRING, allowNull: false },
+      appointmentId: { type: DataTypes.UUID, allowNull: false },
+      payload: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
+      createdAt: DataTypes.DATE,
+      relayedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: 'outbox', updatedAt: false },
+  );
+
   Patient.belongsTo(User, { foreignKey: 'userId', as: 'user' });
   Doctor.belongsTo(User, { foreignKey: 'userId', as: 'user' });
   Doctor.belongsToMany(Specialization, {
@@ -331,6 +410,9 @@ export function defineModels(sequelize: Sequelize) {
     ChannelIdentity,
     Setting,
     Audit,
+    LinkCode,
+    ConversationReference,
+    Outbox,
   };
 }
 

@@ -38,6 +38,17 @@ export class PatientBusyError extends DomainError {
   }
 }
 
+/** The patient already holds as many appointments as the clinic allows (in all, or with one doctor that day). */
+export class BookingLimitError extends DomainError {
+  readonly code = 'BOOKING_LIMIT';
+  constructor(
+    readonly limit: 'upcoming' | 'doctor-day',
+    readonly max: number,
+  ) {
+    super(limit === 'upcoming' ? `You already have ${max} upcoming appointments.` : 'You already have an appointment with this doctor that day.');
+  }
+}
+
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
   constructor(readonly action: string) {

@@ -23,6 +23,16 @@ export const settingSchemas = {
   /** A morning digest of each doctor's day, at digestTime in their zone. */
   doctorDigest: z.boolean(),
   digestTime: localTime,
+  /** Upcoming appointments one patient may hold (front-desk bookings are not counted against it). */
+  maxUpcomingPerPatient: z.number().int().min(1).max(50),
+  /** Appointments one patient may hold with the same doctor on one day. */
+  maxPerDoctorPerDayPerPatient: z.number().int().min(1).max(10),
+  /** New numbers that may register by text in an hour, across the clinic. */
+  registrationsPerHour: z.number().int().min(1).max(100_000),
+  /** New numbers that may register in a day from one number block (the number less its last four digits). */
+  registrationsPerPrefixPerDay: z.number().int().min(1).max(10_000),
+  /** Admins are alerted when this many bookings in an hour come from numbers registered that day (0: never). */
+  newNumberBookingAlert: z.number().int().min(0).max(100_000),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;
@@ -41,6 +51,11 @@ export function defaultSettings(timeZone: string): ClinicSettings {
     notifyDoctors: true,
     doctorDigest: false,
     digestTime: '07:30',
+    maxUpcomingPerPatient: 3,
+    maxPerDoctorPerDayPerPatient: 1,
+    registrationsPerHour: 30,
+    registrationsPerPrefixPerDay: 5,
+    newNumberBookingAlert: 10,
   };
 }
 

@@ -5,7 +5,8 @@ import type { Logger } from '../logging';
 import type { AuditLog } from '../services/audit';
 import type { AppointmentEvents } from '../services/events';
 import type { SettingsService } from '../services/settings';
-import { createNotificationWorker, enqueueNotification, type StaffMessenger } from './notifications';
+import { createNotificationWorker, type StaffMessenger } from './notifications';
+import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { createQueues, type Queues } from './queues';
 import { createReminderScheduler, type ReminderScheduler } from './reminder-scheduler';
 import { createReminderWorker, type ReminderSms } from './reminder-worker';
@@ -25,20 +26,24 @@ export interface ReminderSystemDeps {
   awaitReply?: (phone: string, appointmentId: string, startsAt: number) => Promise<void>;
   /** How often reconciliation re-adds missing jobs (after a Redis outage, say). */
   reconcileEveryMs?: number;
+  /** How often the outbox is polled for rows no event announced (another process's, a failed relay's). */
+  outboxPollMs?: number;
   concurrency?: number;
 }
 
 export interface ReminderSystem {
   queues: Queues;
   scheduler: ReminderScheduler;
+  relay: OutboxRelay;
   /** Runs the workers in this process (the default), with reconciliation and the digest schedule. */
   startWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Reminders and notifications: booking events schedule, move and remove reminder jobs and queue
- * notifications; workers (in the service, or alone with `npm run worker`) send them.
+ * Reminders and notifications: the outbox relay turns each committed booking, move or cancellation
+ * into reminder jobs and notifications (at once when this process made it, by polling otherwise);
+ * workers (in the service, or alone with `npm run worker`) send them.
  */
 export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   const queues = createQueues(deps.redisUrl, deps.redisPrefix);
@@ -47,20 +52,20 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   let timer: NodeJS.Timeout | undefined;
   const log = deps.logger.child({ component: 'reminders' });
 
-  const unsubscribe = deps.events.subscribe(async (event) => {
-    if (event.type === 'booked') {
-      await scheduler.schedule(event.appointment.id);
-      await enqueueNotification(queues.notifications, { kind: 'doctor-booked', appointmentId: event.appointment.id });
-    } else if (event.type === 'rescheduled') {
-      await scheduler.unschedule(event.previous.id);
-      await scheduler.schedule(event.appointment.id);
-      await enqueueNotification(queues.notifications, { kind: 'doctor-moved', appointmentId: event.appointment.id });
-    } else {
-      await scheduler.unschedule(event.appointment.id);
-      await enqueueNotification(queues.notifications, { kind: 'doctor-cancelled', appointmentId: event.appointment.id });
-      // The clinic cancelled (a doctor's time off, an admin): the patient hears of it.
-      if (event.actor.role !== 'patient') await enqueueNotification(queues.notifications, { kind: 'patient-cancelled', appointmentId: event.appointment.id });
-    }
+  const relay = createOutboxRelay({
+    db: deps.db,
+    scheduler,
+    notifications: queues.notifications,
+    redis: queues.redis,
+    redisPrefix: deps.redisPrefix,
+    settings: deps.settings,
+    now: deps.now,
+    logger: deps.logger,
+  });
+  // An appointment this process just committed: relayed now, not at the next poll. A failure here
+  // leaves the row in the outbox for the poll; the booking itself is never touched.
+  const unsubscribe = deps.events.subscribe(async () => {
+    await relay.drain();
   });
 
   async function reconcile(): Promise<void> {
@@ -75,6 +80,7 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   return {
     queues,
     scheduler,
+    relay,
     async startWorkers() {
       const common = { db: deps.db, settings: deps.settings, sms: deps.sms, clinicName: deps.clinicName, now: deps.now, logger: deps.logger, prefix: queues.prefix };
       workers.push(createReminderWorker({ ...common, awaitReply: deps.awaitReply, connection: queues.workerConnection(), concurrency: deps.concurrency }));
@@ -85,9 +91,12 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
       await reconcile();
       timer = setInterval(() => void reconcile(), deps.reconcileEveryMs ?? 10 * 60_000);
       timer.unref();
+      await relay.drain().catch((err) => log.warn({ err }, 'outbox relay failed; will try again'));
+      relay.start(deps.outboxPollMs ?? 1000);
     },
     async close() {
       unsubscribe();
+      relay.stop();
       if (timer) clearInterval(timer);
       await Promise.allSettled(workers.map((w) => w.close()));
       await queues.close();

@@ -20,6 +20,10 @@ import type { ReminderSms } from './reminder-worker';
 export type NotificationJob =
   | { kind: 'doctor-booked' | 'doctor-cancelled' | 'doctor-moved'; appointmentId: string }
   | { kind: 'patient-cancelled'; appointmentId: string }
+  /** The patient's "Booked", by text, when the reply in the conversation did not reach them. */
+  | { kind: 'patient-booked'; appointmentId: string; moved?: boolean }
+  /** Bookings from newly registered numbers reached the alert level in an hour. */
+  | { kind: 'admin-alert'; hour: number; count: number }
   | { kind: 'digest' };
 
 /** Reaches a staff user on whichever platform they use; false if none. */
@@ -42,6 +46,8 @@ type Row = {
   starts_at: Date;
   ends_at: Date;
   status: string;
+  patient_told_at: Date | null;
+  doctor_name: string;
   patient_name: string;
   phone_e164: string | null;
   patient_zone: string;
@@ -51,8 +57,8 @@ type Row = {
 
 async function load(db: Db, appointmentId: string): Promise<Row | undefined> {
   const [row] = await db.sequelize.query<Row>(
-    `SELECT a.starts_at, a.ends_at, a.status, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone,
-            d.user_id AS doctor_user_id, d.time_zone AS doctor_zone
+    `SELECT a.starts_at, a.ends_at, a.status, a.patient_told_at, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone,
+            d.user_id AS doctor_user_id, d.time_zone AS doctor_zone, d.full_name AS doctor_name
        FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
       WHERE a.id = :id`,
     { replacements: { id: appointmentId }, type: QueryTypes.SELECT },
@@ -66,9 +72,25 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
   const data = job.data;
   const log = deps.logger.child({ job: 'notification', kind: data.kind });
   if (data.kind === 'digest') return sendDigests(deps, log);
+  if (data.kind === 'admin-alert') return alertAdmins(deps, data, log);
 
   const row = await load(deps.db, data.appointmentId);
   if (!row) return 'gone';
+  if (data.kind === 'patient-booked') {
+    if (row.status !== 'booked') return 'not booked';
+    if (row.patient_told_at) return 'already told';
+    if (!row.phone_e164 || !deps.sms) return 'no phone';
+    // Doctor and time, as the reply would have said; nothing clinical.
+    const text = `${data.moved ? 'Moved' : 'Booked'}: Dr ${row.doctor_name} on ${fmt(row.starts_at, row.patient_zone)}. We'll text you a reminder. Reply MENU for anything else.`;
+    const result = await deps.sms.send(row.phone_e164, text);
+    if (result === 'sent') {
+      await deps.db.sequelize.query('UPDATE appointments SET patient_told_at = :now WHERE id = :id AND patient_told_at IS NULL', {
+        replacements: { id: data.appointmentId, now: new Date(deps.now()) },
+      });
+    }
+    log.info({ appointmentId: data.appointmentId, result }, 'patient told of booking by text');
+    return result;
+  }
   if (data.kind === 'patient-cancelled') {
     if (!row.phone_e164 || !deps.sms) return 'no phone';
     // No doctor, specialty or reason: only what the patient needs to know.
@@ -89,6 +111,20 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
   }
   log.info({ appointmentId: data.appointmentId, delivered }, 'doctor notified');
   return delivered ? 'sent' : 'no channel';
+}
+
+/** Every active admin, on Slack or Teams: bookings from new numbers are spiking. */
+async function alertAdmins(deps: NotificationDeps, data: { hour: number; count: number }, log: Logger): Promise<string> {
+  if (!deps.staff) return 'no channel';
+  const admins = await deps.db.models.User.findAll({ where: { role: 'admin', active: true }, attributes: ['id'] });
+  const text =
+    `Alert: ${data.count} bookings in the last hour came from phone numbers that registered today. ` +
+    "If that is not expected, review them with '/clinic audit action=appointment.book' and lower registrationsPerHour or maxUpcomingPerPatient.";
+  let sent = 0;
+  for (const a of admins) if (await deps.staff.send(a.id, text)) sent++;
+  await deps.audit.record(null, { action: 'alert.new-number-bookings', outcome: 'allowed', details: { count: data.count, admins: sent } });
+  log.warn({ count: data.count, admins: sent }, 'admins alerted: bookings from new numbers');
+  return `alerted ${sent}`;
 }
 
 /** Each doctor whose local time has reached the digest time today, once per local day. */
@@ -137,10 +173,11 @@ export function createNotificationWorker(deps: NotificationDeps & { connection: 
   return worker;
 }
 
-/** Job ids are per appointment and kind: the same event published twice notifies once. */
-export async function enqueueNotification(queue: Queue, job: Exclude<NotificationJob, { kind: 'digest' }>): Promise<void> {
+/** Job ids are per appointment (or hour) and kind: the same event relayed twice notifies once. */
+export async function enqueueNotification(queue: Queue, job: Exclude<NotificationJob, { kind: 'digest' }>, delayMs = 0): Promise<void> {
   await queue.add(job.kind, job, {
-    jobId: `ntf-${job.kind}-${job.appointmentId}`,
+    jobId: `ntf-${job.kind}-${'appointmentId' in job ? job.appointmentId : job.hour}`,
+    delay: delayMs,
     attempts: 5,
     backoff: { type: 'exponential', delay: 10_000 },
     removeOnComplete: { age: 86_400 },

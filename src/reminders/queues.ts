@@ -14,6 +14,8 @@ export interface Queues {
   notifications: Queue;
   /** The BullMQ key prefix (under the service's Redis prefix). */
   prefix: string;
+  /** The producers' fail-fast connection, for small counters beside the queues. */
+  redis: Redis;
   /** A new connection for a Worker. */
   workerConnection(): Redis;
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export function createQueues(redisUrl: string, redisPrefix: string): Queues {
     reminders,
     notifications,
     prefix,
+    redis: producer,
     workerConnection() {
       const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
       connection.on('error', () => undefined);

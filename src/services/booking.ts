@@ -1,8 +1,11 @@
+import { DateTime } from 'luxon';
 import { Op, QueryTypes, Transaction } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import { canChange, canRecordOutcome, type AppointmentView } from '../domain/appointment';
 import type { Clock } from '../domain/clock';
+import { bookingLimitBreach } from '../domain/booking-limits';
 import {
+  BookingLimitError,
   InvalidStateError,
   NotFoundError,
   PatientBusyError,
@@ -134,6 +137,52 @@ export function createBookingService(deps: BookingDeps): BookingService {
     throw new SlotUnavailableError(`That is not one of ${doctor.fullName}'s appointment times.`);
   }
 
+  /**
+   * Locks the patient's row, so one patient's bookings are counted one after another however many
+   * arrive at once, and holds a patient booking for themself to the clinic's caps.
+   */
+  async function holdPatient(actor: Actor, patientId: string, doctor: SlotDoctor, startsAt: Date, transaction: Transaction): Promise<{ newPatient: boolean }> {
+    const [patient] = await db.sequelize.query<{ created_at: Date }>('SELECT created_at FROM patients WHERE id = :id FOR UPDATE', {
+      replacements: { id: patientId },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    if (!patient) throw new NotFoundError('The patient');
+    const newPatient = deps.now() - new Date(patient.created_at).getTime() < 86_400_000;
+    if (actor.role !== 'patient') return { newPatient };
+    const settings = await deps.settings.get();
+    const day = DateTime.fromJSDate(startsAt, { zone: doctor.timeZone }).startOf('day');
+    const [held] = await db.sequelize.query<{ upcoming: string; same: string }>(
+      `SELECT count(*) AS upcoming,
+              count(*) FILTER (WHERE doctor_id = :doctorId AND starts_at >= :dayStart AND starts_at < :dayEnd) AS same
+         FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now`,
+      {
+        replacements: { patientId, doctorId: doctor.id, dayStart: day.toJSDate(), dayEnd: day.plus({ days: 1 }).toJSDate(), now: new Date(deps.now()) },
+        type: QueryTypes.SELECT,
+        transaction,
+      },
+    );
+    const breach = bookingLimitBreach(
+      { upcoming: Number(held.upcoming), sameDoctorSameDay: Number(held.same) },
+      { maxUpcoming: settings.maxUpcomingPerPatient, maxPerDoctorPerDay: settings.maxPerDoctorPerDayPerPatient },
+    );
+    if (breach) throw new BookingLimitError(breach.limit, breach.max);
+    return { newPatient };
+  }
+
+  /** What must follow the commit (reminders, notices, the patient's confirmation), written with it. */
+  async function afterCommit(kind: 'appointment.booked' | 'appointment.rescheduled' | 'appointment.cancelled', appointmentId: string, payload: Record<string, unknown>, transaction: Transaction): Promise<void> {
+    await db.sequelize.query('INSERT INTO outbox (kind, appointment_id, payload) VALUES (:kind, :appointmentId, :payload::jsonb)', {
+      replacements: { kind, appointmentId, payload: JSON.stringify(payload) },
+      transaction,
+    });
+  }
+
+  /** Events are told after the commit; a listener that fails is the outbox's to make good, never the caller's. */
+  async function tell(event: Parameters<AppointmentEvents['publish']>[0]): Promise<void> {
+    await deps.events.publish(event).catch(() => undefined);
+  }
+
   async function insertAppointment(values: NewAppointment, transaction: Transaction): Promise<AppointmentView> {
     try {
       // Plain SQL: the hottest write in the service, and a model instance costs more CPU than it.
@@ -168,28 +217,37 @@ export function createBookingService(deps: BookingDeps): BookingService {
         return denied(actor, 'appointment.book', doctorId, patientId, err as Error);
       }
 
-      const appointment = await deps.locks.withSlot(doctorId, startsAt, () =>
-        guardDb(() =>
-          db.sequelize.transaction(async (transaction) => {
-            const doctor = await findDoctor(doctorId, transaction);
-            const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
-            // No pre-check of the patient's other appointments: the patient exclusion constraint
-            // answers that in the insert itself (PatientBusyError), and a missing patient fails
-            // its foreign key.
-            const appointment = await insertAppointment(
-              { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId },
-              transaction,
-            );
-            await audit.record(
-              actor,
-              { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: appointment.id, patientId },
-              transaction,
-            );
-            return appointment;
-          }),
-        ),
-      );
-      await deps.events.publish({ type: 'booked', appointment, actor });
+      let appointment: AppointmentView;
+      try {
+        appointment = await deps.locks.withSlot(doctorId, startsAt, () =>
+          guardDb(() =>
+            db.sequelize.transaction(async (transaction) => {
+              const doctor = await findDoctor(doctorId, transaction);
+              const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
+              const { newPatient } = await holdPatient(actor, patientId, doctor, startsAt, transaction);
+              // Overlaps with the patient's other appointments are the patient exclusion
+              // constraint's to refuse, in the insert itself (PatientBusyError).
+              const appointment = await insertAppointment(
+                { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId },
+                transaction,
+              );
+              await audit.record(
+                actor,
+                { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: appointment.id, patientId },
+                transaction,
+              );
+              await afterCommit('appointment.booked', appointment.id, { actorRole: actor.role, tellPatient: actor.role === 'patient', newPatient }, transaction);
+              return appointment;
+            }),
+          ),
+        );
+      } catch (err) {
+        if (err instanceof BookingLimitError) {
+          await audit.record(actor, { action: 'appointment.book', outcome: 'denied', subjectType: 'doctor', subjectId: doctorId, patientId, details: { limit: err.limit } }).catch(() => undefined);
+        }
+        throw err;
+      }
+      await tell({ type: 'booked', appointment, actor });
       return appointment;
     },
 
@@ -215,10 +273,11 @@ export function createBookingService(deps: BookingDeps): BookingService {
             { action: 'appointment.cancel', outcome: 'allowed', subjectType: 'appointment', subjectId: id, patientId: row.patientId },
             transaction,
           );
+          await afterCommit('appointment.cancelled', id, { actorRole: actor.role }, transaction);
           return toAppointmentView(row);
         }),
       );
-      await deps.events.publish({ type: 'cancelled', appointment: cancelled, actor });
+      await tell({ type: 'cancelled', appointment: cancelled, actor });
       return cancelled;
     },
 
@@ -253,6 +312,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
               { transaction },
             );
             const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
+            await holdPatient(actor, old.patientId, doctor, startsAt, transaction);
             const appointment = await insertAppointment(
               {
                 doctorId: old.doctorId,
@@ -278,11 +338,12 @@ export function createBookingService(deps: BookingDeps): BookingService {
               },
               transaction,
             );
+            await afterCommit('appointment.rescheduled', appointment.id, { previousId: old.id, actorRole: actor.role, tellPatient: actor.role === 'patient' }, transaction);
             return { appointment, previous };
           }),
         ),
       );
-      await deps.events.publish({ type: 'rescheduled', ...result, actor });
+      await tell({ type: 'rescheduled', ...result, actor });
       return result.appointment;
     },
 

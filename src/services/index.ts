@@ -39,7 +39,7 @@ export function createServices(deps: ServiceDeps) {
     availability: createAvailabilityService({ db, settings, audit, now }),
     appointments: createAppointmentsService({ db, audit, now }),
     patients: createPatientsService({ db, audit, now }),
-    identity: createIdentityService({ db, audit }),
+    identity: createIdentityService({ db, audit, now }),
     admin: createAdminService({ db, audit, doctors, booking, now }),
     reports: createReportsService({ db, settings, audit }),
   };

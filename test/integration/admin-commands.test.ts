@@ -198,8 +198,10 @@ describe('reports', () => {
     const [patel, chen] = [await doctorId('Anika Patel'), await doctorId('Mei Chen')];
     const p = await insertPatient(h.db, { name: 'Report Person', phone: '+15550200077', dateOfBirth: '1970-01-01', timeZone: NY });
     const book = (doctor: string, at: Date, channel = 'sms') => h.services.booking.book(p, { doctorId: doctor, patientId: p.patientId, startsAt: at, channel });
-    // Monday 7 December, 07:00 in New York: four bookings made that week.
+    // Monday 7 December, 07:00 in New York: four bookings made that week (more than a patient may
+    // hold by text at once; the caps are not what this tests).
     h.clock.set('2026-12-07T12:00:00Z');
+    await h.services.settings.update(admin, 'maxUpcomingPerPatient', 10);
     const completed = await book(patel, ny('2026-12-07T10:00'));
     const cancelled = await book(patel, ny('2026-12-08T10:00'), 'console');
     const missed = await book(chen, DateTime.fromISO('2026-12-09T10:00', { zone: 'America/Chicago' }).toJSDate());
@@ -211,6 +213,7 @@ describe('reports', () => {
 
     const [reply] = await run(admin, 'report 2026-12-07 2026-12-13 csv chart');
     h.clock.set('2026-11-30T13:00:00Z');
+    await h.services.settings.update(admin, 'maxUpcomingPerPatient', 3);
     expect(reply.text).toMatch(/^Report 2026-12-07 to 2026-12-13 \(America\/New_York\)/);
     expect(reply.text).toMatch(/Appointments: 4 \(booked 1, completed 1, cancelled 1, no-show 1\)/);
     // 1 of 4 cancelled; 1 no-show of the 2 that have happened.

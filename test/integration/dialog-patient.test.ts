@@ -93,7 +93,7 @@ describe('registration', () => {
   });
 
   it('refuses a platform user nobody has linked, politely', async () => {
-    const { replies } = await chat.engine.handle({ channel: 'slack', senderId: 'U0UNKNOWN', text: 'hi' });
+    const { replies } = await chat.engine.handle({ channel: 'slack', conversation: 'direct', senderId: 'U0UNKNOWN', text: 'hi' });
     expect(replies.map((r) => r.text).join(' ')).toMatch(/ask a clinic admin to link it/);
   });
 });
@@ -342,7 +342,7 @@ describe('two messages at the same moment', () => {
   it('are answered one after the other, and neither turn is lost', async () => {
     const p = await patient();
     // Ten texts arrive together (two instances, say): each turn must see the one before it.
-    await Promise.all(Array.from({ length: 10 }, () => chat.engine.handle({ channel: 'sms', senderId: p.phone, text: 'menu' })));
+    await Promise.all(Array.from({ length: 10 }, () => chat.engine.handle({ channel: 'sms', conversation: 'direct', senderId: p.phone, text: 'menu' })));
     const state = await createRedisConversationStore(h.redis, h.prefix).load('sms', p.phone);
     expect(state!.seq).toBe(10);
   });

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { ServiceUnavailableError } from '../../src/domain/errors';
 import { createSequelize } from '../../src/db/database';
 import { createDb } from '../../src/db/models';
-import { insertDoctor, insertPatient } from '../../src/db/records';
+import { insertAdmin, insertDoctor, insertPatient } from '../../src/db/records';
 import { createRedis } from '../../src/locks/redis';
 import { createRedlockSlotLock, slotLockKey } from '../../src/locks/slot-lock';
 import { createServices } from '../../src/services';
@@ -20,6 +20,10 @@ beforeAll(async () => {
   h = await createHarness('outages', { now: '2026-12-01T12:00:00Z' });
   alice = await insertPatient(h.db, { name: 'Alice Jones', phone: '+15550000001', dateOfBirth: '1980-01-01', timeZone: NY });
   patel = await insertDoctor(h.db, { name: 'Anika Patel', timeZone: NY, hours: [{ weekdays: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' }] });
+  // One patient books again and again here: the clinic's per-patient caps are not what is tested.
+  const admin = await insertAdmin(h.db, { name: 'Admin', email: 'admin@outages.test' });
+  await h.services.settings.update(admin, 'maxPerDoctorPerDayPerPatient', 10);
+  await h.services.settings.update(admin, 'maxUpcomingPerPatient', 50);
 });
 afterAll(() => h.close());
 

@@ -119,15 +119,42 @@ describe('a doctor in a direct message', () => {
     expect(await h.db.models.Audit.count({ where: { action: 'identity.link' } })).toBe(1);
   });
 
-  it('tells an unknown user, or one whose email is not confirmed, to ask an admin', async () => {
+  it('tells an unknown user, or one whose email is not confirmed, to ask an admin for a link code', async () => {
     const { posts } = capturePosts();
     nock('https://slack.com')
       .post('/api/users.info')
       .reply(200, { ok: true, user: { id: 'U0STRANGER', is_email_confirmed: false, profile: { email: 'admin@demo.clinic' } } });
     await postEvent(dmEvent('U0STRANGER', 'hi'));
     await waitFor(() => posts.length > 0);
-    expect(posts[0].text).toMatch(/ask a clinic admin to link your Slack account/);
+    expect(posts[0].text).toMatch(/ask a clinic admin for a link code/);
     expect(await h.services.identity.actorFor('slack', 'U0STRANGER')).toBeNull();
+  });
+
+  it('never makes an admin of someone by the email of their profile, even a confirmed one', async () => {
+    const { posts } = capturePosts();
+    nock('https://slack.com')
+      .post('/api/users.info')
+      .reply(200, { ok: true, user: { id: 'U0CLAIMS', is_email_confirmed: true, profile: { email: 'admin@demo.clinic' } } });
+    await postEvent(dmEvent('U0CLAIMS', 'users list'));
+    await waitFor(() => posts.length > 0);
+    expect(posts[0].text).toMatch(/ask a clinic admin for a link code/);
+    expect(await h.services.identity.actorFor('slack', 'U0CLAIMS')).toBeNull();
+    expect(await h.db.models.Audit.count({ where: { action: 'identity.link', outcome: 'denied' } })).toBeGreaterThan(0);
+  });
+
+  it('links a new admin by a one-time code an admin issued, once', async () => {
+    const second = await h.db.models.User.create({ role: 'admin', email: 'second.admin@demo.clinic', displayName: 'Second Admin' });
+    const { code } = await h.services.identity.issueLinkCode({ userId: (await h.db.models.User.findOne({ where: { email: 'admin@demo.clinic' } }))!.id, role: 'admin' }, 'second.admin@demo.clinic');
+    const { posts } = capturePosts();
+    await postEvent(dmEvent('U0SECOND', `link ${code.toLowerCase()}`));
+    await waitFor(() => posts.length > 0);
+    expect(posts[0].text).toBe('Linked: you are Second Admin (admin) from now on. Say MENU to start.');
+    expect(await h.services.identity.actorFor('slack', 'U0SECOND')).toMatchObject({ userId: second.id, role: 'admin' });
+    // The same code again, from someone else: refused, and nobody linked.
+    await postEvent(dmEvent('U0THIRD', `link ${code}`));
+    await waitFor(() => posts.length > 1);
+    expect(posts[1].text).toMatch(/ask a clinic admin for a link code/);
+    expect(await h.services.identity.actorFor('slack', 'U0THIRD')).toBeNull();
   });
 
   it('acts once on an event Slack retries with the same event_id', async () => {
@@ -179,22 +206,71 @@ describe('a doctor in a direct message', () => {
 });
 
 describe('a mention in a channel', () => {
-  it('is answered in a thread, with the mention taken out of the text', async () => {
-    const chen = await h.db.models.User.findOne({ where: { email: 'mei.chen@demo.clinic' } });
-    await h.db.models.ChannelIdentity.create({ channel: 'slack', externalId: 'U0CHEN', userId: chen!.id });
-    const { posts } = capturePosts();
-    const body = JSON.stringify({
+  function captureEphemeral() {
+    const whispers: Array<{ channel: string; user: string; text: string }> = [];
+    nock('https://slack.com')
+      .persist()
+      .post('/api/chat.postEphemeral', (b) => {
+        whispers.push({ channel: b.channel, user: b.user, text: b.text });
+        return true;
+      })
+      .reply(200, { ok: true, message_ts: '1.2' });
+    return whispers;
+  }
+  const mention = (user: string, text: string) =>
+    JSON.stringify({
       token: 'legacy',
       team_id: 'T1',
       api_app_id: 'A1',
       type: 'event_callback',
       event_id: `EvMention${++eventSeq}`,
       event_time: Math.floor(Date.now() / 1000),
-      event: { type: 'app_mention', channel: 'C0WARD', user: 'U0CHEN', text: '<@UBOT> tomorrow', ts: '1700000000.000100' },
+      event: { type: 'app_mention', channel: 'C0WARD', user, text: `<@UBOT> ${text}`, ts: `17000000${eventSeq}.000100` },
     });
-    expect((await postEvent(body)).status).toBe(200);
-    await waitFor(() => posts.length > 0);
-    expect(posts[0]).toMatchObject({ channel: 'C0WARD', text: 'You have no appointments tomorrow.', thread: '1700000000.000100' });
+
+  it("never posts a patient's details in a channel: 'today' then '1' get only a private pointer to a DM", async () => {
+    const chen = await h.db.models.User.findOne({ where: { email: 'mei.chen@demo.clinic' } });
+    await h.db.models.ChannelIdentity.findOrCreate({ where: { channel: 'slack', externalId: 'U0CHEN' }, defaults: { channel: 'slack', externalId: 'U0CHEN', userId: chen!.id } });
+    const doctor = (await h.db.models.Doctor.findOne({ where: { userId: chen!.id } }))!;
+    const patient = await insertPatient(h.db, { name: 'Priscilla Private', phone: '+15550400077', dateOfBirth: '1961-02-03', timeZone: 'America/Chicago' });
+    // An appointment today (Monday 30 November, 10:00 in Chicago).
+    await h.services.booking.book(patient, { doctorId: doctor.id, patientId: patient.patientId, startsAt: new Date('2026-11-30T16:00:00Z'), channel: 'sms' });
+    const { posts } = capturePosts();
+    const whispers = captureEphemeral();
+    expect((await postEvent(mention('U0CHEN', 'today'))).status).toBe(200);
+    expect((await postEvent(mention('U0CHEN', '1'))).status).toBe(200);
+    await waitFor(() => whispers.length === 2);
+    expect(whispers).toEqual([
+      { channel: 'C0WARD', user: 'U0CHEN', text: expect.stringMatching(/only answer in a direct message/) },
+      { channel: 'C0WARD', user: 'U0CHEN', text: expect.stringMatching(/only answer in a direct message/) },
+    ]);
+    expect(posts).toEqual([]);
+    // In the doctor's DM the same words work, and name the patient there only.
+    await postEvent(dmEvent('U0CHEN', 'today'));
+    await waitFor(() => posts.length === 2);
+    expect(posts.map((p) => p.channel)).toEqual(['DU0CHEN', 'DU0CHEN']);
+    expect(JSON.stringify(posts[0])).toContain('Priscilla Private');
+  });
+
+  it('answers a button pressed outside a DM with the same private pointer, never the dialog', async () => {
+    const { posts } = capturePosts();
+    const whispers = captureEphemeral();
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'U0CHEN' },
+      channel: { id: 'C0WARD' },
+      team: { id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: 't9',
+      container: { type: 'message', thread_ts: '1.1' },
+      actions: [{ type: 'button', action_id: 'cc_choice_0', block_id: 'b1', value: 'cc:1:1', action_ts: '1' }],
+    });
+    const body = new URLSearchParams({ payload }).toString();
+    expect((await request(app.port, 'POST', '/slack/events', body, signed(body, 'application/x-www-form-urlencoded'))).status).toBe(200);
+    await waitFor(() => whispers.length === 1);
+    expect(whispers[0].text).toMatch(/only answer in a direct message/);
+    expect(posts).toEqual([]);
   });
 });
 
@@ -248,28 +324,40 @@ describe('the /clinic slash-command', () => {
     return texts;
   }
 
-  it('books a patient at the front desk: a whole booking over Slack', async () => {
+  /** The DM the bot opens with whoever typed /clinic: where the answer goes. */
+  function dmWith(user: string, channel: string) {
+    nock('https://slack.com').persist().post('/api/conversations.open', (b) => b.users === user).reply(200, { ok: true, channel: { id: channel } });
+  }
+
+  it('books a patient at the front desk: the answer in the admin\'s DM, only a pointer in the channel', async () => {
     const texts = captureResponses();
+    const { posts } = capturePosts();
+    dmWith('U0ADMIN', 'D0ADMINDM');
     const res = await command('U0ADMIN', 'book +15550400001 "Anika Patel" 2026-12-03 11:00');
-    // Acknowledged with an empty 200; the answer follows on the response URL.
+    // Acknowledged with an empty 200; the answer follows.
     expect(res.status).toBe(200);
-    await waitFor(() => texts.length > 0);
-    expect(texts[0]).toMatch(/Booked Desk Booking with Dr Anika Patel on Thu 3 Dec, 11:00 AM/);
+    await waitFor(() => posts.length > 0 && texts.length > 0);
+    expect(posts[0]).toMatchObject({ channel: 'D0ADMINDM', text: expect.stringMatching(/Booked Desk Booking with Dr Anika Patel on Thu 3 Dec, 11:00 AM/) });
+    expect(texts).toEqual(["I've answered in our direct messages, where patient details stay private."]);
     const appts = await h.db.models.Appointment.findAll({ where: { channel: 'slack' } });
     expect(appts.map((a) => a.startsAt.toISOString())).toEqual(['2026-12-03T16:00:00.000Z']);
   });
 
   it('refuses a doctor, in the service layer, and audits it', async () => {
-    const texts = captureResponses();
+    const { posts } = capturePosts();
+    captureResponses();
+    dmWith('U0PATEL', 'D0PATELDM');
     await command('U0PATEL', 'users list');
-    await waitFor(() => texts.length > 0);
-    expect(texts[0]).toBe('Only clinic admins can use /clinic commands.');
+    await waitFor(() => posts.length > 0);
+    expect(posts[0]).toMatchObject({ channel: 'D0PATELDM', text: 'Only clinic admins can use /clinic commands.' });
     const doctor = await h.services.identity.actorFor('slack', 'U0PATEL');
     expect(await h.db.models.Audit.count({ where: { actorUserId: doctor!.userId, action: 'admin.command', outcome: 'denied' } })).toBe(1);
   });
 
-  it('uploads the report CSV and chart to the channel', async () => {
-    const texts = captureResponses();
+  it('uploads the report CSV and chart to the admin\'s DM', async () => {
+    captureResponses();
+    const { posts } = capturePosts();
+    dmWith('U0ADMIN', 'D0ADMINDM');
     const uploads: string[] = [];
     const completed: string[] = [];
     nock('https://slack.com')
@@ -286,10 +374,12 @@ describe('the /clinic slash-command', () => {
       .reply(200, { ok: true, files: [{ id: 'F1' }] });
     nock('https://files.slack.com').persist().post(/\/upload\/v1\/\d+/).reply(200, 'OK');
     await command('U0ADMIN', 'report 2026-11-30 2026-12-06 csv chart');
-    await waitFor(() => texts.length > 0 && completed.length === 2);
-    expect(texts[0]).toMatch(/^Report 2026-11-30 to 2026-12-06/);
+    await waitFor(() => posts.length > 0 && completed.length === 2);
+    expect(posts[0].text).toMatch(/^Report 2026-11-30 to 2026-12-06/);
     expect(uploads.sort()).toEqual(['clinic-report-2026-11-30-2026-12-06.csv', 'utilization-2026-11-30-2026-12-06.png']);
-    // Both files are shared into the channel the command came from.
-    for (const c of completed) expect(c).toContain('C0DESK');
+    for (const c of completed) {
+      expect(c).toContain('D0ADMINDM');
+      expect(c).not.toContain('C0DESK');
+    }
   });
 });

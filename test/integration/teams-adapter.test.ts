@@ -42,51 +42,61 @@ afterAll(async () => {
 });
 afterEach(() => nock.cleanAll());
 
-describe('without app credentials (open, for the Emulator)', () => {
+describe('without app credentials', () => {
+  it('is off: with NODE_ENV unset (production), a forged activity reaches nobody and changes nothing', async () => {
+    const app = await startApp(h, {});
+    try {
+      const admin = await h.db.models.User.findOne({ where: { email: 'admin@demo.clinic' } });
+      await h.db.models.ChannelIdentity.findOrCreate({ where: { channel: 'teams', externalId: 'aad-admin' }, defaults: { channel: 'teams', externalId: 'aad-admin', userId: admin!.id } });
+      const evil = nock('https://evil.example').persist().post(/.*/).reply(200, {});
+      const auditBefore = await h.db.models.Audit.count();
+      // The probe as found: an admin's aadObjectId and an attacker's serviceUrl, no Authorization.
+      const res = await post(app, teamsMessage({ from: '29:admin', aad: 'aad-admin', text: 'patients find +15551234567', serviceUrl: 'https://evil.example/' }));
+      expect(res.status).toBe(404);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(evil.isDone()).toBe(false);
+      expect(await h.db.models.ConversationReference.count()).toBe(0);
+      expect(await h.db.models.Audit.count()).toBe(auditBefore);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses the Emulator open mode in production, by configuration', async () => {
+    await expect(startApp(h, { TEAMS_EMULATOR_OPEN: 'true' })).rejects.toThrow(/TEAMS_EMULATOR_OPEN: the unauthenticated Emulator mode is never allowed with NODE_ENV=production/);
+  });
+});
+
+describe('the Emulator open mode (TEAMS_EMULATOR_OPEN, development only)', () => {
   let app: HttpApp;
+  const EMULATOR = 'http://localhost:3979';
   beforeAll(async () => {
-    app = await startApp(h, {});
-    const admin = await h.db.models.User.findOne({ where: { email: 'admin@demo.clinic' } });
-    await h.db.models.ChannelIdentity.create({ channel: 'teams', externalId: 'aad-admin', userId: admin!.id });
-    await insertPatient(h.db, { name: 'Teams Booking', phone: '+15550500001', dateOfBirth: '1985-03-03', timeZone: 'America/New_York' });
+    app = await startApp(h, { NODE_ENV: 'development', TEAMS_EMULATOR_OPEN: 'true' });
   });
   afterAll(() => app.close());
 
-  it('books a patient at the front desk: a whole booking over Teams', async () => {
-    const sent = captureConnector();
-    const res = await post(app, teamsMessage({ from: '29:admin', aad: 'aad-admin', text: 'book +15550500001 "Mei Chen" 2026-12-03 10:00', serviceUrl: SERVICE_URL }));
+  it('answers an Emulator on this machine, acting for no one, even given a linked admin\'s id', async () => {
+    const sent: string[] = [];
+    nock(EMULATOR)
+      .persist()
+      .post(/\/v3\/conversations\/.+\/activities/)
+      .reply(function (_uri, body) {
+        sent.push((body as { text: string }).text);
+        return [200, { id: 'x' }];
+      });
+    const res = await post(app, teamsMessage({ from: '29:admin', aad: 'aad-admin', text: 'patients find +15551234567', serviceUrl: `${EMULATOR}/` }));
     expect(res.status).toBe(200);
     await waitFor(() => sent.length > 0);
-    expect(sent[0].body.text).toMatch(/Booked Teams Booking with Dr Mei Chen on Thu 3 Dec, 10:00 AM \(America\/Chicago\)/);
-    const rows = await h.db.models.Appointment.findAll({ where: { channel: 'teams' } });
-    expect(rows.map((r) => r.startsAt.toISOString())).toEqual(['2026-12-03T16:00:00.000Z']);
+    expect(sent).toEqual([expect.stringMatching(/open mode for the Bot Framework Emulator: messages are not authenticated, so it acts for no one/)]);
+    expect(await h.db.models.ConversationReference.count()).toBe(0);
   });
 
-  it('sends a report with the chart inline and the CSV as a short-lived download link', async () => {
-    const sent = captureConnector();
-    const res = await post(app, teamsMessage({ from: '29:admin', aad: 'aad-admin', text: 'report 2026-11-30 2026-12-06 csv chart', serviceUrl: SERVICE_URL }));
-    expect(res.status).toBe(200);
-    await waitFor(() => sent.length >= 2);
-    expect(sent[0].body.text).toMatch(/^Report 2026-11-30 to 2026-12-06/);
-    const attachments = (sent[1].body.attachments ?? []) as Array<{ contentType: string; contentUrl?: string; content?: { buttons?: Array<{ value: string }> } }>;
-    const png = attachments.find((a) => a.contentType === 'image/png')!;
-    expect(Buffer.from(png.contentUrl!.replace(/^data:image\/png;base64,/, ''), 'base64').subarray(1, 4).toString()).toBe('PNG');
-    const link = attachments.find((a) => a.contentType === 'application/vnd.microsoft.card.hero')!.content!.buttons![0].value;
-    // PUBLIC_BASE_URL is the default here; the path is what this server serves.
-    const path = new URL(link).pathname;
-    const download = await request(app.port, 'GET', path);
-    expect(download.status).toBe(200);
-    expect(download.headers['content-type']).toBe('text/csv');
-    expect(download.body.split('\r\n')[0]).toBe('section,name,metric,value');
-    expect((await request(app.port, 'GET', path.replace(/\/files\/[^/]+/, '/files/' + 'x'.repeat(32)))).status).toBe(404);
-  });
-
-  it('does not link anyone by email in open mode, where the caller picks the service URL', async () => {
-    const sent = captureConnector();
-    await post(app, teamsMessage({ from: '29:who', aad: 'aad-who', text: 'hi', serviceUrl: SERVICE_URL }));
-    await waitFor(() => sent.length > 0);
-    expect(sent[0].body.text).toMatch(/ask a clinic admin to link your Teams account/);
-    expect(await h.services.identity.actorFor('teams', 'aad-who')).toBeNull();
+  it('refuses any service URL that is not on this machine, and sends it nothing', async () => {
+    const evil = nock('https://evil.example').persist().post(/.*/).reply(200, {});
+    const res = await post(app, teamsMessage({ from: '29:admin', aad: 'aad-admin', text: 'menu', serviceUrl: 'https://evil.example/' }));
+    expect(res.status).toBe(403);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(evil.isDone()).toBe(false);
   });
 
   it('refuses a body that is not an activity with 400, never 500', async () => {
@@ -101,7 +111,7 @@ describe('without app credentials (open, for the Emulator)', () => {
 describe('with app credentials: Bot Framework authentication', () => {
   let app: HttpApp;
   let keys: BotFrameworkKeys;
-  const env = { MICROSOFT_APP_ID: APP_ID, MICROSOFT_APP_PASSWORD: 'app-password-123' };
+  const env = { MICROSOFT_APP_ID: APP_ID, MICROSOFT_APP_PASSWORD: 'app-password-123', TEAMS_ALLOWED_TENANTS: 'tenant-1' };
   /** The bot's own token for calling the Bot Connector (MSAL, client credentials). */
   function issueBotToken() {
     nock('https://login.microsoftonline.com')
@@ -127,6 +137,9 @@ describe('with app credentials: Bot Framework authentication', () => {
     // Published once: botbuilder caches the signing keys for the whole process.
     keys = publishBotFrameworkKeys();
     app = await startApp(h, env);
+    const admin = await h.db.models.User.findOne({ where: { email: 'admin@demo.clinic' } });
+    await h.db.models.ChannelIdentity.findOrCreate({ where: { channel: 'teams', externalId: 'aad-admin' }, defaults: { channel: 'teams', externalId: 'aad-admin', userId: admin!.id } });
+    await insertPatient(h.db, { name: 'Teams Booking', phone: '+15550500001', dateOfBirth: '1985-03-03', timeZone: 'America/New_York' });
   });
   afterAll(() => app.close());
   beforeEach(() => {
@@ -178,6 +191,97 @@ describe('with app credentials: Bot Framework authentication', () => {
     await waitFor(() => sent.length > 2);
     expect(sent[2].body.text).toBe('New booking: Tue 1 Dec, 10:00 AM');
     expect(decodeURIComponent(sent[2].path)).toContain('/v3/conversations/a:conv-29:patel/activities');
+  });
+
+  it('books a patient at the front desk: a whole booking over Teams', async () => {
+    const sent = captureConnector();
+    const res = await post(app, activity('book +15550500001 "Mei Chen" 2026-12-03 10:00', '29:admin', 'aad-admin'), validToken());
+    expect(res.status).toBe(200);
+    await waitFor(() => sent.length > 0);
+    expect(sent[0].body.text).toMatch(/Booked Teams Booking with Dr Mei Chen on Thu 3 Dec, 10:00 AM \(America\/Chicago\)/);
+    const rows = await h.db.models.Appointment.findAll({ where: { channel: 'teams' } });
+    expect(rows.map((r) => r.startsAt.toISOString())).toEqual(['2026-12-03T16:00:00.000Z']);
+  });
+
+  it('sends a report with the chart inline and the CSV as a short-lived download link', async () => {
+    const sent = captureConnector();
+    const res = await post(app, activity('report 2026-11-30 2026-12-06 csv chart', '29:admin', 'aad-admin'), validToken());
+    expect(res.status).toBe(200);
+    await waitFor(() => sent.length >= 2);
+    expect(sent[0].body.text).toMatch(/^Report 2026-11-30 to 2026-12-06/);
+    const attachments = (sent[1].body.attachments ?? []) as Array<{ contentType: string; contentUrl?: string; content?: { buttons?: Array<{ value: string }> } }>;
+    const png = attachments.find((a) => a.contentType === 'image/png')!;
+    expect(Buffer.from(png.contentUrl!.replace(/^data:image\/png;base64,/, ''), 'base64').subarray(1, 4).toString()).toBe('PNG');
+    const link = attachments.find((a) => a.contentType === 'application/vnd.microsoft.card.hero')!.content!.buttons![0].value;
+    const path = new URL(link).pathname;
+    const download = await request(app.port, 'GET', path);
+    expect(download.status).toBe(200);
+    expect(download.headers['content-type']).toBe('text/csv');
+    expect(download.body.split('\r\n')[0]).toBe('section,name,metric,value');
+    expect((await request(app.port, 'GET', path.replace(/\/files\/[^/]+/, '/files/' + 'x'.repeat(32)))).status).toBe(404);
+  });
+
+  it('refuses an activity from a tenant that is not allowed, acting on nothing', async () => {
+    const sent = captureConnector();
+    const foreign = { ...activity('today'), conversation: { id: 'a:conv-x', conversationType: 'personal', tenantId: 'tenant-evil' }, channelData: { tenant: { id: 'tenant-evil' } } };
+    expect((await post(app, foreign, validToken())).status).toBe(403);
+    const none = { ...activity('today'), conversation: { id: 'a:conv-y', conversationType: 'personal' }, channelData: {} };
+    expect((await post(app, none, validToken())).status).toBe(403);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([]);
+  });
+
+  it('in a group chat or channel, says to message it directly, shows nothing and keeps no conversation', async () => {
+    const sent = captureConnector();
+    const doctor = (await h.services.identity.actorFor('teams', 'aad-patel'))!;
+    await h.db.models.ConversationReference.destroy({ where: { userId: doctor.userId } });
+    const group = { ...activity('today'), conversation: { id: '19:group-chat', conversationType: 'groupChat', tenantId: 'tenant-1' } };
+    expect((await post(app, group, validToken())).status).toBe(200);
+    await waitFor(() => sent.length > 0);
+    expect(sent.map((s) => s.body.text)).toEqual(['To keep patient details private I only work in a personal chat. Please message me directly.']);
+    expect(await h.db.models.ConversationReference.count({ where: { userId: doctor.userId } })).toBe(0);
+  });
+
+  it('never makes an admin of someone by the email of their Teams profile', async () => {
+    const sent = captureConnector();
+    nock('https://smba.trafficmanager.net')
+      .get(/\/teams\/v3\/conversations\/.+\/members\/.+/)
+      .reply(200, { id: '29:claims', name: 'Claims Admin', aadObjectId: 'aad-claims', email: 'admin@demo.clinic', userPrincipalName: 'admin@demo.clinic' });
+    await post(app, activity('users list', '29:claims', 'aad-claims'), validToken());
+    await waitFor(() => sent.length > 0);
+    expect(sent[0].body.text).toMatch(/ask a clinic admin for a link code/);
+    expect(await h.services.identity.actorFor('teams', 'aad-claims')).toBeNull();
+  });
+
+  it("shows a patient's name in a card as text, never as a link", async () => {
+    const sent = captureConnector();
+    const chen = await h.db.models.User.findOne({ where: { email: 'mei.chen@demo.clinic' } });
+    await h.db.models.ChannelIdentity.findOrCreate({ where: { channel: 'teams', externalId: 'aad-chen' }, defaults: { channel: 'teams', externalId: 'aad-chen', userId: chen!.id } });
+    const doctorId = (await h.db.models.Doctor.findOne({ where: { userId: chen!.id } }))!.id;
+    const evilName = '[Open chart](https://evil.example/login)';
+    const p = await insertPatient(h.db, { name: evilName, phone: '+15550500009', dateOfBirth: '1980-01-01', timeZone: 'America/Chicago' });
+    // Monday 30 November, 11:00 in Chicago: today for the doctor.
+    await h.services.booking.book(p, { doctorId, patientId: p.patientId, startsAt: new Date('2026-11-30T17:00:00Z'), channel: 'sms' });
+    await post(app, activity('today', '29:chen', 'aad-chen'), validToken());
+    await waitFor(() => sent.length >= 2);
+    const first = sent[0].body.attachments!.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive')!;
+    await post(app, teamsMessage({ from: '29:chen', aad: 'aad-chen', value: { cc: first.content!.actions![0].data.cc }, serviceUrl: SERVICE_URL }), validToken());
+    await waitFor(() => sent.length >= 3);
+    const card = sent[2].body.attachments!.find((a) => a.contentType === 'application/vnd.microsoft.card.adaptive')!.content as unknown as { body: unknown[] };
+    const json = JSON.stringify(card.body);
+    expect(json).toContain(evilName.replace(/"/g, '\\"'));
+    // Every text in the card is a TextRun (never read as Markdown); no TextBlock or FactSet at all.
+    const types = new Set<string>();
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) x.forEach(walk);
+      else if (x && typeof x === 'object') {
+        const o = x as Record<string, unknown>;
+        if (typeof o.type === 'string') types.add(o.type);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(card.body);
+    expect([...types].sort()).toEqual(['RichTextBlock', 'TextRun']);
   });
 
   it('answers within the time limit and sends a slow result proactively', async () => {

@@ -30,7 +30,7 @@ export function createChat(h: Harness, extra: Partial<DialogDeps> = {}): Chat {
     last: [],
     maxSegments: 0,
     async say(senderId, text, channel = 'sms') {
-      const { replies } = await chat.engine.handle({ channel, senderId, text });
+      const { replies } = await chat.engine.handle({ channel, conversation: 'direct', senderId, text });
       chat.last = replies;
       const texts = replies.map(renderPlain);
       for (const t of texts) chat.maxSegments = Math.max(chat.maxSegments, smsSegments(t));
