@@ -62,29 +62,3 @@ export function createRedisConversationStore(redis: Redis, prefix: string): Conv
     },
   };
 }
-
-/** Counts wrong dates of birth per patient; three within the window pause checks for a while. */
-export interface DobGuard {
-  isLocked(patientId: string): Promise<boolean>;
-  /** Records a wrong answer; true when that locks the checks. */
-  fail(patientId: string): Promise<boolean>;
-  reset(patientId: string): Promise<void>;
-}
-
-export function createRedisDobGuard(redis: Redis, prefix: string, opts: { maxTries?: number; lockSeconds?: number } = {}): DobGuard {
-  const maxTries = opts.maxTries ?? 3;
-  const lockSeconds = opts.lockSeconds ?? 15 * 60;
-  const key = (id: string) => `${prefix}:dobfail:${id}`;
-  return {
-    async isLocked(patientId) {
-      return Number(await redis.get(key(patientId))) >= maxTries;
-    },
-    async fail(patientId) {
-      const [[, count]] = (await redis.multi().incr(key(patientId)).expire(key(patientId), lockSeconds).exec()) as [[unknown, number]];
-      return count >= maxTries;
-    },
-    async reset(patientId) {
-      await redis.del(key(patientId));
-    },
-  };
-}

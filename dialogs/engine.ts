@@ -118,6 +118,11 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         return [{ text: "Hello! I don't know your account yet. Please ask a clinic admin to link it, then message me again." }];
       }
       if (!state.at?.startsWith('register.')) {
+        const admitted = deps.registrations ? await deps.registrations.admit(msg.senderId) : 'ok';
+        if (admitted !== 'ok') {
+          deps.logger?.warn({ channel: msg.channel, throttle: admitted }, 'registration refused by the throttle');
+          return [{ text: "Sorry, we can't sign up new numbers by text right now. Please call the clinic, or try again later." }];
+        }
         Object.assign(state, freshState(deps.now()));
         state.at = 'register.name';
         return ask(t);
@@ -194,7 +199,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       const zone = actor?.timeZone ?? deps.clinicTimezone;
       const firstName = actor?.role === 'patient' && actor.name ? actor.name.split(' ')[0] : null;
       state.seq ??= 0;
-      const t: Turn = { deps, actor, msg, state, zone, firstName };
+      const t: Turn = { deps, actor, msg, state, zone, firstName, told: [] };
       let replies: Reply[];
       if (msg.buttonSeq !== undefined && msg.buttonSeq !== state.seq) {
         // A button from an earlier message, or a replayed one: it must not pick from today's list.
@@ -210,8 +215,14 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       // A name and date of birth given before consent are kept no longer than the conversation's
       // idle time: unconsented data leaves Redis by itself when the person walks away.
       const unconsented = !actor && state.at?.startsWith('register.');
-      await deps.store.save(msg.channel, msg.senderId, state, unconsented ? Math.ceil(idleMs / 1000) : undefined);
-      return { replies: [...preface, ...replies], actor, seq: state.seq };
+      try {
+        await deps.store.save(msg.channel, msg.senderId, state, unconsented ? Math.ceil(idleMs / 1000) : undefined);
+      } catch (err) {
+        // What the turn did is done (a booking committed, say): the person hears it. The next
+        // message starts from the last saved place, and the steps there read what really happened.
+        deps.logger?.warn({ err, channel: msg.channel, at: state.at }, 'conversation not saved');
+      }
+      return { replies: [...preface, ...replies], actor, seq: state.seq, told: t.told };
     } catch (err) {
       if (!(err instanceof DomainError)) {
         deps.logger?.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, channel: msg.channel, at: state?.at }, 'dialog turn failed');

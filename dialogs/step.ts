@@ -2,14 +2,13 @@ import type { Actor } from '../src/domain/actor';
 import type { Clock } from '../src/domain/clock';
 import type { Logger } from '../src/logging';
 import type { Services } from '../src/services';
-import type { ConversationStore, DobGuard } from './conversation-store';
+import type { ConversationStore } from './conversation-store';
 import type { ConversationState, InboundMessage, Reply } from './types';
 
 /** What every dialog step is given. */
 export interface DialogDeps {
   services: Services;
   store: ConversationStore;
-  dobGuard: DobGuard;
   now: Clock;
   clinicName: string;
   /** The clinic's zone: new patients start in it. */
@@ -19,6 +18,8 @@ export interface DialogDeps {
   adminCommands?: (actor: Actor, text: string) => Promise<Reply[]>;
   /** An idle conversation starts over after this long (default 30 minutes). */
   idleMs?: number;
+  /** Whether a new number may start registering now (the clinic's registration throttle). */
+  registrations?: { admit(phone: string): Promise<'ok' | 'block-full' | 'clinic-full'> };
 }
 
 export interface Turn {
@@ -30,6 +31,8 @@ export interface Turn {
   zone: string;
   /** The patient's first name, for a friendly word. */
   firstName: string | null;
+  /** Appointments this turn's replies confirm to the patient ("Booked: ..."); the channel marks them told once delivered. */
+  told: string[];
 }
 
 /**

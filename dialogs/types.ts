@@ -70,6 +70,8 @@ export interface TurnResult {
   actor: Actor | null;
   /** The turn these replies belong to: channels put it in their buttons. */
   seq: number;
+  /** Appointments whose booking these replies confirm: once delivered, the channel marks them told. */
+  told?: string[];
 }
 
 /** How channels encode a button: the turn it belongs to and the value. */

@@ -1,5 +1,4 @@
 import type { Server } from 'restify';
-import twilio from 'twilio';
 import type { WebClientOptions } from '@slack/web-api';
 import { createAdminCommands } from '../dialogs/admin/commands';
 import type { DialogEngine } from '../dialogs/engine';
@@ -10,6 +9,7 @@ import { mountTeams, type TeamsChannel } from '../adapters/teams/teams-bot';
 import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 import { createTwilioSmsSender, type MessagesApi, type SmsSender } from '../adapters/sms/sms-sender';
 import { mountSmsWebhook } from '../adapters/sms/sms-webhook';
+import { createTwilioClient } from '../adapters/sms/twilio-client';
 import type { AppContext } from './app';
 import { createDialogs } from './dialog-context';
 import type { Logger } from './logging';
@@ -41,7 +41,7 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
   let sms: SmsSender | null = null;
 
   if (config.twilio) {
-    const client = opts.twilioClient ?? twilio(config.twilio.accountSid, config.twilio.authToken, { autoRetry: true, maxRetries: 3 });
+    const client = opts.twilioClient ?? createTwilioClient(config.twilio);
     const senderFor = (allowUnregistered: boolean) =>
       createTwilioSmsSender({
         client,
@@ -65,6 +65,7 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
       clinicName: config.clinicName,
       logger,
       replyBudgetMs: opts.smsReplyBudgetMs,
+      markTold: (ids) => services.appointments.markPatientTold(ids),
     });
     enabled.push('sms');
   } else {

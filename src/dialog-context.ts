@@ -1,7 +1,8 @@
-import { createRedisConversationStore, createRedisDobGuard } from '../dialogs/conversation-store';
+import { createRedisConversationStore } from '../dialogs/conversation-store';
 import { createDialogEngine, type DialogEngine } from '../dialogs/engine';
 import type { DialogDeps } from '../dialogs/step';
 import type { AppContext } from './app';
+import { createRegistrationThrottle } from './limits/registration-throttle';
 import type { Logger } from './logging';
 
 /** The dialog engine over an app context's services and Redis; every channel shares it. */
@@ -9,7 +10,7 @@ export function createDialogs(ctx: AppContext, logger: Logger, extra: Partial<Di
   return createDialogEngine({
     services: ctx.services,
     store: createRedisConversationStore(ctx.redis, ctx.config.redisPrefix),
-    dobGuard: createRedisDobGuard(ctx.redis, ctx.config.redisPrefix),
+    registrations: createRegistrationThrottle(ctx.redis, ctx.config.redisPrefix, ctx.services.settings),
     now: ctx.now,
     clinicName: ctx.config.clinicName,
     clinicTimezone: ctx.config.clinicTimezone,

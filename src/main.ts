@@ -8,6 +8,8 @@ import { createServer, shutdown } from './server';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
+  // Loud on purpose: each is a door a production deployment should not leave open.
+  for (const warning of config.warnings) logger.warn({ security: true }, `SECURITY WARNING: ${warning}`);
   const ctx = await createAppContext(config, logger);
   const server = createServer(ctx, logger);
   const channels = await mountChannels(server, ctx, logger);

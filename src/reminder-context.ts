@@ -23,6 +23,7 @@ export function createReminders(ctx: AppContext, channels: Channels, logger: Log
     logger,
     concurrency: ctx.config.workerConcurrency,
     reconcileEveryMs: ctx.config.reminderReconcileMs,
+    confirmationGraceMs: ctx.config.confirmationGraceMs,
     awaitReply: (phone, appointmentId, startsAt) => awaitReminderReply(store, phone, appointmentId, startsAt, ctx.now()),
   });
 }

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createAppContext } from './app';
 import { mountChannels } from './channels';
 import { loadConfigOrExit } from './config';
@@ -9,16 +12,49 @@ import { createServer } from './server';
  * npm run worker: the reminder and notification workers on their own, for scale-out. Run the
  * service with RUN_WORKER=false then. The channels are built to send (SMS, Slack, Teams) but the
  * HTTP server is never started: this process takes no requests.
+ *
+ * It has no HTTP to be probed, so it touches a heartbeat file while PostgreSQL and Redis answer;
+ * `worker --healthcheck` (the container's health check) says whether that file is fresh.
  */
+const HEARTBEAT = process.env.WORKER_HEARTBEAT_FILE ?? path.join(os.tmpdir(), 'clinic-concierge-worker.alive');
+const BEAT_MS = 10_000;
+const STALE_MS = 45_000;
+
+function healthcheck(): never {
+  try {
+    const age = Date.now() - fs.statSync(HEARTBEAT).mtimeMs;
+    if (age < STALE_MS) process.exit(0);
+    console.error(`worker heartbeat is ${Math.round(age / 1000)} s old`);
+  } catch {
+    console.error('no worker heartbeat yet');
+  }
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
+  for (const warning of config.warnings) logger.warn({ security: true }, `SECURITY WARNING: ${warning}`);
   const ctx = await createAppContext(config, logger);
   const channels = await mountChannels(createServer(ctx, logger), ctx, logger);
   const reminders = createReminders(ctx, channels, logger);
   await reminders.startWorkers();
   logger.info({ channels: channels.enabled }, 'reminder workers running');
+  const beat = async () => {
+    try {
+      await Promise.all([ctx.db.sequelize.query('SELECT 1'), ctx.redis.ping()]);
+      const now = new Date();
+      fs.writeFileSync(HEARTBEAT, now.toISOString());
+      fs.utimesSync(HEARTBEAT, now, now);
+    } catch (err) {
+      logger.warn({ err }, 'heartbeat skipped: a dependency is not answering');
+    }
+  };
+  await beat();
+  const timer = setInterval(() => void beat(), BEAT_MS);
   const stop = async () => {
+    clearInterval(timer);
+    fs.rmSync(HEARTBEAT, { force: true });
     await reminders.close();
     await ctx.close();
     process.exit(0);
@@ -27,6 +63,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
 }
 
+if (process.argv.includes('--healthcheck')) healthcheck();
 main().catch((err) => {
   console.error(`worker could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

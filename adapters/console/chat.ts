@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   for await (const line of rl) {
     if (/^(quit|\.exit)$/i.test(line.trim())) break;
     if (!interactive) console.log(`you> ${line}`);
-    const { replies } = await engine.handle({ channel: 'console', conversation: 'direct', senderId, text: line });
+    const { replies, told } = await engine.handle({ channel: 'console', conversation: 'direct', senderId, text: line });
     for (const reply of replies) {
       console.log(`bot> ${renderPlain(reply).replace(/\n/g, '\n     ')}`);
       for (const file of reply.files ?? []) {
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
         console.log(`     [file saved: ${where}]`);
       }
     }
+    if (told?.length) await ctx.services.appointments.markPatientTold(told);
     console.log('');
     prompt();
   }

@@ -26,6 +26,8 @@ export interface SmsWebhookDeps {
   logger: Logger;
   /** How long the webhook waits for the dialog before answering empty and texting the reply later (0: never waits). */
   replyBudgetMs?: number;
+  /** Records that the patient was told of these bookings (the reply carrying "Booked" went out). */
+  markTold: (appointmentIds: string[]) => Promise<void>;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -48,6 +50,10 @@ function sendXml(res: Response, status: number, xml: string): void {
  */
 export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
   const budget = deps.replyBudgetMs ?? 10_000;
+  // If this fails the patient merely gets the confirmation a second time, by text, from the outbox.
+  const told = async (ids: string[] | undefined) => {
+    if (ids?.length) await deps.markTold(ids).catch((err) => deps.logger.warn({ err }, 'could not record that the patient was told'));
+  };
 
   server.post('/sms', restify.plugins.urlEncodedBodyParser(
     // A Twilio message is at most 1,600 characters; restify's body reader honours maxBodySize (413).
@@ -83,8 +89,20 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
         log.info('opt-out recorded');
         return sendXml(res, 200, twiml([]));
       }
+      if (keyword === 'opt-in') {
+        await deps.patients.setSmsOptOut(from, false, 'keyword');
+        log.info('opt-in recorded');
+        return sendXml(res, 200, twiml([`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`]));
+      }
+      // Everything but the carrier words STOP and START counts against the sender's limit, HELP too:
+      // a flood is never answered with a flood.
+      const verdict = await deps.limiter.check('sms', from);
+      if (verdict !== 'ok') {
+        log.warn({ verdict }, 'rate limited');
+        return sendXml(res, 200, twiml(verdict === 'limited-first' ? [SLOW_DOWN] : []));
+      }
       const status = await deps.patients.smsStatus(from);
-      if (keyword === 'opt-in' || (status === 'opted-out' && /^\s*yes\s*$/i.test(text))) {
+      if (status === 'opted-out' && /^\s*yes\s*$/i.test(text)) {
         await deps.patients.setSmsOptOut(from, false, 'keyword');
         log.info('opt-in recorded');
         return sendXml(res, 200, twiml([`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`]));
@@ -95,12 +113,6 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
       }
       if (keyword === 'help') return sendXml(res, 200, twiml([carrierHelp(deps.clinicName)]));
 
-      const verdict = await deps.limiter.check('sms', from);
-      if (verdict !== 'ok') {
-        log.warn({ verdict }, 'rate limited');
-        return sendXml(res, 200, twiml(verdict === 'limited-first' ? [SLOW_DOWN] : []));
-      }
-
       const turn = deps.engine.handle({ channel: 'sms', conversation: 'direct', senderId: from, text });
       let timer: NodeJS.Timeout | undefined;
       // A budget of 0 means every reply goes through the Messages API.
@@ -109,12 +121,15 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
       clearTimeout(timer);
       if (result !== 'late') {
         log.info({ ms: Date.now() - started, replies: result.replies.length }, 'sms answered');
-        return sendXml(res, 200, twiml(smsBodies(result.replies)));
+        sendXml(res, 200, twiml(smsBodies(result.replies)));
+        await told(result.told);
+        return;
       }
       // Twilio gives the webhook 15 seconds in all: answer now, text the reply when it is ready.
       sendXml(res, 200, twiml([]));
-      const { replies } = await turn;
-      for (const body of smsBodies(replies)) await deps.sender.send(from, body);
+      const slow = await turn;
+      for (const body of smsBodies(slow.replies)) await deps.sender.send(from, body);
+      await told(slow.told);
       log.info({ ms: Date.now() - started }, 'sms answered through the Messages API');
     } catch (err) {
       log.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'sms webhook failed');

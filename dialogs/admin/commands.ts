@@ -34,6 +34,7 @@ export const USAGE: Record<string, string> = {
   'users role': '/clinic users role <email> doctor|admin',
   'users deactivate': '/clinic users deactivate <email>',
   'patients find': '/clinic patients find <phone>',
+  'patients unlock': '/clinic patients unlock <phone>',
   'settings show': '/clinic settings show',
   'settings set': '/clinic settings set <key> <value>',
   'settings history': '/clinic settings history [key]',
@@ -42,7 +43,7 @@ export const USAGE: Record<string, string> = {
   book: '/clinic book <patient phone> "<doctor>" <YYYY-MM-DD> <HH:mm> [reason="..."]',
   cancel: '/clinic cancel <appointment ref>',
   mark: '/clinic mark <appointment ref> completed|no-show',
-  audit: '/clinic audit [count]',
+  audit: '/clinic audit [count] [patient=<phone>] [user=<email>] [action=<action>] [from=YYYY-MM-DD] [to=YYYY-MM-DD]',
 };
 
 class UsageError extends Error {
@@ -233,12 +234,19 @@ export function createAdminCommands(services: Services) {
               lines: [
                 `Date of birth: ${p.dateOfBirth}`,
                 `Phone: ${p.phoneE164 ?? 'none'}${p.smsOptOut ? ' (opted out of texts)' : ''}`,
+                ...(p.verificationLocked ? ['Date-of-birth checks: locked (clear with /clinic patients unlock)'] : []),
                 `Time zone: ${p.timeZone}`,
                 `Upcoming: ${upcoming.map((a) => formatSlot(a.startsAt, p.timeZone)).join('; ') || 'none'}`,
               ],
             },
           },
         ];
+      }
+
+      case 'patients unlock': {
+        if (!args[0]) throw new UsageError(command);
+        const { wasLocked } = await admin.unlockVerification(actor, args.join(''));
+        return say(`${wasLocked ? 'Unlocked' : 'Cleared'}: that patient can confirm their date of birth by text again.`);
       }
 
       case 'settings show': {
@@ -323,11 +331,21 @@ export function createAdminCommands(services: Services) {
       case 'audit': {
         const n = verb ? Number(verb) : 20;
         if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError(command, 'count must be 1 to 100');
-        const rows = await admin.recentAudit(actor, n);
+        const zone = (await services.settings.get()).timeZone;
+        const rows = await admin.searchAudit(
+          actor,
+          { limit: n, patientPhone: options.patient, userEmail: options.user, action: options.action, from: options.from, to: options.to },
+          zone,
+        );
+        const who = (r: (typeof rows)[number]) => (r.actorName ? `${r.actorName} (${r.actorRole})` : (r.actorRole ?? 'system'));
         return say(
           rows
-            .map((r) => `${new Date(r.at).toISOString().slice(0, 19).replace('T', ' ')} ${r.actorRole ?? 'system'} ${r.action} ${r.outcome}${r.subjectType ? ` ${r.subjectType}:${String(r.subjectId ?? '').slice(0, 8)}` : ''}${r.channel ? ` via ${r.channel}` : ''}`)
-            .join('\n') || 'The audit log is empty.',
+            .map(
+              (r) =>
+                `${DateTime.fromJSDate(new Date(r.at), { zone }).toFormat('yyyy-LL-dd HH:mm')} ${who(r)} ${r.action} ${r.outcome}` +
+                `${r.subjectType ? ` ${r.subjectType}:${String(r.subjectId ?? '').slice(0, 8)}` : ''}${r.channel ? ` via ${r.channel}` : ''}`,
+            )
+            .join('\n') || 'No audit entries match.',
         );
       }
 

@@ -1,5 +1,7 @@
 import type { AppointmentView } from '../../src/domain/appointment';
 import {
+  BookingLimitError,
+  InvalidStateError,
   NotFoundError,
   PatientBusyError,
   ServiceUnavailableError,
@@ -40,9 +42,16 @@ function doctorLabel(d: { fullName: string; specializations: string[] }): string
 }
 
 /** Needs the date-of-birth check first? Then go there, and come back here afterwards. */
-function needsVerification(t: Turn): Outcome | null {
-  return t.state.verified ? null : { next: 'verify.dob', data: { after: t.state.at } };
+export function needsVerification(t: Turn, afterData?: Record<string, unknown>): Outcome | null {
+  return t.state.verified ? null : { next: 'verify.dob', data: { after: t.state.at, afterData } };
 }
+
+/** The patient hears of a pause or a lock in words that reveal nothing of their record. */
+const VERIFY_CLOSED = {
+  paused: 'For your security, date of birth checks are paused for 15 minutes. Please try again later, or call the clinic.',
+  locked:
+    'For your security, access to your appointments by text is locked after too many wrong dates of birth. Please call the clinic to unlock it.',
+} as const;
 
 async function searchOutcome(t: Turn, query: string): Promise<Outcome> {
   const matches = await t.deps.services.doctors.search(query, { limit: 5, slotsPerDoctor: 1 });
@@ -192,6 +201,7 @@ export const patientSteps: Steps = {
         const appt = moving
           ? await booking.reschedule(t.actor!, moving, startsAt)
           : await booking.book(t.actor!, { doctorId, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel });
+        t.told.push(appt.id);
         return {
           done: [
             {
@@ -200,12 +210,27 @@ export const patientSteps: Steps = {
           ],
         };
       } catch (err) {
+        // A YES sent again after a reply that never arrived (or an error after the commit): the
+        // booking is there, and the patient hears so instead of "taken".
+        if (err instanceof SlotTakenError || err instanceof PatientBusyError || err instanceof InvalidStateError) {
+          const mine = (await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'upcoming', 20)).find(
+            (a) => a.doctorId === doctorId && a.startsAt.getTime() === startsAt.getTime(),
+          );
+          if (mine) {
+            t.told.push(mine.id);
+            return { done: [{ text: `${moving ? 'Moved' : 'Booked'}: ${name} on ${formatSlot(mine.startsAt, t.zone)}. We'll text you a reminder. Reply MENU for anything else.` }] };
+          }
+        }
         if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) {
           const nearest = (await t.deps.services.availability.nearestFreeSlots(doctorId, startsAt, 4)).filter((s) => s.start !== startsAt.getTime()).slice(0, 3);
-          const sorry = err instanceof SlotTakenError ? 'Sorry, that time was just taken.' : errorText(err);
+          // Before the date-of-birth check, "you already have an appointment then" would tell a
+          // phone's holder something of the patient's record: the same words as any unavailable time.
+          const sorry =
+            err instanceof SlotTakenError ? 'Sorry, that time was just taken.' : err instanceof PatientBusyError && !t.state.verified ? "Sorry, that time can't be booked." : errorText(err);
           if (nearest.length === 0) return { done: [{ text: `${sorry} ${name} has nothing else free nearby. Reply MENU to start again.` }] };
           return offerSlots(t, nearest, `${sorry} The nearest free times are:`);
         }
+        if (err instanceof BookingLimitError) return { done: [{ text: errorText(err) }] };
         if (err instanceof ServiceUnavailableError || err instanceof ValidationError || err instanceof NotFoundError) {
           return { done: [{ text: `${errorText(err)} Reply MENU to start again.` }] };
         }
@@ -217,31 +242,23 @@ export const patientSteps: Steps = {
   'verify.dob': {
     help: 'To protect your details I check your date of birth once per conversation. Send it like 04/12/1988.',
     async ask(t) {
-      if (await t.deps.dobGuard.isLocked(t.actor!.patientId!)) {
-        return { done: [{ text: 'For your security, date of birth checks are paused for 15 minutes. Please try again later, or call the clinic.' }] };
-      }
+      const state = await t.deps.services.patients.verificationState(t.actor!);
+      if (state !== 'open') return { done: [{ text: VERIFY_CLOSED[state] }] };
       return [{ text: 'To keep your details private, please reply with your date of birth (for example 04/12/1988).' }];
     },
     async answer(t, input) {
-      const patientId = t.actor!.patientId!;
       const dob = readDateOfBirth(input, t.zone);
       if (!dob) return { retry: 'Please send your date of birth like 04/12/1988.' };
-      if (await t.deps.dobGuard.isLocked(patientId)) {
-        return { done: [{ text: 'For your security, date of birth checks are paused for 15 minutes. Please try again later, or call the clinic.' }] };
-      }
-      if (await t.deps.services.patients.checkDateOfBirth(t.actor!, dob)) {
-        await t.deps.dobGuard.reset(patientId);
+      const result = await t.deps.services.patients.checkDateOfBirth(t.actor!, dob);
+      if (result === 'ok') {
         t.state.verified = true;
         // Carry on where they were going; BACK from there skips this check.
         const after = data<string>(t, 'after');
         t.state.back.pop();
-        return { next: after, replace: true };
+        return { next: after, replace: true, data: data<Record<string, unknown> | undefined>(t, 'afterData') ?? {} };
       }
-      const locked = await t.deps.dobGuard.fail(patientId);
-      if (locked) {
-        return { done: [{ text: "That doesn't match our records. For your security, checks are paused for 15 minutes. Please call the clinic if you need help." }] };
-      }
-      return { retry: "That doesn't match our records. Please try again." };
+      if (result === 'wrong') return { retry: "That doesn't match our records. Please try again." };
+      return { done: [{ text: result === 'paused' ? `That doesn't match our records. ${VERIFY_CLOSED.paused}` : VERIFY_CLOSED.locked }] };
     },
   },
 

@@ -48,7 +48,10 @@ export const reminderSteps: Steps = {
         await t.deps.services.booking.cancel(t.actor!, id, 'cancelled by the patient from a reminder');
         return { done: [{ text: `Cancelled: ${when}. Reply MENU to book another time.` }] };
       }
-      return { next: 'book.when', data: { appointmentId: id, doctorId: appt.doctorId, doctorName: doctor.fullName, offered: null, intro: null }, say: [{ text: `Let's find a new time with ${doctorName(doctor.fullName)}.` }] };
+      const move = { appointmentId: id, doctorId: appt.doctorId, doctorName: doctor.fullName, offered: null, intro: null };
+      // Rescheduling names the doctor: the date-of-birth check comes first.
+      if (!t.state.verified) return { next: 'verify.dob', data: { after: 'book.when', afterData: move } };
+      return { next: 'book.when', data: move, say: [{ text: `Let's find a new time with ${doctorName(doctor.fullName)}.` }] };
     },
   },
 };

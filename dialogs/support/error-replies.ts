@@ -1,4 +1,5 @@
 import {
+  BookingLimitError,
   DomainError,
   ForbiddenError,
   InvalidStateError,
@@ -20,6 +21,11 @@ export function errorText(err: unknown): string {
   }
   if (err instanceof SlotTakenError) return 'Sorry, that time has just been taken.';
   if (err instanceof PatientBusyError) return 'You already have an appointment at that time.';
+  if (err instanceof BookingLimitError) {
+    return err.limit === 'upcoming'
+      ? `You already have ${err.max} upcoming appointments, the most we can book by text. Reply MENU to see them, or call the clinic.`
+      : 'You already have an appointment with this doctor that day. Reply MENU to see it, or choose another day.';
+  }
   if (err instanceof SlotUnavailableError || err instanceof ValidationError || err instanceof InvalidStateError) return err.message;
   if (err instanceof DomainError) return err.message;
   return 'Sorry, something went wrong on our side. Please try again.';

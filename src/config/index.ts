@@ -35,6 +35,8 @@ const schema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
   TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567').optional(),
   TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional(),
+  /** Twilio's REST base URL; only changed to point at a local stand-in for tests and load tests. */
+  TWILIO_API_URL: z.string().url().optional(),
   SLACK_SIGNING_SECRET: z.string().min(16).optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-...)').optional(),
   /** Slack's Web API base URL; only changed to point at a local stand-in for load tests. */
@@ -55,6 +57,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
   /** How often missing reminder jobs are rebuilt from the appointments table. */
   REMINDER_RECONCILE_MS: z.coerce.number().int().min(500).max(86_400_000).default(600_000),
+  /** How long after a booking its patient is texted "Booked" if the conversation's reply did not reach them. */
+  BOOKING_CONFIRMATION_GRACE_MS: z.coerce.number().int().min(500).max(600_000).default(20_000),
   /** Messages a minute one phone number or platform user may send before being asked to slow down. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
   /** Bearer token of the read-only reports API; unset leaves the API switched off. */
@@ -76,7 +80,7 @@ export type Config = Readonly<{
   publicBaseUrl: string;
   /** Things an operator should hear about at start-up (weak production settings); never secrets. */
   warnings: readonly string[];
-  twilio: { accountSid: string; authToken: string; from: string | null; messagingServiceSid: string | null } | null;
+  twilio: { accountSid: string; authToken: string; from: string | null; messagingServiceSid: string | null; apiUrl: string | null } | null;
   slack: { signingSecret: string; botToken: string; apiUrl: string | null } | null;
   teams: { appId: string; appPassword: string; tenantId: string | null; appType: string; allowedTenants: readonly string[] } | null;
   /** The Emulator's unauthenticated mode: only outside production, only from loopback service URLs. */
@@ -85,6 +89,7 @@ export type Config = Readonly<{
   runWorker: boolean;
   workerConcurrency: number;
   reminderReconcileMs: number;
+  confirmationGraceMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -149,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     warnings: Object.freeze(warnings),
     twilio:
       e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
-        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM_NUMBER ?? null, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null }
+        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM_NUMBER ?? null, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID ?? null, apiUrl: e.TWILIO_API_URL ?? null }
         : null,
     slack: e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN ? { signingSecret: e.SLACK_SIGNING_SECRET, botToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL ?? null } : null,
     teams: e.MICROSOFT_APP_ID && e.MICROSOFT_APP_PASSWORD
@@ -160,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runWorker: e.RUN_WORKER === 'true',
     workerConcurrency: e.WORKER_CONCURRENCY,
     reminderReconcileMs: e.REMINDER_RECONCILE_MS,
+    confirmationGraceMs: e.BOOKING_CONFIRMATION_GRACE_MS,
   });
 }
 

@@ -26,6 +26,8 @@ export interface ReminderSystemDeps {
   awaitReply?: (phone: string, appointmentId: string, startsAt: number) => Promise<void>;
   /** How often reconciliation re-adds missing jobs (after a Redis outage, say). */
   reconcileEveryMs?: number;
+  /** How long after a booking its patient is texted "Booked" unless the reply told them. */
+  confirmationGraceMs?: number;
   /** How often the outbox is polled for rows no event announced (another process's, a failed relay's). */
   outboxPollMs?: number;
   concurrency?: number;
@@ -61,6 +63,7 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
     settings: deps.settings,
     now: deps.now,
     logger: deps.logger,
+    confirmationGraceMs: deps.confirmationGraceMs,
   });
   // An appointment this process just committed: relayed now, not at the next poll. A failure here
   // leaves the row in the outbox for the poll; the booking itself is never touched.

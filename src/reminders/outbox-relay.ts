@@ -28,6 +28,7 @@ type Row = { id: string; kind: string; appointment_id: string; payload: Record<s
 
 /** How long after a booking the patient is texted "Booked", unless the reply already told them. */
 export const CONFIRMATION_GRACE_MS = 20_000;
+
 const BATCH = 100;
 
 export function createOutboxRelay(deps: {
@@ -39,6 +40,8 @@ export function createOutboxRelay(deps: {
   settings: SettingsService;
   now: Clock;
   logger: Logger;
+  /** How long after a booking the patient is texted "Booked" unless the reply told them (default 20 s). */
+  confirmationGraceMs?: number;
 }): OutboxRelay {
   const log = deps.logger.child({ component: 'outbox' });
   let running: Promise<number> | null = null;
@@ -53,7 +56,7 @@ export function createOutboxRelay(deps: {
       await deps.scheduler.schedule(id);
       await enqueueNotification(deps.notifications, { kind: row.kind === 'appointment.booked' ? 'doctor-booked' : 'doctor-moved', appointmentId: id });
       if (p.tellPatient === true) {
-        await enqueueNotification(deps.notifications, { kind: 'patient-booked', appointmentId: id, moved: row.kind === 'appointment.rescheduled' }, CONFIRMATION_GRACE_MS);
+        await enqueueNotification(deps.notifications, { kind: 'patient-booked', appointmentId: id, moved: row.kind === 'appointment.rescheduled' }, deps.confirmationGraceMs ?? CONFIRMATION_GRACE_MS);
       }
       if (p.newPatient === true) await countNewNumberBooking();
     } else if (row.kind === 'appointment.cancelled') {

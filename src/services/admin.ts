@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { Op, QueryTypes } from 'sequelize';
 import type { Actor, Role } from '../domain/actor';
 import type { Clock } from '../domain/clock';
@@ -30,8 +31,22 @@ export interface SpecializationView {
   doctors: number;
 }
 
+export interface AuditFilter {
+  limit?: number;
+  /** Entries about this patient (their phone number). */
+  patientPhone?: string;
+  /** Entries by this staff member (their email). */
+  userEmail?: string;
+  /** An action ('patient.read') or a family of them ('patient'). */
+  action?: string;
+  /** Inclusive local dates in the clinic's zone. */
+  from?: string;
+  to?: string;
+}
+
 export interface AuditView {
   at: Date;
+  actorName: string | null;
   actorRole: string | null;
   actorUserId: string | null;
   channel: string | null;
@@ -273,15 +288,64 @@ export function createAdminService(deps: { db: Db; audit: AuditLog; doctors: Doc
       return row ? toPatientView(row) : null;
     },
 
-    recentAudit: (actor: Actor, limit = 20) =>
-      admin(actor, { action: 'admin.audit.read' }, async () =>
-        db.sequelize.query<AuditView>(
-          `SELECT at, actor_role AS "actorRole", actor_user_id AS "actorUserId", channel, action, outcome,
-                  subject_type AS "subjectType", subject_id AS "subjectId"
-             FROM audit_log ORDER BY at DESC, id DESC LIMIT :limit`,
-          { replacements: { limit: Math.min(Math.max(limit, 1), 100) }, type: QueryTypes.SELECT },
-        ),
-      ),
+    /** Clears a patient's date-of-birth lock (and the misses that led to it), after staff have checked who is asking. */
+    unlockVerification: (actor: Actor, phone: string) =>
+      admin(actor, { action: 'admin.patients.unlock', subjectType: 'patient' }, async () => {
+        const row = await Patient.findOne({ where: { phoneE164: normalizePhone(phone) } });
+        if (!row) throw new NotFoundError('A patient with that phone number');
+        await db.sequelize.transaction(async (transaction) => {
+          // The database's clock, as the misses it makes old are stamped with it.
+          await db.sequelize.query('UPDATE patients SET verification_locked_at = NULL, verification_cleared_at = now() WHERE id = :id', { replacements: { id: row.id }, transaction });
+          await audit.record(actor, { action: 'patient.verify_unlocked', outcome: 'allowed', subjectType: 'patient', subjectId: row.id, patientId: row.id }, transaction);
+        });
+        return { wasLocked: row.verificationLockedAt !== null };
+      }),
+
+    /**
+     * The audit trail, newest first, filtered: "who looked at this patient's record this month" is
+     * one call. Reading entries about a patient is itself recorded against that patient.
+     */
+    searchAudit: async (actor: Actor, filter: AuditFilter, zone: string) => {
+      const where: string[] = [];
+      const replacements: Record<string, unknown> = { limit: Math.min(Math.max(filter.limit ?? 20, 1), 100) };
+      let patientId: string | null = null;
+      if (filter.patientPhone !== undefined) {
+        const patient = await guardDb(() => Patient.findOne({ where: { phoneE164: normalizePhone(filter.patientPhone!) }, attributes: ['id'] }));
+        if (!patient) throw new NotFoundError('A patient with that phone number');
+        patientId = patient.id;
+        where.push('a.patient_id = :patientId');
+        replacements.patientId = patientId;
+      }
+      return admin(actor, { action: 'admin.audit.read', patientId, subjectType: patientId ? 'patient' : undefined, subjectId: patientId ?? undefined }, async () => {
+        if (filter.userEmail !== undefined) {
+          const user = await staffByEmail(filter.userEmail);
+          where.push('a.actor_user_id = :userId');
+          replacements.userId = user.id;
+        }
+        if (filter.action !== undefined) {
+          if (!/^[a-z_.-]{2,60}$/i.test(filter.action)) throw new ValidationError('An action looks like patient.read, or patient for all of them.');
+          where.push("(a.action = :action OR a.action LIKE :actionFamily)");
+          replacements.action = filter.action;
+          replacements.actionFamily = `${filter.action.replace(/[%_]/g, (c) => `\\${c}`)}.%`;
+        }
+        for (const [key, op, plusDay] of [['from', '>=', 0], ['to', '<', 1]] as const) {
+          const date = filter[key];
+          if (date === undefined) continue;
+          const start = DateTime.fromISO(date, { zone });
+          if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !start.isValid) throw new ValidationError(`${key} must be a date like 2026-11-01.`);
+          where.push(`a.at ${op} :${key}`);
+          replacements[key] = start.plus({ days: plusDay }).toJSDate();
+        }
+        return db.sequelize.query<AuditView>(
+          `SELECT a.at, CASE WHEN u.role = 'patient' THEN NULL ELSE u.display_name END AS "actorName", a.actor_role AS "actorRole",
+                  a.actor_user_id AS "actorUserId", a.channel, a.action, a.outcome, a.subject_type AS "subjectType", a.subject_id AS "subjectId"
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+            ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+            ORDER BY a.at DESC, a.id DESC LIMIT :limit`,
+          { replacements, type: QueryTypes.SELECT },
+        );
+      });
+    },
   };
 }
 

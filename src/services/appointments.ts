@@ -7,7 +7,7 @@ import { requireActForPatient, requireAppointmentAccess, requireManageDoctor } f
 import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
-import { requireId } from './ids';
+import { isId, requireId } from './ids';
 import { toAppointmentView } from './views';
 
 export interface ScheduleEntry extends AppointmentView {
@@ -20,6 +20,11 @@ export interface AppointmentsService {
   get(actor: Actor, appointmentId: string): Promise<AppointmentView>;
   /** A doctor's appointments between two instants, with the patient's name. */
   schedule(actor: Actor, doctorId: string, from: Date, to: Date): Promise<ScheduleEntry[]>;
+  /**
+   * The patient has read "Booked" for these (the channel delivered the reply that said so): the
+   * text the outbox would otherwise send them is not needed. Ids come from the engine, never a message.
+   */
+  markPatientTold(appointmentIds: readonly string[]): Promise<void>;
 }
 
 export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: Clock }): AppointmentsService {
@@ -94,6 +99,14 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
           details: { appointments: rows.length },
         });
         return rows.map((r) => ({ ...r, startsAt: new Date(r.startsAt), endsAt: new Date(r.endsAt) }));
+      }),
+    markPatientTold: (appointmentIds) =>
+      guardDb(async () => {
+        const ids = appointmentIds.filter(isId);
+        if (ids.length === 0) return;
+        await deps.db.sequelize.query('UPDATE appointments SET patient_told_at = :now WHERE id IN (:ids) AND patient_told_at IS NULL', {
+          replacements: { ids, now: new Date(deps.now()) },
+        });
       }),
   };
 }

@@ -3,6 +3,8 @@ import type { Clock } from '../domain/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { normalizePhone, validateDateOfBirth, validateFullName, validateTimeZone } from '../domain/patient';
 import { requireActForPatient, requireReadPatient } from '../domain/policy';
+import { VERIFY_RULES, verificationState, type VerificationState } from '../domain/verification';
+import { QueryTypes } from 'sequelize';
 import type { Db, PatientRow } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb, violatedConstraint } from './db-errors';
@@ -17,6 +19,7 @@ export interface PatientView {
   preferredChannel: string;
   timeZone: string;
   smsOptOut: boolean;
+  verificationLocked: boolean;
 }
 
 export interface RegisterPatientInput {
@@ -39,8 +42,13 @@ export interface PatientsService {
   setSmsOptOut(phone: string, optedOut: boolean, source: 'keyword' | 'carrier'): Promise<boolean>;
   /** Whether texts may go to this number: only a registered patient who has not opted out. */
   smsStatus(phone: string): Promise<'unregistered' | 'subscribed' | 'opted-out'>;
-  /** Whether the date of birth matches the acting patient's own; a mismatch is audited. */
-  checkDateOfBirth(actor: Actor, dateOfBirth: string): Promise<boolean>;
+  /** Whether the date-of-birth check may be tried now (paused after a few misses, locked after many). */
+  verificationState(actor: Actor): Promise<VerificationState>;
+  /**
+   * Checks the date of birth against the acting patient's own. A miss is audited and counted; the
+   * answer says whether the check is now paused or locked (then it never says whether it matched).
+   */
+  checkDateOfBirth(actor: Actor, dateOfBirth: string): Promise<'ok' | 'wrong' | VerificationState>;
   updateProfile(
     actor: Actor,
     patientId: string,
@@ -58,12 +66,30 @@ export function toPatientView(row: PatientRow): PatientView {
     preferredChannel: row.preferredChannel,
     timeZone: row.timeZone,
     smsOptOut: row.smsOptOut,
+    verificationLocked: Boolean(row.verificationLockedAt),
   };
 }
 
 export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Clock }): PatientsService {
   const { db, audit } = deps;
   const { Patient, User, ChannelIdentity, Appointment } = db.models;
+
+  /** Misses are the audit log's own entries, counted since staff last cleared the patient (the database's clock throughout). */
+  async function stateOf(actor: Actor): Promise<VerificationState> {
+    if (actor.role !== 'patient' || !actor.patientId) throw new ForbiddenError('verify a date of birth');
+    const [row] = await db.sequelize.query<{ locked: boolean; short: string; long: string }>(
+      `SELECT p.verification_locked_at IS NOT NULL AS locked,
+              count(a.id) FILTER (WHERE a.at > now() - make_interval(mins => :shortMinutes)) AS short,
+              count(a.id) AS long
+         FROM patients p
+         LEFT JOIN audit_log a ON a.patient_id = p.id AND a.action = 'patient.verify' AND a.outcome = 'denied'
+              AND a.at > greatest(now() - make_interval(days => :longDays), coalesce(p.verification_cleared_at, '-infinity'))
+        WHERE p.id = :id GROUP BY p.id`,
+      { replacements: { id: actor.patientId, shortMinutes: VERIFY_RULES.shortWindowMinutes, longDays: VERIFY_RULES.longWindowDays }, type: QueryTypes.SELECT },
+    );
+    if (!row) throw new NotFoundError('The patient');
+    return verificationState({ shortWindow: Number(row.short), longWindow: Number(row.long) }, row.locked);
+  }
 
   return {
     register: (input) =>
@@ -142,15 +168,22 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
         return row === null ? 'unregistered' : row.smsOptOut ? 'opted-out' : 'subscribed';
       }),
 
+    verificationState: (actor) => guardDb(() => stateOf(actor)),
+
     checkDateOfBirth: (actor, dateOfBirth) =>
       guardDb(async () => {
-        if (actor.role !== 'patient' || !actor.patientId) throw new ForbiddenError('verify a date of birth');
-        const row = await Patient.findByPk(actor.patientId, { attributes: ['dateOfBirth'] });
-        const ok = row !== null && row.dateOfBirth === dateOfBirth;
-        if (!ok) {
-          await audit.record(actor, { action: 'patient.verify', outcome: 'denied', subjectType: 'patient', subjectId: actor.patientId, patientId: actor.patientId });
+        const before = await stateOf(actor);
+        if (before !== 'open') return before;
+        const row = await Patient.findByPk(actor.patientId!, { attributes: ['dateOfBirth'] });
+        if (row !== null && row.dateOfBirth === dateOfBirth) return 'ok';
+        await audit.record(actor, { action: 'patient.verify', outcome: 'denied', subjectType: 'patient', subjectId: actor.patientId!, patientId: actor.patientId! });
+        const after = await stateOf(actor);
+        if (after === 'locked') {
+          // Held in the patient's row: only staff clear it (the failures alone would age out).
+          const [locked] = await Patient.update({ verificationLockedAt: new Date(deps.now()) }, { where: { id: actor.patientId!, verificationLockedAt: null } });
+          if (locked) await audit.record(actor, { action: 'patient.verify_locked', outcome: 'denied', subjectType: 'patient', subjectId: actor.patientId!, patientId: actor.patientId! });
         }
-        return ok;
+        return after === 'open' ? 'wrong' : after;
       }),
 
     updateProfile: (actor, patientId, changes) =>

@@ -187,8 +187,40 @@ describe('appointments, outcomes and the audit trail', () => {
     const audit = await text(admin, 'audit 5');
     const lines = audit.split('\n');
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/admin admin\.audit\.read allowed|admin admin\.command allowed/);
+    // Times in the clinic's zone; staff named; patients never.
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d Clinic Admin \(admin\) admin\.(audit\.read|command) allowed/);
     expect(audit).not.toMatch(/Alice|\+1555/);
+  });
+
+  it("answers 'who looked at this patient's record this month' in one command, and records that look too", async () => {
+    const watched = await insertPatient(h.db, { name: 'Wanda Watched', phone: '+15550200055', dateOfBirth: '1977-07-07', timeZone: NY });
+    const patel = (await h.db.models.Doctor.findOne({ where: { fullName: 'Anika Patel' } }))!;
+    await h.services.booking.book(watched, { doctorId: patel.id, patientId: watched.patientId, startsAt: ny('2026-12-02T10:00'), channel: 'sms' });
+    // The doctor opens the record; another patient's record is read too, and must not be listed.
+    await h.services.patients.get(doctor, watched.patientId);
+    await h.services.patients.get(admin, patient.patientId);
+    const zone = (await h.services.settings.get()).timeZone;
+    const month = DateTime.now().setZone(zone).toFormat('yyyy-LL');
+    const lastDay = DateTime.now().setZone(zone).endOf('month').toFormat('dd');
+    const answer = await text(admin, `audit patient=+15550200055 action=patient.read from=${month}-01 to=${month}-${lastDay}`);
+    expect(answer.split('\n')).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d Anika Patel \(doctor\) patient\.read allowed patient:/)]);
+    // The same patient, every action of the family 'appointment': the booking.
+    expect(await text(admin, 'audit patient=+15550200055 action=appointment')).toMatch(/\(patient\) appointment\.book allowed|patient appointment\.book allowed/);
+    // By a user, by email.
+    expect(await text(admin, 'audit user=anika.patel@demo.clinic action=patient')).toMatch(/Anika Patel \(doctor\) patient\.read allowed/);
+    // A range with nothing in it, and bad filters with a reason.
+    expect(await text(admin, 'audit patient=+15550200055 from=2020-01-01 to=2020-01-31')).toBe('No audit entries match.');
+    expect(await text(admin, 'audit from=2026-02-30')).toMatch(/from must be a date like 2026-11-01/);
+    expect(await text(admin, 'audit patient=+15559999999')).toMatch(/couldn't find a patient with that phone number/);
+    // Reading the trail about a patient is itself recorded against that patient.
+    expect(await h.db.models.Audit.count({ where: { action: 'admin.audit.read', patientId: watched.patientId, actorUserId: admin.userId } })).toBe(3);
+  });
+
+  it('keeps the audit trail append-only: the database refuses to change or delete an entry', async () => {
+    await expect(h.db.sequelize.query("UPDATE audit_log SET outcome = 'allowed' WHERE outcome = 'denied'")).rejects.toThrow(/audit_log is append-only: UPDATE refused/);
+    await expect(h.db.sequelize.query('DELETE FROM audit_log')).rejects.toThrow(/audit_log is append-only: DELETE refused/);
+    await expect(h.db.sequelize.query('TRUNCATE audit_log')).rejects.toThrow(/audit_log is append-only: TRUNCATE refused/);
+    expect(await h.db.models.Audit.count()).toBeGreaterThan(0);
   });
 });
 

@@ -231,7 +231,10 @@ describe('answering a reminder', () => {
     h.clock.set(ny('2026-12-10T18:00'));
     expect(await chat.say(confirm.phone, 'C')).toMatch(/Thanks, Casey! See you on Fri 11 Dec, 10:00 AM/);
     expect(await chat.say(cancel.phone, 'x')).toMatch(/Cancelled: Fri 11 Dec, 11:00 AM/);
-    expect(await chat.say(move.phone, 'R')).toMatch(/Let's find a new time with Dr Anika Patel[\s\S]*Next free times/);
+    // R leads to the doctor's name and times: the date of birth first, and nothing named before it.
+    const asked = await chat.say(move.phone, 'R');
+    expect(asked).toBe('To keep your details private, please reply with your date of birth (for example 04/12/1988).');
+    expect(await chat.say(move.phone, '04/12/1988')).toMatch(/Next free times with Dr Anika Patel/);
     const rows = await h.db.sequelize.query<{ id: string; status: string; confirmed: boolean }>(
       `SELECT id, status, patient_confirmed_at IS NOT NULL AS confirmed FROM appointments WHERE id IN ('${a1.id}', '${a2.id}')`,
       { type: 'SELECT' as never },

@@ -23,9 +23,10 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
   });
 }
 
-async function start(token: string | undefined): Promise<number> {
+async function start(token: string | undefined, lines?: string[]): Promise<number> {
   const config = loadConfig(token ? { REPORTS_API_TOKEN: token } : {});
-  const server = createServer({ config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined }, createLogger('silent', { write: () => undefined }));
+  const logger = lines ? createLogger('debug', { write: (l: string) => void lines.push(l) }) : createLogger('silent', { write: () => undefined });
+  const server = createServer({ config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined }, logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
   return (server.address() as AddressInfo).port;
@@ -45,6 +46,15 @@ afterAll(async () => {
 });
 
 describe('the read-only reports API', () => {
+  it('logs a refused call with its source address, never the token it was given', async () => {
+    const lines: string[] = [];
+    const port = await start(TOKEN, lines);
+    expect((await get(port, '/api/reports?from=2026-11-01&to=2026-11-30', { authorization: 'Bearer guessed-token-0123456789abc' })).status).toBe(401);
+    const refused = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'reports api refused');
+    expect(refused).toMatchObject({ reason: 'wrong token', source: expect.stringMatching(/127\.0\.0\.1/) });
+    expect(lines.join('\n')).not.toContain('guessed-token');
+  });
+
   it('serves the report as JSON to a valid bearer token, and audits the read', async () => {
     const port = await start(TOKEN);
     const res = await get(port, '/api/reports?from=2026-11-01&to=2026-11-30', { authorization: `Bearer ${TOKEN}` });

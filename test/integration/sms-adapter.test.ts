@@ -124,6 +124,16 @@ describe('Twilio retries and carrier keywords', () => {
     expect(reply).toMatch(/Demo Clinic: appointment booking by text.*Msg & data rates may apply.*STOP to opt out/s);
   });
 
+  it('counts HELP against the limit too: 25 HELPs in a row get 20 answers and one request to slow down', async () => {
+    const answers: string[][] = [];
+    for (let i = 0; i < 25; i++) answers.push(messages((await text('+15550300016', 'HELP')).body));
+    expect(answers.filter((a) => a.length && /appointment booking by text/.test(a[0]))).toHaveLength(20);
+    expect(answers[20]).toEqual([expect.stringMatching(/faster than I can answer/)]);
+    expect(answers.slice(21)).toEqual([[], [], [], []]);
+    // STOP still works past the limit: carriers require it.
+    expect((await text('+15550300016', 'STOP')).status).toBe(200);
+  });
+
   it('asks a flooding sender to slow down once, then stays quiet', async () => {
     const phone = '+15550300006';
     const bodies: string[][] = [];
@@ -193,5 +203,26 @@ describe('logs', () => {
     expect(lines.length).toBeGreaterThan(5);
     expect(all).toMatch(/"messageSid":"SM/);
     for (const secret of [phone, '5550300099', 'Priscilla', 'Quartermaine', '1966', 'hello there']) expect(all).not.toContain(secret);
+  });
+
+  it('record a refused webhook with its source address, and never the request itself', async () => {
+    const lines: string[] = [];
+    const logged = await startApp(h, env, { twilioClient: twilioClient(), logLines: lines });
+    await text('+15550300098', 'Secret Name', { signature: 'Zm9yZ2Vk', port: logged.port });
+    // restify's own logging of a 404 on /files used to write the whole request, headers and all.
+    await request(logged.port, 'GET', '/files/x/y', '', { authorization: 'Bearer very-secret-token', cookie: 'session=abc' });
+    // Whatever restify itself logs goes through the service's logger, cut down to method and route.
+    const before = lines.length;
+    logged.server.log.warn(
+      { req: { method: 'GET', headers: { authorization: 'Bearer very-secret-token' }, getRoute: () => ({ path: '/files/:token/:name' }) }, value: { headers: { cookie: 'session=abc' } } },
+      'Discarded returned value from async handler',
+    );
+    expect(lines.length).toBe(before + 1);
+    expect(JSON.parse(lines[before])).toMatchObject({ component: 'restify', req: { method: 'GET', route: '/files/:token/:name' }, value: '[not logged]' });
+    await logged.close();
+    const refused = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'sms webhook refused')!;
+    expect(refused).toMatchObject({ reason: 'bad signature', source: expect.stringMatching(/127\.0\.0\.1/) });
+    const all = lines.join('\n');
+    for (const secret of ['5550300098', 'Secret Name', 'very-secret-token', 'session=abc', 'x-twilio-signature']) expect(all).not.toContain(secret);
   });
 });

@@ -284,6 +284,33 @@ describe('with app credentials: Bot Framework authentication', () => {
     expect([...types].sort()).toEqual(['RichTextBlock', 'TextRun']);
   });
 
+  it("answers junk at every step of a doctor's conversation politely, with nothing of an error in it", async () => {
+    const JUNK = ['', 'x'.repeat(10 * 1024), '😀🩺🎉 book 🏥', 'أريد حجز موعد', '\u0000\u0001\u0007\u001b[2J\r\n\t', "'; DROP TABLE appointments; --", 'Feb 30 10am', 'Mar 14 2027 2:30am', '00000000-0000-4000-8000-000000000000'];
+    const STEPS = [[], ['menu'], ['menu', '4'], ['menu', '5'], ['menu', '6']];
+    // Well over the 20 messages a minute one person may send: this test is not about the limit.
+    const junkApp = await startApp(h, { ...env, RATE_LIMIT_PER_MINUTE: '1000' });
+    const okafor = await h.db.models.User.findOne({ where: { email: 'james.okafor@demo.clinic' } });
+    await h.db.models.ChannelIdentity.findOrCreate({ where: { channel: 'teams', externalId: 'aad-okafor' }, defaults: { channel: 'teams', externalId: 'aad-okafor', userId: okafor!.id } });
+    const says = async (text: string) => {
+      const sent = captureConnector();
+      expect((await post(junkApp, activity(text, '29:okafor', 'aad-okafor'), validToken())).status).toBe(200);
+      await waitFor(() => sent.length > 0);
+      nock.cleanAll();
+      keys.publish();
+      issueBotToken();
+      return sent.map((x) => x.body.text ?? '').join('\n');
+    };
+    for (const junk of JUNK) {
+      for (const steps of STEPS) {
+        for (const step of steps) await says(step);
+        const reply = await says(junk);
+        expect(reply.length).toBeGreaterThan(0);
+        expect(reply).not.toMatch(/Error|undefined|null|\[object|stack|sequelize|NaN/i);
+      }
+    }
+    await junkApp.close();
+  });
+
   it('answers within the time limit and sends a slow result proactively', async () => {
     const slow = await startApp(h, env, { teamsReplyBudgetMs: 0 });
     const sent = captureConnector();

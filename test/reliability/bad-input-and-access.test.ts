@@ -66,6 +66,8 @@ beforeAll(async () => {
   app = new Instance(await freePort(), {
     ...instanceEnv({ databaseUrl: tdb.url, redisUrl: TEST_REDIS_URL, prefix }),
     REPORTS_API_TOKEN: 'reports-token-0123456789abcdefghij',
+    // The Teams route exists (for the Emulator, on this machine only), so its parsing is attacked too.
+    TEAMS_EMULATOR_OPEN: 'true',
     SLACK_API_URL: `${platforms.url}/api/`,
   });
   await app.start();
@@ -109,25 +111,6 @@ async function clinicSays(user: string, text: string): Promise<string[]> {
   return (await platforms.waitFor((c) => c.path === respondTo)).flatMap((c) => textsIn(c.body));
 }
 
-/** A Teams message from the doctor (Teams runs open here, as for the Emulator); resolves to the reply's texts. */
-async function teamsSays(text: string): Promise<string[]> {
-  const conversation = `convjunk${++said}`;
-  const activity = {
-    type: 'message',
-    id: `act${said}`,
-    timestamp: new Date().toISOString(),
-    channelId: 'msteams',
-    serviceUrl: platforms.url,
-    from: { id: '29:input', name: 'In Put', aadObjectId: 'aad-input' },
-    conversation: { id: conversation, conversationType: 'personal', tenantId: 'tenant-1' },
-    recipient: { id: '28:bot', name: 'Clinic Concierge' },
-    text,
-    channelData: { tenant: { id: 'tenant-1' } },
-  };
-  expect(record('teams message', await request(app.port, 'POST', '/api/messages', JSON.stringify(activity), { 'content-type': 'application/json' })).status).toBe(200);
-  return (await platforms.waitFor((c) => c.path.startsWith(`/v3/conversations/${conversation}/`))).flatMap((c) => textsIn(c.body));
-}
-
 describe('bad input on every endpoint', () => {
   it('SMS: junk at every step of a conversation, from a patient and from a stranger, always a polite 200', async () => {
     for (const [kind, junk] of JUNK) {
@@ -167,16 +150,8 @@ describe('bad input on every endpoint', () => {
     }
   });
 
-  it('Teams: junk at every step of a doctor\'s conversation, each answered politely', async () => {
-    for (const [kind, junk] of JUNK) {
-      for (const steps of DOCTOR_STEPS) {
-        for (const step of steps) expect((await teamsSays(step)).length).toBeGreaterThan(0);
-        const reply = await teamsSays(junk);
-        expect([kind, steps.join(' > '), reply.length > 0]).toEqual([kind, steps.join(' > '), true]);
-        expect(reply.join('\n')).not.toMatch(LEAK);
-      }
-    }
-  });
+  // Teams' junk-at-every-step runs in test/integration/teams-adapter.test.ts: Teams now answers only
+  // authenticated activities, and a separate process cannot be given the Bot Framework's keys by nock.
 
   it('SMS: malformed, oversized and mistyped bodies are refused with a 4xx', async () => {
     const cases: Array<[string, string, Record<string, string>]> = [

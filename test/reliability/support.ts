@@ -130,9 +130,14 @@ export class OwnPostgres {
 export class Instance {
   private proc: ChildProcess | null = null;
   readonly output: string[] = [];
-  constructor(readonly port: number, private readonly env: Record<string, string>) {}
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    /** Node options before the entry point (a --require of a test's preload, say). */
+    private readonly nodeArgs: string[] = [],
+  ) {}
   async start(): Promise<void> {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/main.ts')], {
+    this.proc = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', path.join(__dirname, '../../src/main.ts')], {
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -222,8 +227,13 @@ export interface PlatformCall {
   body: Record<string, unknown>;
 }
 
+/** Texts sent through the Twilio stand-in of FakePlatforms, as [to, body]. */
+export function textsSent(platforms: FakePlatforms): Array<[string, string]> {
+  return platforms.calls.filter((c) => c.path.includes('/Messages.json')).map((c) => [String(c.body.To), String(c.body.Body)]);
+}
+
 /**
- * Slack's Web API, Slack's response URLs and the Bot Framework connector, played by one local
+ * Twilio's Messages API, Slack's Web API, Slack's response URLs and the Bot Framework connector, played by one local
  * server that answers every call as the platform would and keeps what it was sent, so a test can
  * read what the service said back on those channels.
  */
@@ -247,7 +257,9 @@ export class FakePlatforms {
           body = { raw };
         }
         this.calls.push({ path: req.url ?? '', body });
-        res.writeHead(200, { 'content-type': 'application/json' });
+        res.writeHead(req.url?.startsWith('/2010-04-01/') ? 201 : 200, { 'content-type': 'application/json' });
+        // Twilio's Messages API answers the new message's sid.
+        if (req.url?.startsWith('/2010-04-01/')) return res.end(JSON.stringify({ sid: `SM${String(this.calls.length).padStart(32, '0')}`, status: 'queued' }));
         // Slack's Web API answers { ok }, the connector answers the new activity's id.
         res.end(JSON.stringify(req.url?.startsWith('/v3/') ? { id: `reply-${this.calls.length}` } : { ok: true, ts: '1.1', channel: { id: 'D0' }, user_id: 'UBOT', bot_id: 'BBOT' }));
       });

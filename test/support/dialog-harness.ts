@@ -1,8 +1,9 @@
 import { createDialogEngine, type DialogEngine } from '../../dialogs/engine';
-import { createRedisConversationStore, createRedisDobGuard } from '../../dialogs/conversation-store';
+import { createRedisConversationStore } from '../../dialogs/conversation-store';
 import type { DialogDeps } from '../../dialogs/step';
 import { renderPlain, smsSegments } from '../../dialogs/support/format';
 import type { InboundMessage, Reply } from '../../dialogs/types';
+import { createRegistrationThrottle } from '../../src/limits/registration-throttle';
 import type { Harness } from './harness';
 
 export interface Chat {
@@ -19,7 +20,7 @@ export function createChat(h: Harness, extra: Partial<DialogDeps> = {}): Chat {
   const deps: DialogDeps = {
     services: h.services,
     store: createRedisConversationStore(h.redis, h.prefix),
-    dobGuard: createRedisDobGuard(h.redis, h.prefix),
+    registrations: createRegistrationThrottle(h.redis, h.prefix, h.services.settings),
     now: h.clock.now,
     clinicName: 'Demo Clinic',
     clinicTimezone: 'America/New_York',

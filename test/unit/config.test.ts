@@ -27,3 +27,47 @@ describe('configuration from the environment', () => {
     expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ URL/);
   });
 });
+
+describe('safe defaults: a missing setting closes a door', () => {
+  it('is production when NODE_ENV is unset', () => {
+    expect(loadConfig({}).env).toBe('production');
+  });
+
+  it('refuses an http PUBLIC_BASE_URL in production, but not one on this machine (with a warning)', () => {
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'http://bot.example-clinic.org' })).toThrow(/PUBLIC_BASE_URL: must be an https:\/\/ URL in production/);
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://bot.example-clinic.org' }).publicBaseUrl).toBe('https://bot.example-clinic.org');
+    expect(loadConfig({ PUBLIC_BASE_URL: 'http://localhost:3978' }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(/no platform can reach this service/)]));
+    expect(loadConfig({ NODE_ENV: 'development', PUBLIC_BASE_URL: 'http://bot.example-clinic.org' }).warnings).toEqual([]);
+  });
+
+  it('warns in production when the database or Redis has no password or no TLS, naming no secret', () => {
+    const c = loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.org', DATABASE_URL: 'postgres://app@db.internal:5432/cc', REDIS_URL: 'redis://cache.internal:6379' });
+    expect(c.warnings).toEqual(
+      expect.arrayContaining([
+        'DATABASE_URL (db.internal) has no password',
+        expect.stringMatching(/^DATABASE_URL \(db\.internal\) does not require TLS/),
+        'REDIS_URL (cache.internal) has no password',
+        'REDIS_URL (cache.internal) does not use TLS (rediss://)',
+      ]),
+    );
+    const strong = loadConfig({
+      PUBLIC_BASE_URL: 'https://bot.example.org',
+      DATABASE_URL: 'postgres://app:s3cret-pw@db.internal:5432/cc?sslmode=verify-full',
+      REDIS_URL: 'rediss://:s3cret-pw@cache.internal:6380',
+    });
+    expect(strong.warnings).toEqual([]);
+    expect(JSON.stringify(c.warnings)).not.toContain('s3cret');
+  });
+
+  it('runs Teams in production only for the tenants it names, and never opens it for the Emulator there', () => {
+    const creds = { PUBLIC_BASE_URL: 'https://bot.example.org', MICROSOFT_APP_ID: 'app-id', MICROSOFT_APP_PASSWORD: 'pw' };
+    expect(() => loadConfig(creds)).toThrow(/TEAMS_ALLOWED_TENANTS: in production Teams answers only the organisations listed here/);
+    expect(loadConfig({ ...creds, TEAMS_ALLOWED_TENANTS: 'tenant-a, tenant-b' }).teams!.allowedTenants).toEqual(['tenant-a', 'tenant-b']);
+    expect(loadConfig({ ...creds, MICROSOFT_APP_TENANT_ID: 'tenant-c' }).teams!.allowedTenants).toEqual(['tenant-c']);
+    expect(() => loadConfig({ TEAMS_EMULATOR_OPEN: 'true' })).toThrow(/TEAMS_EMULATOR_OPEN: the unauthenticated Emulator mode is never allowed with NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'development', TEAMS_EMULATOR_OPEN: 'true' }).teamsEmulatorOpen).toBe(true);
+    // Without its own switch, no environment opens it.
+    expect(loadConfig({ NODE_ENV: 'development' }).teamsEmulatorOpen).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'development' }).teams).toBeNull();
+  });
+});
