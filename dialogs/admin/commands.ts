@@ -31,6 +31,7 @@ export const USAGE: Record<string, string> = {
   'specialties unassign': '/clinic specialties unassign "<doctor>" "<specialty>"',
   'users list': '/clinic users list [doctor|admin]',
   'users link': '/clinic users link slack|teams <platform user id> <email>',
+  'users code': '/clinic users code <email>',
   'users role': '/clinic users role <email> doctor|admin',
   'users deactivate': '/clinic users deactivate <email>',
   'patients find': '/clinic patients find <phone>',
@@ -208,6 +209,13 @@ export function createAdminCommands(services: Services) {
         if ((channel !== 'slack' && channel !== 'teams') || !externalId || !email) throw new UsageError(command);
         const u = await admin.linkUser(actor, channel, externalId, email);
         return say(`Linked ${channel} user ${externalId} to ${u.name} (${u.role}).`);
+      }
+      case 'users code': {
+        if (!args[0]) throw new UsageError(command);
+        const { code, name, role } = await services.identity.issueLinkCode(actor, args[0]);
+        return say(
+          `Link code for ${name} (${role}), one use within 24 hours: ${code}\nGive it to them privately; they send "link ${code}" to me in a direct message on Slack or Teams.`,
+        );
       }
       case 'users role': {
         const [email, role] = args;

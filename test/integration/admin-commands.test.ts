@@ -168,6 +168,28 @@ describe('settings', () => {
   });
 });
 
+describe('linking staff', () => {
+  it('issues a one-time link code for an admin, which links exactly one platform account', async () => {
+    await h.db.models.User.create({ role: 'admin', email: 'new.admin@demo.clinic', displayName: 'New Admin' });
+    const reply = await text(admin, 'users code new.admin@demo.clinic');
+    const code = /one use within 24 hours: (\S+)/.exec(reply)![1];
+    expect(reply).toMatch(/^Link code for New Admin \(admin\)/);
+    expect(await h.services.identity.redeemLinkCode('teams', 'aad-new-admin', code)).toMatchObject({ role: 'admin' });
+    expect(await h.services.identity.redeemLinkCode('teams', 'aad-other', code)).toBeNull();
+    // Not for patients, not by a doctor.
+    expect(await text(admin, 'users code nobody@demo.clinic')).toMatch(/couldn't find an account with the email nobody@demo.clinic/);
+    expect(await text(doctor, 'users code new.admin@demo.clinic')).toBe('Only clinic admins can use /clinic commands.');
+  });
+
+  it('expires a code after 24 hours', async () => {
+    await h.db.models.User.create({ role: 'doctor', email: 'late.doc@demo.clinic', displayName: 'Late Doc' });
+    const code = /one use within 24 hours: (\S+)/.exec(await text(admin, 'users code late.doc@demo.clinic'))![1];
+    h.clock.advance(24 * 3600_000 + 1000);
+    expect(await h.services.identity.redeemLinkCode('slack', 'U0LATE', code)).toBeNull();
+    h.clock.set('2026-11-30T13:00:00Z');
+  });
+});
+
 describe('appointments, outcomes and the audit trail', () => {
   it('lists a doctor\'s day with references, and marks completed or no-show once started', async () => {
     const okafor = (await h.db.models.Doctor.findOne({ where: { fullName: 'James Okafor' } }))!;
