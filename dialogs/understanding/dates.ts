@@ -1,0 +1,452 @@
+import { DateTimeRecognizer } from '@microsoft/recognizers-text-date-time';
+import { Culture } from '@microsoft/recognizers-text-suite';
+import { DateTime } from 'luxon';
+
+/**
+ * Days and times as a clinic receptionist reads them. Microsoft Recognizers-Text (the recognizer Bot
+ * Framework's own prompts use) finds and resolves the phrase; it keeps every reading it cannot rule
+ * out (last Friday and this Friday; 3 AM and 3 PM), and the clinic's rules below choose among them:
+ *
+ * - A bare hour is read in clinic hours: 1 to 6 is afternoon, 7 to 11 morning, 12 noon ("at 3" is
+ *   3 PM, "at 9" 9 AM). "7p", "1030", "10.30", "half past 3", "a quarter to 11" mean what people mean.
+ * - A day is the next one (booking) or the nearest one (a doctor's own schedule, where last Friday is
+ *   a real question); the reader says so when it moved into another year, so a reply can name it.
+ * - A weekday said on that same weekday, with no time still ahead today, could be today or a week on:
+ *   that is a question, never a guess.
+ * - Spans are spans: "next week", "rest of the week", "within 2 weeks", "after lunch", "by 2pm".
+ * - "ASAP", "first available", "earliest" mean the soonest free time.
+ *
+ * What Recognizers-Text does not read at all (ordinal days, "friday after next", "after 5") is read by
+ * the small rules at the top; nothing else here parses dates by hand.
+ */
+
+export interface Window {
+  /** Minutes after local midnight, [start, end). */
+  start: number;
+  end: number;
+}
+
+export type WhenReading =
+  | { kind: 'day'; date: string; time?: number; window?: Window; yearShown: boolean }
+  | { kind: 'range'; from: string; to: string; window?: Window; yearShown: boolean }
+  | { kind: 'time'; time?: number; window?: Window }
+  | { kind: 'asap' }
+  | { kind: 'ask'; question: string; options: Array<{ label: string; reading: WhenReading }> };
+
+export interface ReadOptions {
+  /** The person's IANA zone: "today" and every wall-clock time are theirs. */
+  zone: string;
+  now: number;
+  /** 'future' for booking; 'nearest' for looking things up (a schedule, a day off already taken). */
+  prefer?: 'future' | 'nearest';
+}
+
+/** What was read, and where in the text (so the rest of the message can be read for other things). */
+export interface WhenFound {
+  reading: WhenReading;
+  start: number;
+  end: number;
+}
+
+const END_OF_DAY = 24 * 60 - 1;
+const DAY_PARTS: Record<string, Window> = {
+  morning: { start: 8 * 60, end: 12 * 60 },
+  afternoon: { start: 12 * 60, end: 16 * 60 },
+  evening: { start: 16 * 60, end: 20 * 60 },
+  night: { start: 20 * 60, end: END_OF_DAY },
+};
+const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+const WEEKDAY = '(mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)';
+const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12 };
+
+/** A bare hour (no am/pm) in clinic hours. */
+export function clinicHour(hour: number): number {
+  return hour >= 1 && hour <= 6 ? hour + 12 : hour;
+}
+
+const MERIDIEM = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight)\b|\d\s*[ap]\b|\bin \d+ (hours?|minutes?|mins?)\b/i;
+
+let english: ReturnType<DateTimeRecognizer['getDateTimeModel']> | null = null;
+function model() {
+  english ??= new DateTimeRecognizer(Culture.English).getDateTimeModel();
+  return english;
+}
+
+/** Anything that could be a day or a time; other messages ("yes", "2", "skin doctor") skip the recognizer. */
+const DATEISH = new RegExp(
+  [
+    '\\d',
+    '\\b(today|tonight|tomorrow|tmrw|tmr|yesterday|week|weekend|month|morning|afternoon|evening|night|noon|midnight|lunch|asap|soon|soonest|earliest|available|now|later|next|this|coming|rest|within|after|before|by|until|till)\\b',
+    `\\b${WEEKDAY}\\b`,
+    '\\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\\b',
+    '\\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|half|quarter|first|second|third|fifteenth|twentieth|thirtieth)\\b',
+  ].join('|'),
+  'i',
+);
+
+const cache = new Map<string, WhenFound | null>();
+
+/** The day or time in `text`, or null when there is none. */
+export function findWhen(text: string, opts: ReadOptions): WhenFound | null {
+  const key = `${opts.zone}|${Math.floor(opts.now / 60_000)}|${opts.prefer ?? 'future'}|${text}`;
+  if (cache.has(key)) return cache.get(key)!;
+  const found = read(text, opts);
+  if (cache.size > 5000) cache.clear();
+  cache.set(key, found);
+  return found;
+}
+
+export function readWhen(text: string, opts: ReadOptions): WhenReading | null {
+  return findWhen(text, opts)?.reading ?? null;
+}
+
+type Local = DateTime<boolean>;
+
+function read(raw: string, opts: ReadOptions): WhenFound | null {
+  const text = normalize(raw);
+  if (!text.trim() || !DATEISH.test(text)) return null;
+  const now = DateTime.fromMillis(opts.now, { zone: opts.zone });
+  const ctx: Ctx = { now, prefer: opts.prefer ?? 'future' };
+
+  const early = earlyRules(text, ctx);
+  if (early) return early;
+
+  // Recognizers works on a Date whose local fields are the person's wall clock; what it returns is
+  // wall clock again, rebuilt in their zone below, so the server's own zone never matters.
+  const reference = new Date(now.year, now.month - 1, now.day, now.hour, now.minute);
+  const results = model()
+    .parse(text, reference)
+    .filter((r) => /^datetimeV2\.(date|time|datetime|daterange|timerange|datetimerange|duration)$/.test(r.typeName));
+  const kinds = results.map((r) => r.typeName.replace('datetimeV2.', ''));
+  // Only a plain day (or nothing) leaves room for a time it did not read; a range already has its ends.
+  if (kinds.every((k) => k === 'date')) {
+    // What it does not read: 'the 15th', 'after 5', 'between 2 and 4'.
+    const late = lateRules(text, ctx, results.length > 0);
+    if (late) return late;
+  }
+  if (results.length === 0) return null;
+
+  let reading: WhenReading | null = null;
+  let start = Infinity;
+  let end = -1;
+  for (const r of results) {
+    const piece = resolve(r.typeName.replace('datetimeV2.', ''), r.text, (r.resolution?.values ?? []) as Value[], ctx, text);
+    if (!piece) continue;
+    reading = reading ? merge(reading, piece, ctx) : piece;
+    start = Math.min(start, r.start);
+    end = Math.max(end, r.end + 1);
+  }
+  if (!reading) return null;
+  return { reading: finish(reading, ctx, text), start, end };
+}
+
+interface Ctx {
+  now: Local;
+  prefer: 'future' | 'nearest';
+}
+
+type Value = { timex?: string; type?: string; value?: string; start?: string; end?: string; Mod?: string };
+
+/** Spelling a recognizer should not stumble on: '1030' and '10.30' as 10:30, 'noonish' as noon. */
+function normalize(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/[’‘]/g, "'")
+    // '1030' and '10.30' are times only where a time is meant: after 'at', or with am/pm, or alone.
+    .replace(/\b(at|@)\s+(\d{1,2})[.]?(\d{2})\b(?![/.-]\d)/g, (m, at, h, mm) => (Number(h) < 24 && Number(mm) < 60 ? `${at} ${h}:${mm}` : m))
+    .replace(/\b(by|after|before)\s+(1[0-2]|[1-9])[.]?([0-5]\d)\b(?![/.-]\d)/g, '$1 $2:$3')
+    .replace(/(?<![\d.])\b(\d{1,2})[.]?([0-5]\d)\s*(am|pm|a\.m\.|p\.m\.)/g, '$1:$2 $3')
+    .replace(/^(\d{1,2})(\d{2})$/g, (m, h, mm) => (Number(h) < 24 && Number(mm) < 60 ? `${h}:${mm}` : m))
+    .replace(/\b(\d{1,2})(?::(\d{2}))?\s*(a|p)\b(?!\.?m)/g, (_m, h, mm, ap) => `${h}:${mm ?? '00'}${ap}m`)
+    .replace(/\b(noonish|midday|mid-day|mid day)\b/g, 'noon')
+    .replace(/\bmid-?morning\b/g, '10am')
+    .replace(/\bmid-?afternoon\b/g, '2pm')
+    .replace(/\btonite\b/g, 'tonight')
+    .replace(/\b(morning|afternoon|evening)s\b/g, '$1')
+    .replace(/\btmrw?\b/g, 'tomorrow')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const iso = (d: Local) => d.toISODate()!;
+const hm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const minutesOf = (hhmmss: string) => {
+  const [h, m] = hhmmss.split(':').map(Number);
+  return h * 60 + m;
+};
+
+function dayReading(date: Local, ctx: Ctx, extra: { time?: number; window?: Window } = {}): WhenReading {
+  return { kind: 'day', date: iso(date), ...extra, yearShown: date.year !== ctx.now.year };
+}
+
+/** Clinic rules for what Recognizers-Text reads wrongly: tried before it. */
+function earlyRules(text: string, ctx: Ctx): WhenFound | null {
+  const span = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
+  let m: RegExpExecArray | null;
+
+  if ((m = /\b(asap|as soon as possible|first available|earliest|soonest|next available|whenever is soonest|anytime soon|first (?:free|open) (?:time|slot|appointment))\b/.exec(text))) {
+    return { reading: { kind: 'asap' }, ...span(m) };
+  }
+  // 'after lunch' (Recognizers reads 'lunch' alone, as noon to two).
+  if (/\b(after|before) (lunch|lunchtime)\b/.test(text)) return lateRules(text, ctx, false);
+  // 'friday after next': the Friday of the week after next week's.
+  if ((m = new RegExp(`\\b${WEEKDAY} after next\\b`).exec(text))) {
+    const wd = weekdayIndex(m[1]);
+    let d = ctx.now.plus({ days: 1 });
+    while (d.weekday !== wd) d = d.plus({ days: 1 });
+    return { reading: dayReading(d.plus({ days: 7 }), ctx), ...span(m) };
+  }
+  // 'within 2 weeks', 'in the next 10 days'.
+  if ((m = /\b(?:within|in the next|over the next|in the coming)\s+(\d{1,2}|a|one|two|three|four)\s+(day|week)s?\b/.exec(text))) {
+    const n = /\d/.test(m[1]) ? Number(m[1]) : m[1] === 'a' ? 1 : NUMBER_WORDS[m[1]];
+    const to = ctx.now.plus({ days: m[2] === 'week' ? 7 * n : n });
+    return { reading: { kind: 'range', from: iso(ctx.now), to: iso(to), yearShown: to.year !== ctx.now.year }, ...span(m) };
+  }
+  // A weekday and a day of the month: 'Tuesday the 19th' is the next 19th that is a Tuesday.
+  if ((m = new RegExp(`\\b${WEEKDAY},? (?:the )?(\\d{1,2})(?:st|nd|rd|th)\\b`).exec(text))) {
+    const wd = weekdayIndex(m[1]);
+    const day = Number(m[2]);
+    for (let i = 0, d = ctx.now.startOf('month'); i < 24; i++, d = d.plus({ months: 1 })) {
+      if (day > d.daysInMonth!) continue;
+      const c = d.set({ day });
+      if (c < ctx.now.startOf('day') || c.weekday !== wd) continue;
+      const rest = readRest(text.slice(m.index + m[0].length), ctx);
+      return { reading: dayReading(c, ctx, rest ?? {}), start: m.index, end: text.length };
+    }
+  }
+  return null;
+}
+
+/** Clinic rules for what Recognizers-Text does not read at all: tried when it found no time. */
+function lateRules(text: string, ctx: Ctx, foundDay: boolean): WhenFound | null {
+  let m: RegExpExecArray | null;
+  // 'the 15th', 'on the 3rd at 2': the next such day of a month.
+  if ((m = /\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b(?! of| (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/.exec(text))) {
+    const day = Number(m[1]);
+    if (day >= 1 && day <= 31 && !foundDay) {
+      let d = ctx.now.startOf('month');
+      for (let i = 0; i < 13 && (day > d.daysInMonth! || d.set({ day }) < ctx.now.startOf('day')); i++) d = d.plus({ months: 1 });
+      const rest = readRest(text.slice(m.index + m[0].length), ctx);
+      return { reading: dayReading(d.set({ day }), ctx, rest ?? {}), start: m.index, end: text.length };
+    }
+  }
+  // 'after 5', 'before 11', 'by 2pm', 'between 2 and 4', 'after lunch': a window of the day.
+  const window = windowRule(text);
+  if (window) {
+    const before = text.slice(0, window.start).trim();
+    const dayPart = before ? read(before, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
+    if (dayPart && dayPart.reading.kind === 'day' && dayPart.reading.time === undefined) {
+      return { reading: { ...dayPart.reading, window: window.window }, start: dayPart.start, end: window.end };
+    }
+    if (dayPart && dayPart.reading.kind === 'range') return { reading: { ...dayPart.reading, window: window.window }, start: dayPart.start, end: window.end };
+    const after = text.slice(window.end).trim();
+    const dayAfter = after ? read(after, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
+    if (dayAfter && (dayAfter.reading.kind === 'day' || dayAfter.reading.kind === 'range') && !('time' in dayAfter.reading && dayAfter.reading.time !== undefined)) {
+      return { reading: { ...dayAfter.reading, window: window.window }, start: window.start, end: window.end + 1 + dayAfter.end };
+    }
+    return { reading: { kind: 'time', window: window.window }, start: window.start, end: window.end };
+  }
+  return null;
+}
+
+function readRest(rest: string, ctx: Ctx): { time?: number; window?: Window } | null {
+  const found = rest.trim() ? read(rest, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
+  if (!found || found.reading.kind !== 'time') return null;
+  return { time: found.reading.time, window: found.reading.window };
+}
+
+function hourOf(h: string, min: string | undefined, meridiem: string | undefined): number | null {
+  let hour = NUMBER_WORDS[h] ?? Number(h);
+  const minute = min ? Number(min) : 0;
+  if (!Number.isFinite(hour) || hour > 23 || minute > 59) return null;
+  if (meridiem?.startsWith('p') && hour < 12) hour += 12;
+  else if (meridiem?.startsWith('a') && hour === 12) hour = 0;
+  else if (!meridiem && hour <= 12) hour = clinicHour(hour);
+  return hour * 60 + minute;
+}
+
+const CLOCK = '(\\d{1,2}(?!\\d)|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?::(\\d{2}))?\\s*(am|pm|a\\.m\\.|p\\.m\\.)?(?![\\d/.-])';
+
+function windowRule(text: string): { window: Window; start: number; end: number } | null {
+  let m: RegExpExecArray | null;
+  if ((m = /\b(after|before) (lunch|lunchtime)\b/.exec(text))) {
+    return { window: m[1] === 'after' ? { start: 13 * 60, end: END_OF_DAY } : { start: 0, end: 12 * 60 }, start: m.index, end: m.index + m[0].length };
+  }
+  if ((m = new RegExp(`\\bbetween ${CLOCK} and ${CLOCK}`).exec(text))) {
+    const a = hourOf(m[1], m[2], m[3] ?? m[6]);
+    const b = hourOf(m[4], m[5], m[6]);
+    if (a !== null && b !== null && b > a) return { window: { start: a, end: b }, start: m.index, end: m.index + m[0].length };
+  }
+  if ((m = new RegExp(`\\b(after|from|before|by|until|till) ${CLOCK}(?!\\s*(?:-|to|until|till)\\s*\\d)(?!\\s*(?:st|nd|rd|th|days?|weeks?|of|/))`).exec(text))) {
+    const minutes = hourOf(m[2], m[3], m[4]);
+    if (minutes === null) return null;
+    const w = m[1] === 'after' || m[1] === 'from' ? { start: minutes, end: END_OF_DAY } : { start: 0, end: minutes };
+    return { window: w, start: m.index, end: m.index + m[0].length };
+  }
+  return null;
+}
+
+function weekdayIndex(word: string): number {
+  return WEEKDAYS.findIndex((d) => d.startsWith(word.slice(0, 3))) + 1;
+}
+
+/** A Recognizers-Text resolution, with its alternatives narrowed by the clinic's rules. */
+function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text: string): WhenReading | null {
+  const explicitHalf = MERIDIEM.test(matched);
+  const day = (value: string) => DateTime.fromISO(value.slice(0, 10), { zone: ctx.now.zoneName! });
+  const pickDay = (vs: Value[], field: 'value' | 'start') => choose(vs.map((v) => day(v[field]!)), ctx, vs[0].timex ?? '', matched);
+  const time = (vs: Value[], field: 'value' | 'start' | 'end') => {
+    const times = [...new Set(vs.map((v) => v[field]?.slice(-8)).filter(Boolean) as string[])].map(minutesOf);
+    if (times.length === 1) return times[0];
+    // Two readings twelve hours apart and nothing said of which: clinic hours decide.
+    const t = Math.min(...times);
+    if (explicitHalf) return t;
+    const base = Math.floor(t / 60) % 12 === 0 ? 12 : Math.floor(t / 60) % 12;
+    return clinicHour(base) * 60 + (t % 60);
+  };
+
+  switch (type) {
+    case 'date': {
+      if (values.length === 0 || !values[0].value) return null;
+      const picked = pickDay(values, 'value');
+      return picked;
+    }
+    case 'time': {
+      const vs = values.filter((v) => v.value);
+      if (vs.length === 0) return null;
+      return { kind: 'time', time: time(vs, 'value') };
+    }
+    case 'datetime': {
+      if (values[0]?.timex === 'FUTURE_REF' || values[0]?.timex === 'PRESENT_REF') return { kind: 'asap' };
+      const vs = values.filter((v) => v.value);
+      if (vs.length === 0) return null;
+      const t = time(vs, 'value');
+      const dates = vs.map((v) => v.value!.slice(0, 10));
+      const uniq = [...new Set(dates)].map((d) => DateTime.fromISO(d, { zone: ctx.now.zoneName! }));
+      const picked = choose(uniq, ctx, vs[0].timex ?? '', matched, t);
+      if (picked.kind === 'day') return { ...picked, time: t };
+      return picked;
+    }
+    case 'daterange': {
+      const vs = values.filter((v) => v.start && v.end);
+      if (vs.length === 0) return null;
+      const v = ctx.prefer === 'future' ? vs[vs.length - 1] : nearestRange(vs, ctx);
+      const from: DateTime = day(v.start!);
+      // An end said in words ('Dec 20 to Jan 2', 'between 3 and 12') is the last day; a named
+      // period's end ('next week', 'next 3 days') is the day after it.
+      const explicitEnd = /\b(to|through|thru|till|until|between)\b|\d\s*[-–]\s*\d/.test(matched);
+      const to = day(v.end!).minus({ days: explicitEnd ? 0 : 1 });
+      return { kind: 'range', from: iso(from), to: iso(to), yearShown: to.year !== ctx.now.year || from.year !== ctx.now.year };
+    }
+    case 'timerange': {
+      const vs = values.filter((v) => v.start || v.end);
+      if (vs.length === 0) {
+        const part = Object.keys(DAY_PARTS).find((p) => matched.includes(p));
+        return part ? { kind: 'time', window: DAY_PARTS[part] } : null;
+      }
+      const start = vs[0].start ? time(vs, 'start') : 0;
+      const end = vs[0].end ? time(vs, 'end') : END_OF_DAY;
+      return { kind: 'time', window: { start, end: end > start ? end : end + 12 * 60 } };
+    }
+    case 'datetimerange': {
+      const vs = values.filter((v) => v.start && v.end);
+      if (vs.length === 0) return null;
+      const dates = [...new Set(vs.map((v) => v.start!.slice(0, 10)))].map((d) => DateTime.fromISO(d, { zone: ctx.now.zoneName! }));
+      const startTime = time(vs, 'start');
+      const picked = choose(dates, ctx, vs[0].timex ?? '', matched, startTime);
+      if (picked.kind !== 'day') return picked;
+      if (vs[0].start!.slice(0, 10) !== vs[0].end!.slice(0, 10)) {
+        return { kind: 'range', from: picked.date, to: vs[vs.length - 1].end!.slice(0, 10), yearShown: picked.yearShown };
+      }
+      let endTime = time(vs, 'end');
+      if (endTime <= startTime) endTime += 12 * 60;
+      return { ...picked, window: { start: startTime, end: Math.min(endTime, END_OF_DAY) } };
+    }
+    case 'duration': {
+      // 'in 2 weeks' without 'within': the day that far ahead. Durations alone ('for 2 hours') say nothing.
+      const seconds = Number(values[0]?.value);
+      if (!/\bin\b/.test(text.slice(0, text.indexOf(matched))) || !Number.isFinite(seconds) || seconds < 86_400) return null;
+      return dayReading(ctx.now.plus({ seconds }).startOf('day'), ctx);
+    }
+    default:
+      return null;
+  }
+}
+
+function nearestRange(vs: Value[], ctx: Ctx): Value {
+  const today = ctx.now.startOf('day').toMillis();
+  return [...vs].sort((a, b) => Math.abs(Date.parse(a.start!) - today) - Math.abs(Date.parse(b.start!) - today))[0];
+}
+
+/**
+ * One day among the readings: the next one for booking, the nearest for looking up. A bare weekday
+ * that is also today is a question, unless a time said with it is still ahead today.
+ */
+function choose(days: Local[], ctx: Ctx, timex: string, matched: string, time?: number): WhenReading {
+  const today = ctx.now.startOf('day');
+  const sorted = [...days].sort((a, b) => a.toMillis() - b.toMillis());
+  const bareWeekday = /^XXXX-WXX-\d/.test(timex) && !/\b(next|this|coming|last)\b/.test(matched);
+  if (bareWeekday && sorted.some((d) => d.hasSame(today, 'day'))) {
+    const nextWeek = today.plus({ days: 7 });
+    if (time !== undefined) return dayReading(time > ctx.now.hour * 60 + ctx.now.minute ? today : nextWeek, ctx);
+    const label = (d: Local) => d.toFormat('ccc d LLL');
+    return {
+      kind: 'ask',
+      question: `Today (${label(today)}) or next ${today.toFormat('cccc')} (${label(nextWeek)})?`,
+      options: [
+        { label: `Today, ${label(today)}`, reading: dayReading(today, ctx) },
+        { label: `Next ${today.toFormat('cccc')}, ${label(nextWeek)}`, reading: dayReading(nextWeek, ctx) },
+      ],
+    };
+  }
+  if (ctx.prefer === 'nearest') {
+    const nearest = [...sorted].sort((a, b) => Math.abs(a.toMillis() - today.toMillis()) - Math.abs(b.toMillis() - today.toMillis()))[0];
+    return dayReading(nearest, ctx);
+  }
+  // 'this tuesday' said on a Friday is the coming one, whatever the recognizer's week says.
+  let future = sorted.find((d) => d >= today) ?? sorted[sorted.length - 1];
+  if (future < today && new RegExp(`^this ${WEEKDAY}$`).test(matched.trim())) future = future.plus({ days: 7 });
+  if (future < today && /^XXXX-\d\d-\d\d/.test(timex)) future = future.plus({ years: 1 });
+  return dayReading(future, ctx);
+}
+
+/** A day and, said apart, a time or a window ('Thursday from 9:30 to 11'). */
+function merge(a: WhenReading, b: WhenReading, ctx: Ctx): WhenReading {
+  const [dayPart, timePart] = a.kind === 'time' ? [b, a] : [a, b];
+  if (timePart.kind !== 'time') return a;
+  if (dayPart.kind === 'day' || dayPart.kind === 'range') {
+    return { ...dayPart, ...(timePart.time !== undefined && dayPart.kind === 'day' ? { time: timePart.time } : {}), ...(timePart.window ? { window: timePart.window } : {}) };
+  }
+  if (dayPart.kind === 'ask' && timePart.time !== undefined) {
+    const today = ctx.now.startOf('day');
+    return dayReading(timePart.time > ctx.now.hour * 60 + ctx.now.minute ? today : today.plus({ days: 7 }), ctx, { time: timePart.time });
+  }
+  return dayPart;
+}
+
+/** A part of the day said in words ('tomorrow afternoon') is a window; one that already passed today moves on. */
+function finish(reading: WhenReading, ctx: Ctx, text: string): WhenReading {
+  if (reading.kind === 'day' && reading.time === undefined && !reading.window) {
+    const part = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b${p}\\b`).test(text));
+    if (part) return { ...reading, window: DAY_PARTS[part] };
+    if (/\btonight\b/.test(text)) return { ...reading, window: DAY_PARTS.night };
+  }
+  return reading;
+}
+
+/** The reading as a plain record (for the date corpus and tests): date, time, from, to, window, asap, ask. */
+export function describeReading(r: WhenReading | null): Record<string, unknown> | null {
+  if (!r) return null;
+  switch (r.kind) {
+    case 'day':
+      return { date: r.date, ...(r.time !== undefined ? { time: hm(r.time) } : {}), ...(r.window ? { window: [hm(r.window.start), hm(r.window.end)] } : {}) };
+    case 'range':
+      return { from: r.from, to: r.to, ...(r.window ? { window: [hm(r.window.start), hm(r.window.end)] } : {}) };
+    case 'time':
+      return { ...(r.time !== undefined ? { time: hm(r.time) } : {}), ...(r.window ? { window: [hm(r.window.start), hm(r.window.end)] } : {}) };
+    case 'asap':
+      return { asap: true };
+    case 'ask':
+      return { ask: true };
+  }
+}
