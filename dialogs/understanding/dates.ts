@@ -49,12 +49,25 @@ export interface WhenFound {
 }
 
 const END_OF_DAY = 24 * 60 - 1;
+/** Parts of the day as the clinic keeps them (Recognizers-Text's own end the afternoon at 4). */
 const DAY_PARTS: Record<string, Window> = {
   morning: { start: 8 * 60, end: 12 * 60 },
-  afternoon: { start: 12 * 60, end: 16 * 60 },
-  evening: { start: 16 * 60, end: 20 * 60 },
+  afternoon: { start: 12 * 60, end: 17 * 60 },
+  evening: { start: 17 * 60, end: 21 * 60 },
   night: { start: 20 * 60, end: END_OF_DAY },
+  lunch: { start: 12 * 60, end: 14 * 60 },
 };
+const PART_TIMEX: Record<string, keyof typeof DAY_PARTS> = { TMO: 'morning', TAF: 'afternoon', TEV: 'evening', TNI: 'night' };
+
+/** The clinic's part of the day a phrase names plainly ('afternoon', not 'late afternoon'), if any. */
+function plainPart(matched: string, timex: string): Window | null {
+  // With clock times ('5 to seven in the morning') the part of the day only says which half.
+  if (/\b(early|late|mid|middle|later)\b|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b/.test(matched)) return null;
+  const code = /T(MO|AF|EV|NI)$/.exec(timex)?.[0].slice(1);
+  if (code && PART_TIMEX[`T${code}`]) return DAY_PARTS[PART_TIMEX[`T${code}`]];
+  const word = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b${p}(time)?\\b`).test(matched));
+  return word ? DAY_PARTS[word] : null;
+}
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const WEEKDAY = '(mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)';
 const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12 };
@@ -137,7 +150,50 @@ function read(raw: string, opts: ReadOptions): WhenFound | null {
     end = Math.max(end, r.end + 1);
   }
   if (!reading) return null;
-  return { reading: finish(reading, ctx, text), start, end };
+  return { reading: weekdayAgrees(openEnded(finish(reading, ctx, text), text.slice(0, start)), text, ctx), start, end };
+}
+
+/**
+ * 'Fri, Jul 18' when the 18th of July is a Thursday this year: the year in which they agree, the
+ * nearest; when no year near agrees, a question rather than a guess.
+ */
+function weekdayAgrees(reading: WhenReading, text: string, ctx: Ctx): WhenReading {
+  if (reading.kind !== 'day') return reading;
+  const named = new RegExp(`\\b${WEEKDAY}\\b`).exec(text);
+  const monthDay = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b|\b\d{1,2}(st|nd|rd|th)? (of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\b\d{1,2}\/\d{1,2}\b/.test(text);
+  if (!named || !monthDay || /\d{4}/.test(text)) return reading;
+  const wd = weekdayIndex(named[1]);
+  const date = DateTime.fromISO(reading.date, { zone: ctx.now.zoneName! });
+  if (date.weekday === wd) return reading;
+  // This year or next (last year too when looking things up); further off is more likely a slip.
+  const today0 = ctx.now.startOf('day');
+  const candidates = (ctx.prefer === 'future' ? [0, 1] : [-1, 0, 1])
+    .map((y) => date.set({ year: ctx.now.year + y }))
+    .filter((d) => d.isValid && d.month === date.month && d.weekday === wd && (ctx.prefer !== 'future' || d >= today0));
+  if (candidates.length === 0) {
+    const label = (d: DateTime) => d.toFormat('ccc d LLL');
+    const sameWeekday = date.plus({ days: ((wd - date.weekday + 7) % 7) - (((wd - date.weekday + 7) % 7) > 3 ? 7 : 0) });
+    return {
+      kind: 'ask',
+      question: `${date.toFormat('d LLL')} is a ${date.toFormat('cccc')}. ${label(date)} or ${label(sameWeekday)}?`,
+      options: [
+        { label: label(date), reading: dayReading(date, ctx) },
+        { label: label(sameWeekday), reading: dayReading(sameWeekday, ctx) },
+      ],
+    };
+  }
+  const today = ctx.now.startOf('day').toMillis();
+  const nearest = candidates.sort((a, b) => Math.abs(a.toMillis() - today) - Math.abs(b.toMillis() - today))[0];
+  return { ...reading, date: iso(nearest), yearShown: nearest.year !== ctx.now.year };
+}
+
+/** 'through 2pm', 'from 2 pm', 'no later than 11': a time with one side open is a window. */
+function openEnded(reading: WhenReading, before: string): WhenReading {
+  if ((reading.kind !== 'time' && reading.kind !== 'day') || reading.time === undefined || reading.window) return reading;
+  const { time, ...rest } = reading;
+  if (/\b(through|thru|until|till|by|before|no later than|up to|not after)\s*$/.test(before)) return { ...rest, window: { start: 0, end: time } };
+  if (/\b(from|after|starting(?: at| from)?|any ?time after|later than|not before|no earlier than)\s*$/.test(before)) return { ...rest, window: { start: time, end: END_OF_DAY } };
+  return reading;
 }
 
 interface Ctx {
@@ -152,12 +208,25 @@ function normalize(raw: string): string {
   return raw
     .toLowerCase()
     .replace(/[’‘]/g, "'")
+    .replace(/@/g, ' at ')
+    .replace(/\b(at)\s+(\d{1,4}(?::\d\d)?)\s*ish\b/g, '$1 $2')
+    .replace(/(?<![-–]\s*)\b(\d{1,4}(?::\d\d)?)\s*ish\b/g, 'around $1')
+    .replace(/\b(\d{1,2}(?::\d\d)?)\s*ish\b/g, '$1')
+    .replace(/\b(morning|afternoon|evening)ish\b/g, '$1')
+    .replace(/\btomorrows\b/g, 'tomorrow')
     // '1030' and '10.30' are times only where a time is meant: after 'at', or with am/pm, or alone.
     .replace(/\b(at|@)\s+(\d{1,2})[.]?(\d{2})\b(?![/.-]\d)/g, (m, at, h, mm) => (Number(h) < 24 && Number(mm) < 60 ? `${at} ${h}:${mm}` : m))
     .replace(/\b(by|after|before)\s+(1[0-2]|[1-9])[.]?([0-5]\d)\b(?![/.-]\d)/g, '$1 $2:$3')
     .replace(/(?<![\d.])\b(\d{1,2})[.]?([0-5]\d)\s*(am|pm|a\.m\.|p\.m\.)/g, '$1:$2 $3')
     .replace(/^(\d{1,2})(\d{2})$/g, (m, h, mm) => (Number(h) < 24 && Number(mm) < 60 ? `${h}:${mm}` : m))
     .replace(/\b(\d{1,2})(?::(\d{2}))?\s*(a|p)\b(?!\.?m)/g, (_m, h, mm, ap) => `${h}:${mm ?? '00'}${ap}m`)
+    .replace(/\bin the (a\.?m\.?|p\.?m\.?)(?=\s|$)/g, '$1')
+    .replace(/\b(\d{1,2})h(\d{2})?\b/g, (_m, h, mm) => `${h}:${mm ?? '00'}`)
+    .replace(/\b(at|@) (\d{1,2}) ([0-5]\d)\b/g, '$1 $2:$3')
+    .replace(/\b(five|ten|twenty|twenty-five|quarter|\d{1,2}) after (\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?=\s*(?:am|pm)?\b)/g, '$1 past $2')
+    .replace(/\bhalf (\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b(?! (past|to))/g, 'half past $1')
+    .replace(/^(\d{1,2}(?::\d\d)?\s*(?:am|pm)?) (tomorrow|today|tonight|this morning|this afternoon|this evening)\b/, '$2 at $1')
+    .replace(/^(sat|sun)\.?(?=$|,| at | \d)/, (_m, d) => (d === 'sat' ? 'saturday' : 'sunday'))
     .replace(/\b(noonish|midday|mid-day|mid day)\b/g, 'noon')
     .replace(/\bmid-?morning\b/g, '10am')
     .replace(/\bmid-?afternoon\b/g, '2pm')
@@ -186,6 +255,12 @@ function earlyRules(text: string, ctx: Ctx): WhenFound | null {
 
   if ((m = /\b(asap|as soon as possible|first available|earliest|soonest|next available|whenever is soonest|anytime soon|first (?:free|open) (?:time|slot|appointment))\b/.exec(text))) {
     return { reading: { kind: 'asap' }, ...span(m) };
+  }
+  // '20th of next month', 'the 3rd of this month'.
+  if ((m = /\b(?:the )?(\d{1,2})(?:st|nd|rd|th)? of (?:the )?(next|this|current|coming|following) month\b/.exec(text))) {
+    const month = ctx.now.startOf('month').plus({ months: m[2] === 'this' || m[2] === 'current' ? 0 : 1 });
+    const day = Number(m[1]);
+    if (day >= 1 && day <= month.daysInMonth!) return { reading: dayReading(month.set({ day }), ctx), ...span(m) };
   }
   // 'after lunch' (Recognizers reads 'lunch' alone, as noon to two).
   if (/\b(after|before) (lunch|lunchtime)\b/.test(text)) return lateRules(text, ctx, false);
@@ -334,16 +409,15 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
       const from: DateTime = day(v.start!);
       // An end said in words ('Dec 20 to Jan 2', 'between 3 and 12') is the last day; a named
       // period's end ('next week', 'next 3 days') is the day after it.
-      const explicitEnd = /\b(to|through|thru|till|until|between)\b|\d\s*[-–]\s*\d/.test(matched);
+      const explicitEnd = /\b(to|through|thru|till|until|between)\b|\s[-–]\s|\d\s*[-–]\s*\d/.test(matched);
       const to = day(v.end!).minus({ days: explicitEnd ? 0 : 1 });
       return { kind: 'range', from: iso(from), to: iso(to), yearShown: to.year !== ctx.now.year || from.year !== ctx.now.year };
     }
     case 'timerange': {
       const vs = values.filter((v) => v.start || v.end);
-      if (vs.length === 0) {
-        const part = Object.keys(DAY_PARTS).find((p) => matched.includes(p));
-        return part ? { kind: 'time', window: DAY_PARTS[part] } : null;
-      }
+      const part = plainPart(matched, values[0]?.timex ?? '');
+      if (part) return { kind: 'time', window: part };
+      if (vs.length === 0) return null;
       const start = vs[0].start ? time(vs, 'start') : 0;
       const end = vs[0].end ? time(vs, 'end') : END_OF_DAY;
       return { kind: 'time', window: { start, end: end > start ? end : end + 12 * 60 } };
@@ -355,6 +429,8 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
       const startTime = time(vs, 'start');
       const picked = choose(dates, ctx, vs[0].timex ?? '', matched, startTime);
       if (picked.kind !== 'day') return picked;
+      const part = plainPart(matched, vs[0].timex ?? '');
+      if (part) return { ...picked, window: part };
       if (vs[0].start!.slice(0, 10) !== vs[0].end!.slice(0, 10)) {
         return { kind: 'range', from: picked.date, to: vs[vs.length - 1].end!.slice(0, 10), yearShown: picked.yearShown };
       }
@@ -426,9 +502,9 @@ function merge(a: WhenReading, b: WhenReading, ctx: Ctx): WhenReading {
 
 /** A part of the day said in words ('tomorrow afternoon') is a window; one that already passed today moves on. */
 function finish(reading: WhenReading, ctx: Ctx, text: string): WhenReading {
-  if (reading.kind === 'day' && reading.time === undefined && !reading.window) {
-    const part = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b${p}\\b`).test(text));
-    if (part) return { ...reading, window: DAY_PARTS[part] };
+  if ((reading.kind === 'day' || reading.kind === 'range') && (reading.kind === 'range' || reading.time === undefined) && !reading.window) {
+    const part = plainPart(text, '');
+    if (part) return { ...reading, window: part };
     if (/\btonight\b/.test(text)) return { ...reading, window: DAY_PARTS.night };
   }
   return reading;

@@ -45,6 +45,20 @@ function timeOf(hhmmss: string, text: string, explicit24: boolean): string {
 const is24 = (text: string) =>
   /\b(0\d|1[3-9]|2[0-3])[:h.]\d\d\b|\b(1[3-9]|2[0-3])\s*(to|-|until|till|and)\b|\b(to|until|till|and|from|at)\s+(1[3-9]|2[0-3])\b(?!\s*(st|nd|rd|th|of|\/))/.test(text);
 
+/** Parts of the day as the clinic keeps them (Recognizers-Text ends the afternoon at 4). */
+const PARTS: Array<[RegExp, [string, string]]> = [
+  [/\bmorning\b/i, ['08:00', '12:00']],
+  [/\bafternoon\b/i, ['12:00', '17:00']],
+  [/\b(evening|evenings)\b/i, ['17:00', '21:00']],
+  [/\b(night|tonight)\b/i, ['20:00', '23:59']],
+];
+
+/** A part of the day said plainly, with no clock time and not 'early' or 'late': the clinic's span. */
+function plainPart(text: string, window: [string, string]): [string, string] {
+  if (/\b(early|late|mid|middle|later)\b|-(morning|afternoon|evening|night)|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b/i.test(text)) return window;
+  return PARTS.find(([re]) => re.test(text))?.[1] ?? window;
+}
+
 /** A window whose end came out before its start ('4:00 to 7') ends the same afternoon. */
 function windowOf(a: string, b: string): [string, string] {
   const [h1, m1] = a.split(':').map(Number);
@@ -100,7 +114,7 @@ function fromModel(r: SpecResult, ref: DateTime): DateExpectation | null {
     case 'timerange': {
       const v = values.find((x) => x.start && x.end);
       if (!v) return null;
-      return { window: windowOf(timeOf(v.start, text, is24(text)), timeOf(v.end, text, is24(text))) };
+      return { window: plainPart(r.Text, windowOf(timeOf(v.start, text, is24(text)), timeOf(v.end, text, is24(text)))) };
     }
     case 'datetimerange': {
       const v = future(values.filter((x) => x.start && x.end));
@@ -108,7 +122,7 @@ function fromModel(r: SpecResult, ref: DateTime): DateExpectation | null {
       const [d1, t1] = v.start.split(' ');
       const [d2, t2] = v.end.split(' ');
       if (d1 !== d2) return null;
-      return { date: d1, window: windowOf(timeOf(t1, text, is24(text)), timeOf(t2, text, is24(text))) };
+      return { date: d1, window: plainPart(r.Text, windowOf(timeOf(t1, text, is24(text)), timeOf(t2, text, is24(text)))) };
     }
     default:
       return null;
@@ -138,13 +152,13 @@ function fromParser(r: SpecResult, ref: DateTime): DateExpectation | null {
       return { from: f.startDate, to: DateTime.fromISO(f.endDate).minus({ days: explicitEnd(text) ? 0 : 1 }).toISODate()! };
     case 'timerange':
       if (!f.startTime || !f.endTime) return null;
-      return { window: windowOf(timeOf(f.startTime, text, is24(text)), timeOf(f.endTime, text, is24(text))) };
+      return { window: plainPart(r.Text, windowOf(timeOf(f.startTime, text, is24(text)), timeOf(f.endTime, text, is24(text)))) };
     case 'datetimerange': {
       if (!f.startDateTime || !f.endDateTime) return null;
       const [d1, t1] = f.startDateTime.split(' ');
       const [d2, t2] = f.endDateTime.split(' ');
       if (d1 !== d2) return null;
-      return { date: d1, window: windowOf(timeOf(t1, text, is24(text)), timeOf(t2, text, is24(text))) };
+      return { date: d1, window: plainPart(r.Text, windowOf(timeOf(t1, text, is24(text)), timeOf(t2, text, is24(text)))) };
     }
     default:
       return null;
