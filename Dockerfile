@@ -8,6 +8,7 @@ COPY src ./src
 COPY dialogs ./dialogs
 COPY adapters ./adapters
 COPY migrations ./migrations
+COPY types ./types
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

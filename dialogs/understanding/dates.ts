@@ -44,8 +44,10 @@ export interface ReadOptions {
 /** What was read, and where in the text (so the rest of the message can be read for other things). */
 export interface WhenFound {
   reading: WhenReading;
+  /** Where in `text`, the message as the reader normalised it (lower case, '1030' as '10:30'). */
   start: number;
   end: number;
+  text: string;
 }
 
 const END_OF_DAY = 24 * 60 - 1;
@@ -103,7 +105,8 @@ const cache = new Map<string, WhenFound | null>();
 export function findWhen(text: string, opts: ReadOptions): WhenFound | null {
   const key = `${opts.zone}|${Math.floor(opts.now / 60_000)}|${opts.prefer ?? 'future'}|${text}`;
   if (cache.has(key)) return cache.get(key)!;
-  const found = read(text, opts);
+  const read_ = read(text, opts);
+  const found: WhenFound | null = read_ ? { ...read_, text: normalize(text) } : null;
   if (cache.size > 5000) cache.clear();
   cache.set(key, found);
   return found;
@@ -115,7 +118,9 @@ export function readWhen(text: string, opts: ReadOptions): WhenReading | null {
 
 type Local = DateTime<boolean>;
 
-function read(raw: string, opts: ReadOptions): WhenFound | null {
+type Found = Omit<WhenFound, 'text'>;
+
+function read(raw: string, opts: ReadOptions): Found | null {
   const text = normalize(raw);
   if (!text.trim() || !DATEISH.test(text)) return null;
   const now = DateTime.fromMillis(opts.now, { zone: opts.zone });
@@ -204,7 +209,7 @@ interface Ctx {
 type Value = { timex?: string; type?: string; value?: string; start?: string; end?: string; Mod?: string };
 
 /** Spelling a recognizer should not stumble on: '1030' and '10.30' as 10:30, 'noonish' as noon. */
-function normalize(raw: string): string {
+export function normalize(raw: string): string {
   return raw
     .toLowerCase()
     .replace(/[’‘]/g, "'")
@@ -249,7 +254,7 @@ function dayReading(date: Local, ctx: Ctx, extra: { time?: number; window?: Wind
 }
 
 /** Clinic rules for what Recognizers-Text reads wrongly: tried before it. */
-function earlyRules(text: string, ctx: Ctx): WhenFound | null {
+function earlyRules(text: string, ctx: Ctx): Found | null {
   const span = (m: RegExpExecArray) => ({ start: m.index, end: m.index + m[0].length });
   let m: RegExpExecArray | null;
 
@@ -293,7 +298,7 @@ function earlyRules(text: string, ctx: Ctx): WhenFound | null {
 }
 
 /** Clinic rules for what Recognizers-Text does not read at all: tried when it found no time. */
-function lateRules(text: string, ctx: Ctx, foundDay: boolean): WhenFound | null {
+function lateRules(text: string, ctx: Ctx, foundDay: boolean): Found | null {
   let m: RegExpExecArray | null;
   // 'the 15th', 'on the 3rd at 2': the next such day of a month.
   if ((m = /\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b(?! of| (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/.exec(text))) {

@@ -1,0 +1,65 @@
+import { choiceNumber, yesNo, type YesNo } from './answers';
+import { findWhen, type WhenReading } from './dates';
+import { MASK, classify, type Role } from './intents';
+import { fold, matchDirectory, type Directory, type DoctorHit } from './lexicon';
+
+/**
+ * The understanding layer: every message, at every step, read for all it says, before any dialog
+ * step sees it. What it says it wants (the intent, by the classifier), and what it names: a day or
+ * time, doctors, a specialty or symptom, a yes or no, a choice from a list. Steps take what they need
+ * from it; what a step cannot use (a new request in the middle of another) the engine routes.
+ */
+export interface Understood {
+  /** The message, cleaned. */
+  text: string;
+  intent: string | null;
+  score: number;
+  yesNo: YesNo | null;
+  /** 1-based number of a listed item ('2', 'the second one'). */
+  choice: number | null;
+  when: WhenReading | null;
+  doctors: DoctorHit[];
+  specialty: string | null;
+  /** The message with what was recognised taken out: for a search, or a name. */
+  rest: string;
+}
+
+export interface UnderstandContext {
+  role: Role;
+  zone: string;
+  now: number;
+  /** 'nearest' where a day looked up may be past (a doctor's schedule). */
+  prefer?: 'future' | 'nearest';
+  directory: Directory;
+}
+
+export async function understand(text: string, ctx: UnderstandContext): Promise<Understood> {
+  const when = findWhen(text, { zone: ctx.zone, now: ctx.now, prefer: ctx.prefer });
+  const withoutDate = when ? `${when.text.slice(0, when.start)} ${MASK.date} ${when.text.slice(when.end)}` : text;
+  const folded = fold(withoutDate);
+  const found = matchDirectory(folded, ctx.directory);
+  // The longest spans win where they overlap; then masked from the end, so positions stay right.
+  const chosen: typeof found.spans = [];
+  for (const span of [...found.spans].sort((a, b) => b.end - b.start - (a.end - a.start))) {
+    if (!chosen.some((c) => span.start < c.end && c.start < span.end)) chosen.push(span);
+  }
+  let masked = folded;
+  for (const span of chosen.sort((a, b) => b.start - a.start)) {
+    masked = `${masked.slice(0, span.start)}${span.kind === 'doctor' ? MASK.doctor : MASK.specialty}${masked.slice(span.end)}`;
+  }
+  masked = masked.replace(/\s+/g, ' ').trim();
+  const { intent, score } = masked ? await classify(ctx.role, masked) : { intent: null, score: 0 };
+  const rest = masked.replace(new RegExp(`\\b(${Object.values(MASK).join('|')})\\b`, 'g'), ' ').replace(/\s+/g, ' ').trim();
+  return {
+    text,
+    intent,
+    score,
+    yesNo: yesNo(text),
+    choice: choiceNumber(text),
+    when: when?.reading ?? null,
+    doctors: found.doctors,
+    specialty: found.specialty,
+    rest,
+  };
+}
+
