@@ -35,7 +35,7 @@ export function createRedisConversationStore(redis: Redis, prefix: string): Conv
       if (!raw) return null;
       try {
         const state = JSON.parse(raw) as ConversationState;
-        return state?.v === 1 ? state : null;
+        return state?.v === 2 ? state : null;
       } catch {
         return null;
       }

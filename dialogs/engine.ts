@@ -1,21 +1,33 @@
 import type { Actor } from '../src/domain/actor';
 import { DomainError, ServiceUnavailableError } from '../src/domain/errors';
-import { adminSteps } from './admin/admin-steps';
 import { createAdminCommands } from './admin/commands';
-import { doctorSteps } from './doctor/doctor-steps';
-import { patientSteps } from './patient/patient-steps';
-import { registrationSteps } from './patient/registration-steps';
-import { reminderSteps } from './patient/reminder-reply';
+import { firstName } from '../src/domain/patient';
+import { hoursFlow } from './doctor/hours';
+import { DOCTOR_HELP, doctorMenu, doctorMenuChoice } from './doctor/menu';
+import { scheduleFlow } from './doctor/schedule';
+import { timeOffFlow } from './doctor/time-off';
+import { isNext, type DialogDeps, type Flow, type FlowName, type FlowStart, type Next, type StepSpec, type Turn } from './flow';
+import { appointmentsFlow } from './patient/appointments';
+import { bookingFlow } from './patient/booking';
+import { PATIENT_HELP, patientMenu, patientMenuChoice } from './patient/menu';
+import { profileFlow } from './patient/profile';
+import { registrationFlow } from './patient/registration';
+import { reminderFlow } from './patient/reminder-reply';
+import { verificationFlow } from './patient/verification';
+import { isRequest, routeDoctor, routePatient, type Routed } from './routing';
 import { cleanInput } from './support/clean-input';
 import { errorText } from './support/error-replies';
-import { isOutcome, type DialogDeps, type Outcome, type Steps, type Turn } from './step';
-import type { ConversationState, InboundMessage, Reply, TurnResult } from './types';
+import { understand as read, type Understood } from './understanding';
+import type { Directory } from './understanding/lexicon';
+import type { ConversationState, FlowPosition, InboundMessage, Reply, TurnResult } from './types';
 
 /**
  * The channel-neutral dialog engine: one neutral message in, replies out. It finds who is
- * speaking, restores their conversation from Redis, runs global words (HELP, MENU, BACK, EXIT)
- * before any step, hands the rest to the current step, and turns any error into a polite reply.
- * Roles are enforced again by the services it calls: a dialog is not a security boundary.
+ * speaking, restores their conversation from Redis, handles HELP, MENU, BACK and EXIT once for
+ * every flow (as core-bot's base dialog does), reads the message for all it says, hands it to the
+ * step waiting for an answer, and reads what a step cannot use as a new request. Any error becomes
+ * a polite reply. Roles are enforced again by the services it calls: a dialog is not a security
+ * boundary.
  */
 export interface DialogEngine {
   handle(msg: InboundMessage): Promise<TurnResult>;
@@ -23,42 +35,69 @@ export interface DialogEngine {
 
 const IDLE_MS = 30 * 60_000;
 const MAX_BACK = 10;
-
-const MENU_OF: Record<string, string> = { patient: 'patient.menu', doctor: 'doctor.menu', admin: 'admin.menu' };
-/** Which role may be at which flow: a state left from another role is discarded. */
-const FLOW_ROLE: Record<string, string> = {
-  register: 'none',
-  patient: 'patient',
-  book: 'patient',
-  appts: 'patient',
-  verify: 'patient',
-  profile: 'patient',
-  reminder: 'patient',
-  doctor: 'doctor',
-  admin: 'admin',
-};
+const DIRECTORY_MS = 60_000;
 
 const GLOBAL = {
-  help: /^(help|\?|info)$/i,
-  menu: /^(menu|main menu|home|hi|hello|hey|start over)$/i,
+  help: /^(help|\?|info|what can you do)$/i,
+  menu: /^(menu|main menu|home|start over|restart)$/i,
   back: /^(back|go back|previous)$/i,
-  exit: /^(exit|nevermind|never mind|abandon|quit this)$/i,
+  exit: /^(exit|nevermind|never mind|forget it|abandon|stop that|quit this)$/i,
 };
 
 export const PRIVATE_ONLY = 'To keep patient details private I only answer in a direct message. Please message me directly.';
 
+const FLOWS: { [F in FlowName]: Flow<F> } = {
+  registration: registrationFlow,
+  booking: bookingFlow,
+  appointments: appointmentsFlow,
+  profile: profileFlow,
+  verification: verificationFlow,
+  reminder: reminderFlow,
+  schedule: scheduleFlow,
+  hours: hoursFlow,
+  timeoff: timeOffFlow,
+};
+
 export function freshState(now: number): ConversationState {
-  return { v: 1, at: null, data: {}, back: [], verified: false, lastActivity: now, seq: 0 };
+  return { v: 2, at: null, back: [], verified: false, lastActivity: now, seq: 0 };
 }
 
 function isPhone(senderId: string): boolean {
   return /^\+[1-9]\d{6,14}$/.test(senderId);
 }
 
+function roleOf(actor: Actor | null): 'patient' | 'doctor' | 'admin' | 'stranger' {
+  return actor ? actor.role : 'stranger';
+}
+
+function flowOf(at: FlowPosition): Flow<FlowName> | null {
+  return (FLOWS as Record<string, Flow<FlowName>>)[at.flow] ?? null;
+}
+
+function stepOf(at: FlowPosition): StepSpec<FlowName> | null {
+  const flow = flowOf(at);
+  return flow ? ((flow.steps as Record<string, StepSpec<FlowName>>)[at.step] ?? null) : null;
+}
+
+/** Words for a message nothing could read: a date that is no date ('Feb 30') is told so. */
+function notUnderstood(text: string): string {
+  const dateLike = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*\d|\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\b\d{1,2}(st|nd|rd|th)\b/i;
+  return dateLike.test(text) ? "I couldn't read that as a day or time. Try 'Dec 5' or 'next Tuesday at 3'." : "Sorry, I didn't get that.";
+}
+
 export function createDialogEngine(given: DialogDeps): DialogEngine {
+  let cachedDirectory: { at: number; value: Promise<Directory> } | null = null;
+  const directory = (): Promise<Directory> => {
+    const now = Date.now();
+    if (!cachedDirectory || now - cachedDirectory.at > DIRECTORY_MS) {
+      const value = given.services.doctors.directory();
+      value.catch(() => (cachedDirectory = null));
+      cachedDirectory = { at: now, value };
+    }
+    return cachedDirectory.value;
+  };
   // Admins' chat text is the /clinic grammar, on every channel.
-  const deps: DialogDeps = { ...given, adminCommands: given.adminCommands ?? createAdminCommands(given.services) };
-  const steps: Steps = { ...registrationSteps, ...patientSteps, ...reminderSteps, ...doctorSteps, ...adminSteps };
+  const deps: DialogDeps = { ...given, adminCommands: given.adminCommands ?? createAdminCommands(given.services), directory: given.directory ?? directory };
   const idleMs = deps.idleMs ?? IDLE_MS;
 
   async function resolveActor(msg: InboundMessage): Promise<Actor | null> {
@@ -73,39 +112,72 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     return identity.actorFor(msg.channel, msg.senderId);
   }
 
+  function menuOf(t: Turn, lead?: string): Reply[] {
+    return t.actor?.role === 'doctor' ? doctorMenu(lead) : patientMenu(lead);
+  }
+
+  function helpOf(t: Turn): string {
+    if (!t.actor) return 'I can book and manage appointments by text once you are registered. Reply MENU to start again.';
+    return t.actor.role === 'doctor' ? DOCTOR_HELP : PATIENT_HELP;
+  }
+
+  async function route(t: Turn, u: Understood): Promise<Routed> {
+    if (t.actor?.role === 'doctor') return routeDoctor(t, u);
+    if (t.actor?.role === 'patient') return routePatient(t, u);
+    return null;
+  }
+
+  /** The question of the step the conversation is at (a step may move on by itself). */
   async function ask(t: Turn, hops = 0): Promise<Reply[]> {
     const at = t.state.at;
-    const step = at ? steps[at] : null;
-    if (!step) return ask({ ...t, state: Object.assign(t.state, { at: menuFor(t.actor) }) }, hops + 1);
-    const asked = await step.ask(t);
-    if (!isOutcome(asked)) return asked;
-    if (hops > 6) throw new Error(`dialog loop at ${at}`);
+    if (!at) return menuOf(t);
+    const step = stepOf(at);
+    if (!step) {
+      t.state.at = null;
+      return menuOf(t);
+    }
+    const asked = await step.ask(t, at.data as never);
+    if (!isNext(asked)) return asked;
     return apply(t, asked, hops + 1);
   }
 
-  async function apply(t: Turn, outcome: Outcome, hops = 0): Promise<Reply[]> {
-    if ('retry' in outcome) return [{ text: outcome.retry }, ...(await ask(t, hops))];
-    if ('done' in outcome) {
+  async function start(t: Turn, s: FlowStart, say: Reply[] = [], replace = false, hops = 0): Promise<Reply[]> {
+    if (t.state.at && !replace) t.state.back = [...t.state.back, t.state.at].slice(-MAX_BACK);
+    t.state.at = { flow: s.flow, step: s.step ?? FLOWS[s.flow].first, data: s.data };
+    return [...say, ...(await ask(t, hops))];
+  }
+
+  async function apply(t: Turn, next: Next<FlowName>, hops = 0): Promise<Reply[]> {
+    if (hops > 8) throw new Error(`dialog loop at ${t.state.at?.flow}.${t.state.at?.step}`);
+    const at = t.state.at!;
+    if ('retry' in next) {
+      if (next.alone) return [{ text: next.retry }];
+      const again = await ask(t, hops);
+      return [{ text: next.retry }, ...again];
+    }
+    if ('done' in next) {
       t.state.at = null;
-      t.state.data = {};
       t.state.back = [];
       t.state.keepUntil = undefined;
-      return outcome.done;
+      return next.done;
     }
-    if (!outcome.replace) t.state.back = [...t.state.back, { at: t.state.at, data: t.state.data }].slice(-MAX_BACK);
-    t.state.at = outcome.next;
-    t.state.data = { ...t.state.data, ...(outcome.data ?? {}) };
-    return [...(outcome.say ?? []), ...(await ask(t, hops))];
+    if ('stay' in next) {
+      t.state.at = { ...at, data: { ...(at.data as object), ...next.data } };
+      return next.stay;
+    }
+    if ('start' in next) return start(t, next.start, next.say ?? [], next.replace, hops + 1);
+    if ('unhandled' in next) return [];
+    if (!next.replace) t.state.back = [...t.state.back, at].slice(-MAX_BACK);
+    t.state.at = { flow: at.flow, step: next.to, data: { ...(at.data as object), ...(next.data ?? {}) } };
+    return [...(next.say ?? []), ...(await ask(t, hops + 1))];
   }
 
-  function menuFor(actor: Actor | null): string {
-    return actor ? MENU_OF[actor.role] : 'register.name';
-  }
-
-  function allowedAt(actor: Actor | null, at: string | null): boolean {
-    if (at === null) return true;
-    const role = FLOW_ROLE[at.split('.')[0]];
-    return role === (actor ? actor.role : 'none') && at in steps;
+  /** A message that is not an answer to anything waiting: a new request, or a word of its own. */
+  async function newRequest(t: Turn, u: Understood, fallback: () => Promise<Reply[]>): Promise<Reply[]> {
+    const routed = await route(t, u);
+    if (routed === null) return fallback();
+    if (Array.isArray(routed)) return routed;
+    return start(t, routed, [], false);
   }
 
   async function turn(t: Turn, input: string): Promise<Reply[]> {
@@ -117,56 +189,68 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       if (!isPhone(msg.senderId)) {
         return [{ text: "Hello! I don't know your account yet. Please ask a clinic admin to link it, then message me again." }];
       }
-      if (!state.at?.startsWith('register.')) {
+      if (state.at?.flow !== 'registration') {
         const admitted = deps.registrations ? await deps.registrations.admit(msg.senderId) : 'ok';
         if (admitted !== 'ok') {
           deps.logger?.warn({ channel: msg.channel, throttle: admitted }, 'registration refused by the throttle');
           return [{ text: "Sorry, we can't sign up new numbers by text right now. Please call the clinic, or try again later." }];
         }
         Object.assign(state, freshState(deps.now()));
-        state.at = 'register.name';
-        return ask(t);
+        // A first message that asks for something is kept, and carried out once they are registered.
+        const first = input ? await t.understand(input) : null;
+        return start(t, { flow: 'registration', data: { pending: first && isRequest(first) ? input : null } });
       }
     }
 
-    const current = state.at ? steps[state.at] : null;
-    // An admin's 'help' is the /clinic command list, not the chat help.
-    const adminAtMenu = actor?.role === 'admin' && (state.at === null || state.at === 'admin.menu');
-    if (GLOBAL.help.test(input) && !adminAtMenu) {
-      const help = current?.help ?? helpFor(actor);
-      return [{ text: help }, ...(state.at && current ? await ask(t) : [])];
+    if (actor?.role === 'admin') {
+      // Admins type the /clinic grammar; a greeting gets a pointer to it, not a page of commands.
+      if (/^(hi|hello|hey|good (morning|afternoon|evening)|menu|start)\b[\s!.]*$/i.test(input)) {
+        return [{ text: `Hi${actor.name ? ` ${firstName(actor.name)}` : ''}! Type a clinic command, for example 'doctors list', 'settings show' or 'help'.` }];
+      }
+      const text = input.replace(/^\/?clinic\s*/i, '');
+      return deps.adminCommands!(actor, text || 'help');
     }
-    if (GLOBAL.menu.test(input) || (GLOBAL.exit.test(input) && state.at)) {
-      const leaving = GLOBAL.exit.test(input) && state.at;
-      state.at = actor ? null : 'register.name';
-      state.data = {};
+
+    const at = state.at;
+    const step = at ? stepOf(at) : null;
+    if (GLOBAL.help.test(input)) return [{ text: step?.help ?? helpOf(t) }, ...(at ? await ask(t) : [])];
+    if (actor && (GLOBAL.menu.test(input) || (GLOBAL.exit.test(input) && at))) {
+      const leaving = GLOBAL.exit.test(input);
+      state.at = null;
       state.back = [];
-      const menu = await ask(t);
-      return leaving ? [{ text: 'OK, I stopped that.' }, ...menu] : menu;
+      return leaving ? [{ text: 'OK, I stopped that.' }, ...menuOf(t)] : menuOf(t);
     }
     if (GLOBAL.back.test(input)) {
       const previous = state.back.pop();
       if (!previous) return [{ text: "There's nothing to go back to." }, ...(await ask(t))];
-      state.at = previous.at;
-      state.data = previous.data;
+      state.at = previous;
       return ask(t);
     }
+    if (!input) return at ? [{ text: 'I got an empty message.' }, ...(await ask(t))] : menuOf(t);
 
-    if (state.at === null) {
-      const menu = steps[menuFor(actor)];
-      if (!input) return ask(t);
-      return apply(t, await menu.answer(t, input));
+    const u = await t.understand(input, { prefer: at ? flowOf(at)?.prefer : t.actor?.role === 'doctor' ? 'nearest' : undefined });
+    let replies: Reply[];
+    if (at && step) {
+      const next = await step.answer(t, at.data as never, u);
+      if ('unhandled' in next) {
+        // Not an answer to the question: a new request ('actually, cancel my 3pm'), or nothing known.
+        replies = await newRequest(t, u, async () => [{ text: notUnderstood(u.text) }, ...(await ask(t))]);
+      } else {
+        replies = await apply(t, next);
+      }
+    } else {
+      const choice = u.choice !== null && u.text.trim().split(/\s+/).length <= 3 ? (actor?.role === 'doctor' ? doctorMenuChoice(u.choice, deps.now(), t.zone) : patientMenuChoice(u.choice)) : null;
+      replies = choice ? await start(t, choice) : await newRequest(t, u, async () => menuOf(t, "Sorry, I didn't understand that. Reply with a number, or tell me in your own words."));
     }
-    if (!input) return [{ text: 'I got an empty message.' }, ...(await ask(t))];
-    return apply(t, await current!.answer(t, input));
-  }
-
-  function helpFor(actor: Actor | null): string {
-    if (!actor) return 'I can book and manage appointments by text once you are registered. Reply MENU to start again.';
-    if (actor.role === 'patient') {
-      return 'Reply MENU for the main menu, BACK to go back a step, or EXIT to stop what you are doing. For anything urgent, call the clinic.';
+    // What a new patient first asked for, carried out now that they are registered.
+    if (t.resume && t.actor) {
+      const pending = t.resume;
+      t.resume = null;
+      t.firstName = t.actor.name?.split(' ')[0] ?? null;
+      const again = await t.understand(pending);
+      replies = [...replies, ...(await newRequest(t, again, async () => menuOf(t)))];
     }
-    return 'Say MENU for the menu, BACK to go back, EXIT to stop what you are doing.';
+    return replies;
   }
 
   return {
@@ -193,19 +277,28 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
         state = null;
       }
-      if (state && !allowedAt(actor, state.at)) state = null;
+      // A state another role left (a patient who became staff), or of a flow that no longer exists.
+      if (state?.at && (!flowOf(state.at) || !stepOf(state.at) || flowOf(state.at)!.role !== roleOf(actor))) state = null;
       state ??= freshState(now);
       // The identity service gives the zone and name with the actor: no further look-up per message.
       const zone = actor?.timeZone ?? deps.clinicTimezone;
       const firstName = actor?.role === 'patient' && actor.name ? actor.name.split(' ')[0] : null;
       state.seq ??= 0;
-      const t: Turn = { deps, actor, msg, state, zone, firstName, told: [] };
+      const t: Turn = {
+        deps,
+        actor,
+        msg,
+        state,
+        zone,
+        firstName,
+        told: [],
+        understand: async (text, opts = {}) =>
+          read(text, { role: t.actor?.role === 'doctor' ? 'doctor' : 'patient', zone: t.zone, now: deps.now(), prefer: opts.prefer, directory: await deps.directory!() }),
+      };
       let replies: Reply[];
       if (msg.buttonSeq !== undefined && msg.buttonSeq !== state.seq) {
         // A button from an earlier message, or a replayed one: it must not pick from today's list.
-        await deps.services.audit
-          .record(actor, { action: 'dialog.stale_button', outcome: 'denied', details: { channel: msg.channel } })
-          .catch(() => undefined);
+        await deps.services.audit.record(actor, { action: 'dialog.stale_button', outcome: 'denied', details: { channel: msg.channel } }).catch(() => undefined);
         replies = [{ text: "That button is from an earlier message. Here's where we are now:" }, ...(await ask(t))];
       } else {
         replies = await turn(t, input);
@@ -214,18 +307,18 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       state.seq += 1;
       // A name and date of birth given before consent are kept no longer than the conversation's
       // idle time: unconsented data leaves Redis by itself when the person walks away.
-      const unconsented = !actor && state.at?.startsWith('register.');
+      const unconsented = !t.actor && state.at?.flow === 'registration';
       try {
         await deps.store.save(msg.channel, msg.senderId, state, unconsented ? Math.ceil(idleMs / 1000) : undefined);
       } catch (err) {
         // What the turn did is done (a booking committed, say): the person hears it. The next
         // message starts from the last saved place, and the steps there read what really happened.
-        deps.logger?.warn({ err, channel: msg.channel, at: state.at }, 'conversation not saved');
+        deps.logger?.warn({ err, channel: msg.channel, at: state.at?.flow }, 'conversation not saved');
       }
-      return { replies: [...preface, ...replies], actor, seq: state.seq, told: t.told };
+      return { replies: [...preface, ...replies], actor: t.actor, seq: state.seq, told: t.told };
     } catch (err) {
       if (!(err instanceof DomainError)) {
-        deps.logger?.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, channel: msg.channel, at: state?.at }, 'dialog turn failed');
+        deps.logger?.error({ err, channel: msg.channel, at: state?.at?.flow }, 'dialog turn failed');
       }
       // The conversation keeps its place: the person can simply try again.
       return { replies: [...preface, { text: errorText(err) }], actor, seq: state?.seq ?? 0 };

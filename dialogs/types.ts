@@ -48,14 +48,20 @@ export interface Reply {
   files?: ReplyFile[];
 }
 
+/** Where a conversation is: a flow, its step, and the flow's own data (typed per flow in flow.ts). */
+export interface FlowPosition {
+  flow: string;
+  step: string;
+  data: unknown;
+}
+
 /** A conversation as stored in Redis between messages. */
 export interface ConversationState {
-  v: 1;
-  /** 'flow.step', or null at the menu. */
-  at: string | null;
-  data: Record<string, unknown>;
-  /** Earlier steps, for BACK. */
-  back: Array<{ at: string | null; data: Record<string, unknown> }>;
+  v: 2;
+  /** The flow and step waiting for an answer, or null at the menu. */
+  at: FlowPosition | null;
+  /** Earlier positions, for BACK. */
+  back: FlowPosition[];
   /** The patient confirmed their date of birth in this conversation. */
   verified: boolean;
   lastActivity: number;

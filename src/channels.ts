@@ -63,6 +63,8 @@ export async function mountChannels(server: Server, ctx: AppContext, logger: Log
       authToken: config.twilio.authToken,
       publicBaseUrl: config.publicBaseUrl,
       clinicName: config.clinicName,
+      clinicPhone: config.clinicPhone,
+      keywordReplies: config.smsKeywordReplies,
       logger,
       replyBudgetMs: opts.smsReplyBudgetMs,
       markTold: (ids) => services.appointments.markPatientTold(ids),

@@ -1,6 +1,6 @@
 import { createRedisConversationStore } from '../dialogs/conversation-store';
 import { createDialogEngine, type DialogEngine } from '../dialogs/engine';
-import type { DialogDeps } from '../dialogs/step';
+import type { DialogDeps } from '../dialogs/flow';
 import type { AppContext } from './app';
 import { createRegistrationThrottle } from './limits/registration-throttle';
 import type { Logger } from './logging';

@@ -1,5 +1,10 @@
-/** Carrier keywords. Twilio itself answers opt-outs on long codes but still forwards the message. */
-const OPT_OUT = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']);
+/**
+ * Carrier keywords, matched as carriers match them: the whole message, any case. The opt-out words
+ * are Twilio's defaults (the CTIA list plus REVOKE and OPTOUT); no prompt of ours ever asks a patient
+ * to send one of them for anything but stopping texts.
+ */
+export const OPT_OUT_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'] as const;
+const OPT_OUT = new Set<string>(OPT_OUT_WORDS);
 const OPT_IN = new Set(['START', 'UNSTOP']);
 const HELP = new Set(['HELP', 'INFO']);
 
@@ -14,7 +19,30 @@ export function keywordOf(text: string): Keyword {
   return null;
 }
 
+/** Twilio's OptOutType parameter (sent when a Messaging Service's Advanced Opt-Out answered the keyword). */
+export function twilioAnswered(optOutType: unknown): boolean {
+  return typeof optOutType === 'string' && ['STOP', 'START', 'HELP'].includes(optOutType.toUpperCase());
+}
+
+const callClinic = (clinicPhone: string | null) => (clinicPhone ? `call the clinic at ${clinicPhone}` : 'call the clinic');
+
 /** What carriers require a HELP reply to say: who we are, how to get help, how to stop. */
-export function carrierHelp(clinicName: string): string {
-  return `${clinicName}: appointment booking by text. Reply MENU for options. For urgent help call the clinic; in an emergency call 911. Msg & data rates may apply. Reply STOP to opt out.`;
+export function carrierHelp(clinicName: string, clinicPhone: string | null = null): string {
+  return `${clinicName}: appointment booking by text. Reply MENU for options. For help ${callClinic(clinicPhone)}; in an emergency call 911. Msg & data rates may apply. Reply STOP to opt out.`;
+}
+
+/**
+ * The one text allowed after an opt-out: that texts stop, what that means for appointments already
+ * booked (they stay, with no reminders), how to call one off without texting, and how to come back.
+ * The same words, without the count, are the ones to paste into Twilio's Advanced Opt-Out.
+ */
+export function optOutConfirmation(clinicName: string, clinicPhone: string | null, upcoming: number | null): string {
+  const booked =
+    upcoming === null
+      ? ' Booked appointments stay booked, without reminders;'
+      : upcoming === 0
+        ? ''
+        : ` Your ${upcoming === 1 ? 'appointment ahead stays' : `${upcoming} appointments ahead stay`} booked, without reminders;`;
+  const how = booked ? ` to call ${upcoming === 1 ? 'it' : 'one'} off, ${clinicPhone ? `call ${clinicPhone}` : 'call the clinic'}.` : '';
+  return `${clinicName}: you'll get no more texts.${booked}${how} Reply START to resume.`;
 }

@@ -4,11 +4,26 @@ import type { Reply } from '../../dialogs/types';
 const MAX_SEGMENTS = 3;
 
 /**
- * Replies as SMS bodies: one message per reply, and a reply longer than three segments split at
- * line breaks (never inside a numbered choice), or at spaces when a single line is too long.
+ * A turn's replies as SMS bodies: one message per turn (a list and its question together), split
+ * only past three segments, at line breaks (never inside a numbered choice), or at spaces when a
+ * single line is too long. Letters outside the GSM-7 alphabet that have a plain form in it ('Zoë',
+ * 'Núñez') are written plainly, so one accent does not halve the room of a whole message (UCS-2
+ * segments hold 70 characters, not 160); text that needs more than that (emoji, other scripts) is
+ * left as it is.
  */
 export function smsBodies(replies: Reply[]): string[] {
-  return replies.flatMap((r) => split(renderPlain(r)));
+  if (replies.length === 0) return [];
+  return split(toGsm(replies.map(renderPlain).join('\n')));
+}
+
+const GSM_PLAIN = /^[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\[~\]|€]*$/;
+
+/** The plain GSM-7 form of a text, when every letter has one; the text itself otherwise. */
+export function toGsm(text: string): string {
+  if (GSM_PLAIN.test(text)) return text;
+  const kept = new Set('ÄÖÑÜäöñüàèéùìòÇÉ');
+  const folded = [...text].map((c) => (kept.has(c) ? c : c.normalize('NFD').replace(/\p{M}+/gu, ''))).join('').replace(/[‘’]/g, "'").replace(/[“”]/g, '"').replace(/[–—]/g, '-').replace(/…/g, '...');
+  return GSM_PLAIN.test(folded) ? folded : text;
 }
 
 function split(text: string): string[] {

@@ -7,7 +7,7 @@ import type { PatientsService } from '../../src/services/patients';
 import { firstDelivery } from '../shared/dedupe';
 import { sourceOf } from '../shared/source';
 import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
-import { carrierHelp, keywordOf } from './keywords';
+import { carrierHelp, keywordOf, optOutConfirmation, twilioAnswered } from './keywords';
 import { smsBodies } from './render';
 import type { SmsSender } from './sms-sender';
 
@@ -23,6 +23,10 @@ export interface SmsWebhookDeps {
   /** The public base URL Twilio calls; the signature covers it exactly. */
   publicBaseUrl: string;
   clinicName: string;
+  /** The clinic's number as patients dial it (in the opt-out and HELP texts). */
+  clinicPhone?: string | null;
+  /** Who answers STOP, START and HELP: Twilio (the default; we only record) or this service. */
+  keywordReplies?: 'twilio' | 'service';
   logger: Logger;
   /** How long the webhook waits for the dialog before answering empty and texting the reply later (0: never waits). */
   replyBudgetMs?: number;
@@ -83,16 +87,19 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
         return sendXml(res, 200, twiml([]));
       }
       const keyword = keywordOf(text);
+      // Twilio answers the keywords itself unless the clinic turned that off: then, and only then,
+      // the reply is ours (one text, never a second confirmation).
+      const ours = deps.keywordReplies === 'service' && !twilioAnswered(params.OptOutType);
       if (keyword === 'opt-out') {
-        // Twilio sends the carrier's confirmation itself; nothing more may be texted.
+        const upcoming = ours ? await deps.patients.upcomingCount(from) : 0;
         await deps.patients.setSmsOptOut(from, true, 'keyword');
-        log.info('opt-out recorded');
-        return sendXml(res, 200, twiml([]));
+        log.info({ answeredBy: ours ? 'service' : 'twilio' }, 'opt-out recorded');
+        return sendXml(res, 200, twiml(ours ? [optOutConfirmation(deps.clinicName, deps.clinicPhone ?? null, upcoming)] : []));
       }
       if (keyword === 'opt-in') {
         await deps.patients.setSmsOptOut(from, false, 'keyword');
         log.info('opt-in recorded');
-        return sendXml(res, 200, twiml([`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`]));
+        return sendXml(res, 200, twiml(ours ? [`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`] : []));
       }
       // Everything but the carrier words STOP and START counts against the sender's limit, HELP too:
       // a flood is never answered with a flood.
@@ -111,7 +118,7 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
         log.info('message from an opted-out number; no reply sent');
         return sendXml(res, 200, twiml([]));
       }
-      if (keyword === 'help') return sendXml(res, 200, twiml([carrierHelp(deps.clinicName)]));
+      if (keyword === 'help') return sendXml(res, 200, twiml(ours ? [carrierHelp(deps.clinicName, deps.clinicPhone ?? null)] : []));
 
       const turn = deps.engine.handle({ channel: 'sms', conversation: 'direct', senderId: from, text });
       let timer: NodeJS.Timeout | undefined;

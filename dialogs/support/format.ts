@@ -3,8 +3,21 @@ import type { Reply } from '../types';
 
 /** How times and lists read in a short message. */
 
-export function formatSlot(instant: number | Date, zone: string): string {
-  return DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }).toFormat('ccc d LLL, h:mm a');
+/**
+ * 'Fri 4 Dec, 10:00 AM'; with the year when it is not this year ('Mon 15 Feb 2027, 10:00 AM'), so a
+ * year never changes without the reply saying so.
+ */
+export function formatSlot(instant: number | Date, zone: string, now?: number): string {
+  const dt = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone });
+  const otherYear = now !== undefined && dt.year !== DateTime.fromMillis(now, { zone }).year;
+  return dt.toFormat(otherYear ? 'ccc d LLL yyyy, h:mm a' : 'ccc d LLL, h:mm a');
+}
+
+/** 'Fri 4 Dec' (with the year when it is not this year). */
+export function formatDate(instant: number | Date, zone: string, now?: number): string {
+  const dt = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone });
+  const otherYear = now !== undefined && dt.year !== DateTime.fromMillis(now, { zone }).year;
+  return dt.toFormat(otherYear ? 'ccc d LLL yyyy' : 'ccc d LLL');
 }
 
 export function formatTime(instant: number | Date, zone: string): string {

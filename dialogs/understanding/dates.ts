@@ -274,7 +274,8 @@ function earlyRules(text: string, ctx: Ctx): Found | null {
     const wd = weekdayIndex(m[1]);
     let d = ctx.now.plus({ days: 1 });
     while (d.weekday !== wd) d = d.plus({ days: 1 });
-    return { reading: dayReading(d.plus({ days: 7 }), ctx), ...span(m) };
+    const rest = readRest(text.slice(m.index + m[0].length), ctx);
+    return { reading: dayReading(d.plus({ days: 7 }), ctx, rest ?? {}), start: m.index, end: rest ? text.length : m.index + m[0].length };
   }
   // 'within 2 weeks', 'in the next 10 days'.
   if ((m = /\b(?:within|in the next|over the next|in the coming)\s+(\d{1,2}|a|one|two|three|four)\s+(day|week)s?\b/.exec(text))) {
@@ -294,6 +295,11 @@ function earlyRules(text: string, ctx: Ctx): Found | null {
       return { reading: dayReading(c, ctx, rest ?? {}), start: m.index, end: text.length };
     }
   }
+  // 'the 15th at 9' (Recognizers reads the 9 and drops the day): a day of the month with no month.
+  if (!MONTH_WORD.test(text) && (m = ORDINAL_DAY.exec(text))) {
+    const found = ordinalDay(text, m, ctx);
+    if (found) return found;
+  }
   return null;
 }
 
@@ -301,14 +307,9 @@ function earlyRules(text: string, ctx: Ctx): Found | null {
 function lateRules(text: string, ctx: Ctx, foundDay: boolean): Found | null {
   let m: RegExpExecArray | null;
   // 'the 15th', 'on the 3rd at 2': the next such day of a month.
-  if ((m = /\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b(?! of| (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/.exec(text))) {
-    const day = Number(m[1]);
-    if (day >= 1 && day <= 31 && !foundDay) {
-      let d = ctx.now.startOf('month');
-      for (let i = 0; i < 13 && (day > d.daysInMonth! || d.set({ day }) < ctx.now.startOf('day')); i++) d = d.plus({ months: 1 });
-      const rest = readRest(text.slice(m.index + m[0].length), ctx);
-      return { reading: dayReading(d.set({ day }), ctx, rest ?? {}), start: m.index, end: text.length };
-    }
+  if (!foundDay && (m = ORDINAL_DAY.exec(text))) {
+    const found = ordinalDay(text, m, ctx);
+    if (found) return found;
   }
   // 'after 5', 'before 11', 'by 2pm', 'between 2 and 4', 'after lunch': a window of the day.
   const window = windowRule(text);
@@ -327,6 +328,19 @@ function lateRules(text: string, ctx: Ctx, foundDay: boolean): Found | null {
     return { reading: { kind: 'time', window: window.window }, start: window.start, end: window.end };
   }
   return null;
+}
+
+const MONTH_WORD = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\bmonth\b/;
+const ORDINAL_DAY = /\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b(?! of| (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))/;
+
+/** The next day of a month with that number ('the 15th'), with a time said after it. */
+function ordinalDay(text: string, m: RegExpExecArray, ctx: Ctx): Found | null {
+  const day = Number(m[1]);
+  if (day < 1 || day > 31) return null;
+  let d = ctx.now.startOf('month');
+  for (let i = 0; i < 13 && (day > d.daysInMonth! || d.set({ day }) < ctx.now.startOf('day')); i++) d = d.plus({ months: 1 });
+  const rest = readRest(text.slice(m.index + m[0].length), ctx);
+  return { reading: dayReading(d.set({ day }), ctx, rest ?? {}), start: m.index, end: text.length };
 }
 
 function readRest(rest: string, ctx: Ctx): { time?: number; window?: Window } | null {
@@ -374,7 +388,11 @@ function weekdayIndex(word: string): number {
 function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text: string): WhenReading | null {
   const explicitHalf = MERIDIEM.test(matched);
   const day = (value: string) => DateTime.fromISO(value.slice(0, 10), { zone: ctx.now.zoneName! });
-  const pickDay = (vs: Value[], field: 'value' | 'start') => choose(vs.map((v) => day(v[field]!)), ctx, vs[0].timex ?? '', matched);
+  const pickDay = (vs: Value[], field: 'value' | 'start') => {
+    // 'Feb 30' resolves to no day at all.
+    const days = vs.map((v) => day(v[field] ?? '')).filter((d) => d.isValid);
+    return days.length ? choose(days, ctx, vs[0].timex ?? '', matched) : null;
+  };
   const time = (vs: Value[], field: 'value' | 'start' | 'end') => {
     const times = [...new Set(vs.map((v) => v[field]?.slice(-8)).filter(Boolean) as string[])].map(minutesOf);
     if (times.length === 1) return times[0];
@@ -402,7 +420,8 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
       if (vs.length === 0) return null;
       const t = time(vs, 'value');
       const dates = vs.map((v) => v.value!.slice(0, 10));
-      const uniq = [...new Set(dates)].map((d) => DateTime.fromISO(d, { zone: ctx.now.zoneName! }));
+      const uniq = [...new Set(dates)].map((d) => DateTime.fromISO(d, { zone: ctx.now.zoneName! })).filter((d) => d.isValid);
+      if (uniq.length === 0) return null;
       const picked = choose(uniq, ctx, vs[0].timex ?? '', matched, t);
       if (picked.kind === 'day') return { ...picked, time: t };
       return picked;
@@ -412,6 +431,7 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
       if (vs.length === 0) return null;
       const v = ctx.prefer === 'future' ? vs[vs.length - 1] : nearestRange(vs, ctx);
       const from: DateTime = day(v.start!);
+      if (!from.isValid || !day(v.end!).isValid) return null;
       // An end said in words ('Dec 20 to Jan 2', 'between 3 and 12') is the last day; a named
       // period's end ('next week', 'next 3 days') is the day after it.
       const explicitEnd = /\b(to|through|thru|till|until|between)\b|\s[-–]\s|\d\s*[-–]\s*\d/.test(matched);
@@ -430,7 +450,8 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
     case 'datetimerange': {
       const vs = values.filter((v) => v.start && v.end);
       if (vs.length === 0) return null;
-      const dates = [...new Set(vs.map((v) => v.start!.slice(0, 10)))].map((d) => DateTime.fromISO(d, { zone: ctx.now.zoneName! }));
+      const dates = [...new Set(vs.map((v) => v.start!.slice(0, 10)))].map((d) => DateTime.fromISO(d, { zone: ctx.now.zoneName! })).filter((d) => d.isValid);
+      if (dates.length === 0) return null;
       const startTime = time(vs, 'start');
       const picked = choose(dates, ctx, vs[0].timex ?? '', matched, startTime);
       if (picked.kind !== 'day') return picked;
@@ -460,7 +481,7 @@ function nearestRange(vs: Value[], ctx: Ctx): Value {
 }
 
 /**
- * One day among the readings: the next one for booking, the nearest for looking up. A bare weekday
+ * One day among the readings: the next one for booking, the nearest date for looking up. A bare weekday
  * that is also today is a question, unless a time said with it is still ahead today.
  */
 function choose(days: Local[], ctx: Ctx, timex: string, matched: string, time?: number): WhenReading {
@@ -480,7 +501,9 @@ function choose(days: Local[], ctx: Ctx, timex: string, matched: string, time?: 
       ],
     };
   }
-  if (ctx.prefer === 'nearest') {
+  // Looking up: a date ('Nov 20') is the nearest one, past or ahead; a weekday alone ('friday') is
+  // still the coming one, as people mean it ('last friday' comes resolved to its day).
+  if (ctx.prefer === 'nearest' && !/^XXXX-WXX-\d/.test(timex)) {
     const nearest = [...sorted].sort((a, b) => Math.abs(a.toMillis() - today.toMillis()) - Math.abs(b.toMillis() - today.toMillis()))[0];
     return dayReading(nearest, ctx);
   }

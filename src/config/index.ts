@@ -35,6 +35,14 @@ const schema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
   TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15551234567').optional(),
   TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional(),
+  /**
+   * Who answers the carrier keywords STOP, START and HELP: 'twilio' (its default keyword handling,
+   * or a Messaging Service's Advanced Opt-Out replies; the service records the change and sends
+   * nothing) or 'service' (Twilio's replies are off for the number; the service sends them).
+   */
+  SMS_KEYWORD_REPLIES: z.enum(['twilio', 'service']).default('twilio'),
+  /** The clinic's phone number as patients should dial it, for texts that say "call the clinic". */
+  CLINIC_PHONE: z.string().regex(/^[+0-9 ()./-]{5,25}$/, 'must be a phone number like +1 555 010 0000').optional(),
   /** Twilio's REST base URL; only changed to point at a local stand-in for tests and load tests. */
   TWILIO_API_URL: z.string().url().optional(),
   SLACK_SIGNING_SECRET: z.string().min(16).optional(),
@@ -74,6 +82,8 @@ export type Config = Readonly<{
   redisPrefix: string;
   clinicName: string;
   clinicTimezone: string;
+  clinicPhone: string | null;
+  smsKeywordReplies: 'twilio' | 'service';
   logLevel: string;
   bookingLockTtlMs: number;
   reportsApiToken: string | null;
@@ -147,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.REDIS_PREFIX,
     clinicName: e.CLINIC_NAME,
     clinicTimezone: e.CLINIC_TIMEZONE,
+    clinicPhone: e.CLINIC_PHONE ?? null,
+    smsKeywordReplies: e.SMS_KEYWORD_REPLIES,
     logLevel: e.LOG_LEVEL,
     bookingLockTtlMs: e.BOOKING_LOCK_TTL_MS,
     reportsApiToken: e.REPORTS_API_TOKEN ?? null,

@@ -6,7 +6,7 @@ const SPECIALIZATIONS: Array<[string, string[]]> = [
   ['General Practice', ['gp', 'family', 'general', 'checkup', 'primary care']],
   ['Dermatology', ['skin', 'rash', 'acne', 'mole']],
   ['Cardiology', ['heart', 'blood pressure', 'chest']],
-  ['Pediatrics', ['children', 'child', 'kids', 'baby']],
+  ['Pediatrics', ['children', 'child', 'kids', 'kid', 'baby', 'toddler', 'son', 'daughter']],
   ['Orthopedics', ['bones', 'bone', 'joints', 'knee', 'back', 'sports injury']],
   ['Neurology', ['brain', 'nerves', 'headache', 'migraine']],
   ['Psychiatry', ['mental health', 'anxiety', 'depression']],

@@ -32,7 +32,7 @@ export type ReminderOutcome = 'sent' | 'skipped' | 'duplicate' | 'deferred';
 /** The reminder text: first name, day and time, clinic name. Never the doctor, specialty or reason. */
 export function reminderText(first: string, startsAt: number, zone: string, clinicName: string): string {
   const when = DateTime.fromMillis(startsAt, { zone }).toFormat("ccc d LLL 'at' h:mm a");
-  return `Hi ${first}, a reminder of your appointment at ${clinicName} on ${when}. Reply C to confirm, R to reschedule or X to cancel.`;
+  return `Hi ${first}, a reminder of your appointment at ${clinicName} on ${when}. Reply C to confirm, R to change it or X to call it off.`;
 }
 
 type Row = { status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string };

@@ -31,6 +31,8 @@ export interface DoctorsService {
   /** By specialty, everyday word ('skin') or name; accents, case and small typos do not matter. */
   search(query: string, opts?: { limit?: number; slotsPerDoctor?: number; lookaheadDays?: number }): Promise<DoctorMatch[]>;
   get(doctorId: string): Promise<DoctorView>;
+  /** Every active doctor with their specialties, and every specialty with its everyday words: what the conversation reads names against. */
+  directory(): Promise<{ doctors: Array<{ id: string; fullName: string; specializations: string[] }>; specialties: Array<{ name: string; keywords: string[] }> }>;
   create(
     actor: Actor,
     input: { fullName: string; timeZone: string; slotMinutes?: number; specializations?: string[]; email?: string | null },
@@ -112,6 +114,21 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
             }),
           };
         });
+      }),
+
+    directory: () =>
+      guardDb(async () => {
+        const doctors = await db.sequelize.query<{ id: string; fullName: string; specializations: string[] }>(
+          `SELECT d.id, d.full_name AS "fullName",
+                  coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS specializations
+             FROM doctors d
+             LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
+             LEFT JOIN specializations s ON s.id = ds.specialization_id
+            WHERE d.active GROUP BY d.id ORDER BY d.full_name`,
+          { type: QueryTypes.SELECT },
+        );
+        const specialties = await db.sequelize.query<{ name: string; keywords: string[] }>('SELECT name, keywords FROM specializations ORDER BY name', { type: QueryTypes.SELECT });
+        return { doctors, specialties };
       }),
 
     get: (doctorId) =>

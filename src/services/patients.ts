@@ -4,7 +4,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors
 import { normalizePhone, validateDateOfBirth, validateFullName, validateTimeZone } from '../domain/patient';
 import { requireActForPatient, requireReadPatient } from '../domain/policy';
 import { VERIFY_RULES, verificationState, type VerificationState } from '../domain/verification';
-import { QueryTypes } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import type { Db, PatientRow } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb, violatedConstraint } from './db-errors';
@@ -42,6 +42,8 @@ export interface PatientsService {
   setSmsOptOut(phone: string, optedOut: boolean, source: 'keyword' | 'carrier'): Promise<boolean>;
   /** Whether texts may go to this number: only a registered patient who has not opted out. */
   smsStatus(phone: string): Promise<'unregistered' | 'subscribed' | 'opted-out'>;
+  /** How many booked appointments are ahead for the patient with this number (0 for an unknown number). */
+  upcomingCount(phone: string): Promise<number>;
   /** Whether the date-of-birth check may be tried now (paused after a few misses, locked after many). */
   verificationState(actor: Actor): Promise<VerificationState>;
   /**
@@ -166,6 +168,13 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
       guardDb(async () => {
         const row = await Patient.findOne({ where: { phoneE164: phone }, attributes: ['smsOptOut'] });
         return row === null ? 'unregistered' : row.smsOptOut ? 'opted-out' : 'subscribed';
+      }),
+
+    upcomingCount: (phone) =>
+      guardDb(async () => {
+        const row = await Patient.findOne({ where: { phoneE164: phone }, attributes: ['id'] });
+        if (!row) return 0;
+        return Appointment.count({ where: { patientId: row.id, status: 'booked', startsAt: { [Op.gt]: new Date(deps.now()) } } });
       }),
 
     verificationState: (actor) => guardDb(() => stateOf(actor)),

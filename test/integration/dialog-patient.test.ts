@@ -44,28 +44,28 @@ describe('registration', () => {
   it('registers a new number, then books a skin doctor for tomorrow afternoon', async () => {
     const phone = '+15550009999';
     await transcript(phone, [
-      ['hi', /Welcome to Demo Clinic.*what is your full name/s],
+      ['hi', /Welcome to Demo Clinic.*What is your full name/s],
       ['Jane Q Public', /Thanks, Jane\. What is your date of birth/],
       ['04/12/1988', /Can we text you about your appointments.*YES.*NO/s],
       ['yes', /You're all set, Jane!.*1 Book an appointment/s],
       ['1', /Which doctor or kind of doctor/],
-      ['skin doctor', /I found these doctors.*1 Dr Anika Patel \(Dermatology\).*2 Dr Carlos Ortega/s],
-      ['1', /Next free times with Dr Anika Patel.*1 Mon 30 Nov, 9:00 AM/s],
-      ['tomorrow afternoon', /Free times then:\n1 Tue 1 Dec, 12:00 PM\n2 Tue 1 Dec, 12:30 PM\n3 Tue 1 Dec, 1:00 PM/],
-      ['2', /Book Dr Anika Patel on Tue 1 Dec, 12:30 PM\? Reply YES/],
-      ['yes', /Booked: Dr Anika Patel on Tue 1 Dec, 12:30 PM\. We'll text you a reminder/],
+      // The earliest times of either dermatologist; then the afternoon asked for, both doctors' times.
+      ['skin doctor', /^Free times with Dr Anika Patel:\n1 Mon 30 Nov, 9:00 AM/],
+      ['tomorrow afternoon', /^Free times:\n1 Tue 1 Dec, 12:00 PM, Dr Anika Patel\n2 Tue 1 Dec, 12:00 PM, Dr Carlos Ortega\n3 Tue 1 Dec, 12:30 PM, Dr Anika Patel/],
+      ['2', /Book Dr Carlos Ortega on Tue 1 Dec, 12:00 PM\? Reply YES/],
+      ['yes', /Booked: Dr Carlos Ortega on Tue 1 Dec, 12:00 PM\. We'll text you a reminder/],
     ]);
     const p = await h.db.models.Patient.findOne({ where: { phoneE164: phone } });
     expect(p).toMatchObject({ fullName: 'Jane Q Public', dateOfBirth: '1988-04-12', timeZone: NY });
     const appts = await appointmentsOf(p!.id);
-    expect(appts.map((a) => [a.startsAt.toISOString(), a.status, a.channel])).toEqual([['2026-12-01T17:30:00.000Z', 'booked', 'sms']]);
+    expect(appts.map((a) => [a.startsAt.toISOString(), a.status, a.channel])).toEqual([['2026-12-01T17:00:00.000Z', 'booked', 'sms']]);
   });
 
   it('re-asks on bad answers at every step, and stores nothing when consent is refused', async () => {
     const phone = '+15550008888';
     await transcript(phone, [
-      ['hello', /what is your full name/],
-      ['!!!', /Please give your name in letters.*what is your full name/s],
+      ['hello', /What is your full name/],
+      ['!!!', /^Please give your name in letters.*What is your full name\?$/s],
       ['Sam Doe', /What is your date of birth/],
       ['the day I was born', /couldn't read that date/],
       ['02/30/1990', /couldn't read that date/],
@@ -80,11 +80,11 @@ describe('registration', () => {
   it('registers on the console channel too, and is known by the phone from the next message on', async () => {
     const phone = '+15550007777';
     for (const [said, expected] of [
-      ['hi', /what is your full name/],
+      ['hi', /What is your full name/],
       ['Console Person', /date of birth/],
       ['1990-01-01', /Can we text you/],
       ['yes', /You're all set/],
-      ['heart', /Next free times with Dr José Núñez/],
+      ['heart', /Free times with Dr José Núñez:/],
     ] as Array<[string, RegExp]>) {
       const reply = await chat.say(phone, said, 'console');
       if (!expected.test(reply)) throw new Error(`after "${said}" expected ${expected}, but the bot said:\n${reply}`);
@@ -103,21 +103,21 @@ describe('booking', () => {
     const p = await patient();
     await transcript(p.phone, [
       ['1', /Which doctor/],
-      ['xyzzy', /couldn't find a doctor for that/],
-      ['dermatolgy', /1 Dr Anika Patel.*2 Dr Carlos Ortega/s],
-      ['9', /Please reply with one of the numbers shown/],
+      ['xyzzy', /couldn't find a doctor for that\. We have Cardiology, Dermatology/],
+      ['dermatolgy', /^Free times with Dr Anika Patel:\n1 Mon 30 Nov, 9:00 AM/],
+      ['9', /^Please reply with a number from 1 to 3\.\nFree times/],
       ['MENU', /What would you like to do/],
       ['Dr Patel', /1 Dr Anika Patel \(Dermatology\).*2 Dr Rahul Patel \(Orthopedics\)/s],
       ['MENU', /What would you like/],
       // A single match goes straight to its times.
-      ['heart', /Next free times with Dr José Núñez/],
+      ['heart', /^Free times with Dr José Núñez:/],
     ]);
   });
 
   it('books the exact time asked for without offering a list', async () => {
     const p = await patient();
     await transcript(p.phone, [
-      ['book dr anika patel', /Next free times with Dr Anika Patel/],
+      ['book dr anika patel', /^Free times with Dr Anika Patel:/],
       ['next Tue 3pm', /Book Dr Anika Patel on Tue 8 Dec, 3:00 PM\?/],
       ['YES', /Booked: Dr Anika Patel on Tue 8 Dec, 3:00 PM/],
     ]);
@@ -127,14 +127,16 @@ describe('booking', () => {
   it('reads "Dec 5", "after 5" and impossible dates in the patient\'s zone', async () => {
     const p = await patient();
     await transcript(p.phone, [
-      ['dermatology', /1 Dr Anika Patel/],
-      ['2', /Next free times with Dr Carlos Ortega/],
+      ['dermatology', /^Free times with Dr Anika Patel:/],
+      // (12:00 went to the first test's patient.)
+      ['no, Dr Ortega', /^Free times with Dr Carlos Ortega:\n1 Tue 1 Dec, 12:30 PM/],
       // Saturday 5 December: Dr Ortega works Saturday mornings.
-      ['Dec 5', /Free times then:\n1 Sat 5 Dec, 9:00 AM\n2 Sat 5 Dec, 9:30 AM\n3 Sat 5 Dec, 10:00 AM/],
-      // He works until 8 pm on Tuesdays and Thursdays.
-      ['after 5', /Free times then:\n1 Tue 1 Dec, 5:00 PM\n2 Tue 1 Dec, 5:30 PM\n3 Tue 1 Dec, 6:00 PM/],
-      ['Feb 30', /couldn't read that as a day or time/],
-      ['sunday', /Nothing is free then\. The nearest free times are:\n1 /],
+      ['Dec 5', /^Free times with Dr Carlos Ortega:\n1 Sat 5 Dec, 9:00 AM\n2 Sat 5 Dec, 9:30 AM\n3 Sat 5 Dec, 10:00 AM/],
+      // Not that Saturday: he works until 8 pm on Tuesdays and Thursdays.
+      ['after 5', /^Nothing is free on Sat 5 Dec then\. Other days:\n1 Tue 8 Dec, 5:00 PM\n2 Tue 8 Dec, 5:30 PM\n3 Tue 8 Dec, 6:00 PM/],
+      ['Feb 30', /^I couldn't read that as a day or time/],
+      // Nothing on a Sunday: the nearest times either side of it.
+      ['sunday', /^Nothing is free on Sun 6 Dec\. Nearest free times:\n1 Sat 5 Dec, 12:00 PM\n2 Sat 5 Dec, 12:30 PM\n3 Tue 8 Dec, 12:00 PM/],
     ]);
   });
 
@@ -142,15 +144,14 @@ describe('booking', () => {
     const p = await patient('Late Comer');
     const rival = await patient('Quick Rival');
     await transcript(p.phone, [
-      ['dermatology', /1 Dr Anika Patel/],
-      ['1', /1 Mon 30 Nov, 9:00 AM/],
-      ['Dec 2 10am', /Book Dr Anika Patel on Wed 2 Dec, 10:00 AM\?/],
+      ['Dr Anika Patel', /^Free times with Dr Anika Patel:\n1 Mon 30 Nov, 9:00 AM/],
+      ['Dec 2 10am', /^Book Dr Anika Patel on Wed 2 Dec, 10:00 AM\?/],
     ]);
     const patel = (await h.db.models.Doctor.findOne({ where: { fullName: 'Anika Patel' } }))!;
     await h.services.booking.book(rival, { doctorId: patel.id, patientId: rival.patientId, startsAt: ny('2026-12-02T10:00'), channel: 'sms' });
     await transcript(p.phone, [
       // 9:30 and 10:30 are nearest; 9:00 and 11:00 tie, and the earlier wins.
-      ['yes', /Sorry, that time was just taken\. The nearest free times are:\n1 Wed 2 Dec, 9:00 AM\n2 Wed 2 Dec, 9:30 AM\n3 Wed 2 Dec, 10:30 AM/],
+      ['yes', /^Sorry, that time was just taken\. Nearest free times:\n1 Wed 2 Dec, 9:00 AM\n2 Wed 2 Dec, 9:30 AM\n3 Wed 2 Dec, 10:30 AM/],
       ['3', /Book Dr Anika Patel on Wed 2 Dec, 10:30 AM\?/],
       ['yes', /Booked: Dr Anika Patel on Wed 2 Dec, 10:30 AM/],
     ]);
@@ -160,11 +161,11 @@ describe('booking', () => {
   it('NO at confirmation goes back to the times, and BACK steps back', async () => {
     const p = await patient();
     await transcript(p.phone, [
-      ['heart', /Next free times with Dr José Núñez/],
-      ['1', /Book Dr José Núñez on .*\?/],
-      ['no', /Next free times with Dr José Núñez/],
+      ['heart', /^Free times with Dr José Núñez:/],
+      ['1', /^Book Dr José Núñez on .*\?/],
+      ['no', /^Free times with Dr José Núñez:/],
       ['back', /Book Dr José Núñez on/],
-      ['back', /Next free times/],
+      ['back', /^Free times with Dr José Núñez:/],
       ['exit', /OK, I stopped that\..*What would you like to do/s],
     ]);
     expect(await appointmentsOf(p.patientId)).toHaveLength(0);
@@ -196,9 +197,9 @@ describe('seeing and changing appointments', () => {
     await transcript(p.phone, [
       // The last test left this conversation at the list, where '3' would pick an item.
       ['menu', /What would you like/],
-      ['3', /Which appointment would you like to change or cancel\?\n1 Thu 3 Dec, 11:00 AM, Dr Anika Patel/],
-      ['1', /Reply R to reschedule or X to cancel it/],
-      ['R', /Next free times with Dr Anika Patel/],
+      // One appointment: straight to it.
+      ['3', /^Thu 3 Dec, 11:00 AM with Dr Anika Patel\. Reply R to move it or X to call it off\.$/],
+      ['R', /^Free times with Dr Anika Patel:/],
       ['Dec 4 2pm', /Move your appointment with Dr Anika Patel to Fri 4 Dec, 2:00 PM\?/],
       ['yes', /Moved: Dr Anika Patel on Fri 4 Dec, 2:00 PM/],
     ]);
@@ -212,13 +213,12 @@ describe('seeing and changing appointments', () => {
 
   it('cancels one after a YES', async () => {
     await transcript(p.phone, [
-      ['3', /1 Fri 4 Dec, 2:00 PM, Dr Anika Patel/],
-      ['1', /Reply R to reschedule or X to cancel/],
-      ['X', /Cancel your appointment on Fri 4 Dec, 2:00 PM with Dr Anika Patel\? Reply YES/],
-      ['what', /Please reply YES to cancel it or NO to keep it/],
-      ['yes', /Cancelled: Fri 4 Dec, 2:00 PM with Dr Anika Patel/],
+      ['3', /^Fri 4 Dec, 2:00 PM with Dr Anika Patel\. Reply R to move it or X to call it off\.$/],
+      ['X', /^Call off your appointment on Fri 4 Dec, 2:00 PM with Dr Anika Patel\? Reply YES or NO\.$/],
+      ['what', /^Please reply YES to call it off or NO to keep it\.$/],
+      ['yes', /^Done: your appointment on Fri 4 Dec, 2:00 PM with Dr Anika Patel is called off/],
       ['2', /no upcoming appointments/],
-      ['4', /Your recent appointments:\n.*Dr Anika Patel \(cancelled\)/s],
+      ['4', /Your recent appointments:\n.*Dr Anika Patel \(called off\)/s],
     ]);
     expect((await appointmentsOf(p.patientId)).every((a) => a.status === 'cancelled')).toBe(true);
   });
@@ -256,7 +256,7 @@ describe('details', () => {
       ['3', /Which time zone/],
       ['Atlantis', /don't know that time zone/],
       ['London', /show times in Europe\/London/],
-      ['heart', /Next free times with Dr José Núñez/],
+      ['heart', /^Free times with Dr José Núñez:/],
     ]);
     expect(await h.db.models.Patient.findByPk(p.patientId)).toMatchObject({ fullName: 'New Name', dateOfBirth: '1991-03-02', timeZone: 'Europe/London' });
     // Dr Núñez starts at 10:00 in New York, which is 15:00 in London.
@@ -269,7 +269,7 @@ describe('the conversation itself', () => {
     const p = await patient();
     await transcript(p.phone, [
       ['1', /Which doctor/],
-      ['help', /kind of doctor.*Which doctor or kind of doctor would you like/s],
+      ['help', /^Tell me the kind of doctor.*\nWhich doctor or kind of doctor\?/s],
     ]);
   });
 
@@ -277,14 +277,14 @@ describe('the conversation itself', () => {
     const p = await patient();
     await transcript(p.phone, [['1', /Which doctor/]]);
     h.clock.advance(31 * 60_000);
-    await transcript(p.phone, [['heart', /Welcome back! It's been a while.*Next free times with Dr José Núñez/s]]);
+    await transcript(p.phone, [['heart', /^Welcome back! It's been a while.*Free times with Dr José Núñez:/s]]);
   });
 
   it('survives a restart of the service in the middle of a conversation', async () => {
     const p = await patient();
     await transcript(p.phone, [
-      ['heart', /Next free times with Dr José Núñez/],
-      ['1', /Book Dr José Núñez on/],
+      ['heart', /^Free times with Dr José Núñez:/],
+      ['1', /^Book Dr José Núñez on/],
     ]);
     const restarted = createChat(h);
     await transcript(p.phone, [['yes', /Booked: Dr José Núñez/]], restarted);
@@ -316,8 +316,8 @@ describe('the conversation itself', () => {
     const services = createServices({ db: h.db, locks: createRedlockSlotLock(dead, { prefix: h.prefix, ttlMs: 5000 }), now: h.clock.now, clinicTimezone: NY, settingsCacheMs: 0 });
     const broken = createChat(h, { services });
     await transcript(p.phone, [
-      ['heart', /Next free times/],
-      ['1', /Book Dr José Núñez/],
+      ['heart', /^Free times/],
+      ['1', /^Book Dr José Núñez/],
       ['yes', /busy right now\. Please try again in a minute/],
     ], broken);
     dead.disconnect();

@@ -159,7 +159,7 @@ describe('the worker', () => {
       await events.close();
     }
     expect(texts).toEqual([
-      { to: p.phone, body: 'Hi Maria, a reminder of your appointment at Demo Clinic on Mon 7 Dec at 2:00 PM. Reply C to confirm, R to reschedule or X to cancel.' },
+      { to: p.phone, body: 'Hi Maria, a reminder of your appointment at Demo Clinic on Mon 7 Dec at 2:00 PM. Reply C to confirm, R to change it or X to call it off.' },
     ]);
     // Nothing clinical: no doctor, no specialty, no reason.
     expect(texts[0].body).not.toMatch(/Patel|Dermatology|Dr/);
@@ -230,16 +230,59 @@ describe('answering a reminder', () => {
     // Hours later: the conversation still knows what C, R and X answer.
     h.clock.set(ny('2026-12-10T18:00'));
     expect(await chat.say(confirm.phone, 'C')).toMatch(/Thanks, Casey! See you on Fri 11 Dec, 10:00 AM/);
-    expect(await chat.say(cancel.phone, 'x')).toMatch(/Cancelled: Fri 11 Dec, 11:00 AM/);
+    expect(await chat.say(cancel.phone, 'x')).toMatch(/Done: your appointment on Fri 11 Dec, 11:00 AM is called off/);
     // R leads to the doctor's name and times: the date of birth first, and nothing named before it.
     const asked = await chat.say(move.phone, 'R');
     expect(asked).toBe('To keep your details private, please reply with your date of birth (for example 04/12/1988).');
-    expect(await chat.say(move.phone, '04/12/1988')).toMatch(/Next free times with Dr Anika Patel/);
+    expect(await chat.say(move.phone, '04/12/1988')).toMatch(/^Free times with Dr Anika Patel:\n1 /);
     const rows = await h.db.sequelize.query<{ id: string; status: string; confirmed: boolean }>(
       `SELECT id, status, patient_confirmed_at IS NOT NULL AS confirmed FROM appointments WHERE id IN ('${a1.id}', '${a2.id}')`,
       { type: 'SELECT' as never },
     );
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.status, r.confirmed]]))).toEqual({ [a1.id]: ['booked', true], [a2.id]: ['cancelled', false] });
+  });
+});
+
+describe('answering a reminder in everyday words', () => {
+  let slot = 0;
+  it.each([
+    ['yes', 'confirm'],
+    ['Yes.', 'confirm'],
+    ['confirm', 'confirm'],
+    ['ok', 'confirm'],
+    ['👍', 'confirm'],
+    ['sure, see you then', 'confirm'],
+    ['X', 'call off'],
+    ['call it off', 'call off'],
+    ['change', 'move'],
+    ['r', 'move'],
+    ['can I move it to friday?', 'move'],
+  ])('"%s" is read as %s', async (said, meant) => {
+    twilioAccepts();
+    const chat = createChat(h);
+    const p = await newPatient('Remi Nder');
+    // Each case its own half hour of Wednesday 6 January 2027, 9:00 on.
+    const at = DateTime.fromISO('2027-01-06T09:00', { zone: NY }).plus({ minutes: 30 * slot++ });
+    const a = await book(p, at.toFormat("yyyy-MM-dd'T'HH:mm"));
+    h.clock.set(at.minus({ hours: 24 }).toJSDate());
+    expect(await processReminder(deps, { data: { appointmentId: a.id, offsetMinutes: 1440 } })).toBe('sent');
+    // The reminder never asks for a carrier opt-out word: C, R and X are its answers.
+    expect(texts.map((t) => t.body)).toEqual([expect.stringMatching(/Reply C to confirm, R to change it or X to call it off\.$/)]);
+    expect(texts[0].body).not.toMatch(/\b(STOP|STOPALL|UNSUBSCRIBE|CANCEL|END|QUIT|REVOKE|OPTOUT)\b/i);
+    const reply = await chat.say(p.phone, said);
+    const when = at.toFormat('ccc d LLL, h:mm a');
+    const row = (await h.db.models.Appointment.findByPk(a.id))!;
+    if (meant === 'confirm') {
+      expect(reply).toBe(`Thanks, Remi! See you on ${when}.`);
+      expect(row.patientConfirmedAt).not.toBeNull();
+    } else if (meant === 'call off') {
+      expect(reply).toContain(`your appointment on ${when} is called off`);
+      expect(row.status).toBe('cancelled');
+    } else {
+      expect(reply).toMatch(/date of birth/);
+      expect(row.status).toBe('booked');
+      expect(row.patientConfirmedAt).toBeNull();
+    }
   });
 });
 

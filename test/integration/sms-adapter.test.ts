@@ -16,6 +16,8 @@ let app: HttpApp;
 let sidSeq = 0;
 
 const env = { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_FROM_NUMBER: FROM_NUMBER, PUBLIC_BASE_URL: PUBLIC, RATE_LIMIT_PER_MINUTE: '20' };
+// This file's main app answers the carrier keywords itself (Twilio's replies off); the default is tested below.
+const serviceEnv = { ...env, SMS_KEYWORD_REPLIES: 'service', CLINIC_PHONE: '+1 555 010 0000' };
 // nock 14 and twilio's keep-alive agent do not mix (the mocked reply never ends): keep-alive off in tests.
 const twilioClient = () => twilio(ACCOUNT_SID, AUTH_TOKEN, { keepAlive: false });
 
@@ -24,8 +26,8 @@ function form(params: Record<string, string>): string {
 }
 
 /** An inbound SMS signed exactly as Twilio signs it: the public URL and the form params. */
-async function text(from: string, body: string, opts: { sid?: string; signature?: string | null; port?: number } = {}) {
-  const params = { MessageSid: opts.sid ?? `SM${String(++sidSeq).padStart(32, '0')}`, AccountSid: ACCOUNT_SID, From: from, To: FROM_NUMBER, Body: body, NumMedia: '0' };
+async function text(from: string, body: string, opts: { sid?: string; signature?: string | null; port?: number; extra?: Record<string, string> } = {}) {
+  const params = { MessageSid: opts.sid ?? `SM${String(++sidSeq).padStart(32, '0')}`, AccountSid: ACCOUNT_SID, From: from, To: FROM_NUMBER, Body: body, NumMedia: '0', ...opts.extra };
   const signature = opts.signature === undefined ? twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC}/sms`, params) : opts.signature;
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (signature !== null) headers['x-twilio-signature'] = signature;
@@ -40,7 +42,7 @@ function messages(xml: string): string[] {
 beforeAll(async () => {
   h = await createHarness('sms_adapter', { now: '2026-11-30T13:00:00Z' });
   await seedDemoClinic(h.db);
-  app = await startApp(h, env, { twilioClient: twilioClient() });
+  app = await startApp(h, serviceEnv, { twilioClient: twilioClient() });
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
 });
@@ -84,9 +86,9 @@ describe('a whole booking by SMS, end to end over HTTP', () => {
     expect(await say('Sam Rivera')).toMatch(/date of birth/);
     expect(await say('05/06/1990')).toMatch(/Can we text you/);
     expect(await say('YES')).toMatch(/You're all set, Sam!/);
-    expect(await say('heart')).toMatch(/Next free times with Dr José Núñez/);
-    expect(await say('Dec 2 10am')).toMatch(/Book Dr José Núñez on Wed 2 Dec, 10:00 AM\?/);
-    expect(await say('yes')).toMatch(/Booked: Dr José Núñez on Wed 2 Dec, 10:00 AM/);
+    expect(await say('heart')).toMatch(/Free times with Dr José Nuñez:/);
+    expect(await say('Dec 2 10am')).toMatch(/Book Dr José Nuñez on Wed 2 Dec, 10:00 AM\?/);
+    expect(await say('yes')).toMatch(/Booked: Dr José Nuñez on Wed 2 Dec, 10:00 AM/);
     const patient = await h.db.models.Patient.findOne({ where: { phoneE164: phone } });
     const appts = await h.db.models.Appointment.findAll({ where: { patientId: patient!.id } });
     expect(appts.map((a) => [a.startsAt.toISOString(), a.channel])).toEqual([[DateTime.fromISO('2026-12-02T10:00', { zone: 'America/New_York' }).toUTC().toISO(), 'sms']]);
@@ -103,12 +105,12 @@ describe('Twilio retries and carrier keywords', () => {
     expect(messages(second.body)).toEqual([]);
   });
 
-  it('records STOP (and its synonyms) without replying, then START subscribes again', async () => {
+  it('records STOP and every one of its synonyms with one confirmation, then START subscribes again', async () => {
     const p = await insertPatient(h.db, { name: 'Opt Out', phone: '+15550300004', dateOfBirth: '1980-01-01', timeZone: 'America/New_York' });
-    for (const word of ['STOP', 'stopall', 'Unsubscribe', 'CANCEL', 'end', 'QUIT']) {
+    for (const word of ['STOP', 'stopall', 'Unsubscribe', 'CANCEL', 'end', 'QUIT', 'revoke', 'OptOut']) {
       await h.db.models.Patient.update({ smsOptOut: false }, { where: { id: p.patientId } });
       const res = await text('+15550300004', word);
-      expect(messages(res.body)).toEqual([]);
+      expect(messages(res.body)).toEqual([expect.stringMatching(/^Demo Clinic: you'll get no more texts\. Reply START to resume\.$/)]);
       expect((await h.db.models.Patient.findByPk(p.patientId))!.smsOptOut).toBe(true);
     }
     // While opted out, nothing is answered.
@@ -116,12 +118,34 @@ describe('Twilio retries and carrier keywords', () => {
     const start = await text('+15550300004', 'START');
     expect(messages(start.body)[0]).toMatch(/subscribed to Demo Clinic texts again/);
     expect((await h.db.models.Patient.findByPk(p.patientId))!.smsOptOut).toBe(false);
-    expect(await h.db.models.Audit.count({ where: { action: 'patient.sms_opt_out', patientId: p.patientId } })).toBe(6);
+    expect(await h.db.models.Audit.count({ where: { action: 'patient.sms_opt_out', patientId: p.patientId } })).toBe(8);
+  });
+
+  it('tells a patient with appointments ahead, in the one confirmation, that they stay booked without reminders and how to call one off', async () => {
+    const p = await insertPatient(h.db, { name: 'Has Bookings', phone: '+15550300024', dateOfBirth: '1980-01-01', timeZone: 'America/New_York' });
+    const patel = (await h.db.models.Doctor.findOne({ where: { fullName: 'Anika Patel' } }))!;
+    for (const at of ['2026-12-02T10:00', '2026-12-03T10:00']) {
+      await h.services.booking.book(p, { doctorId: patel.id, patientId: p.patientId, startsAt: DateTime.fromISO(at, { zone: 'America/New_York' }).toJSDate(), channel: 'sms' });
+    }
+    const [confirmation, ...more] = messages((await text('+15550300024', 'cancel')).body);
+    expect(more).toEqual([]);
+    expect(confirmation).toBe("Demo Clinic: you'll get no more texts. Your 2 appointments ahead stay booked, without reminders; to call one off, call +1 555 010 0000. Reply START to resume.");
+    // Opting out is not calling anything off.
+    expect(await h.db.models.Appointment.count({ where: { patientId: p.patientId, status: 'booked' } })).toBe(2);
+  });
+
+  it('stays silent on the keywords Twilio answered itself (Advanced Opt-Out sends OptOutType), and still records them', async () => {
+    const p = await insertPatient(h.db, { name: 'Advanced Optout', phone: '+15550300025', dateOfBirth: '1980-01-01', timeZone: 'America/New_York' });
+    expect(messages((await text('+15550300025', 'STOP', { extra: { OptOutType: 'STOP' } })).body)).toEqual([]);
+    expect((await h.db.models.Patient.findByPk(p.patientId))!.smsOptOut).toBe(true);
+    expect(messages((await text('+15550300025', 'START', { extra: { OptOutType: 'START' } })).body)).toEqual([]);
+    expect((await h.db.models.Patient.findByPk(p.patientId))!.smsOptOut).toBe(false);
+    expect(messages((await text('+15550300025', 'HELP', { extra: { OptOutType: 'HELP' } })).body)).toEqual([]);
   });
 
   it('answers HELP with what carriers require', async () => {
     const [reply] = messages((await text('+15550300005', 'HELP')).body);
-    expect(reply).toMatch(/Demo Clinic: appointment booking by text.*Msg & data rates may apply.*STOP to opt out/s);
+    expect(reply).toMatch(/Demo Clinic: appointment booking by text.*call the clinic at \+1 555 010 0000.*Msg & data rates may apply.*STOP to opt out/s);
   });
 
   it('counts HELP against the limit too: 25 HELPs in a row get 20 answers and one request to slow down', async () => {
@@ -142,6 +166,24 @@ describe('Twilio retries and carrier keywords', () => {
     expect(bodies[20]).toEqual([expect.stringMatching(/faster than I can answer/)]);
     expect(bodies[21]).toEqual([]);
     expect(bodies[22]).toEqual([]);
+  });
+});
+
+describe('carrier keywords left to Twilio (the default)', () => {
+  it('records STOP, START and HELP and sends nothing, so the patient never gets two confirmations', async () => {
+    const plain = await startApp(h, env, { twilioClient: twilioClient() });
+    try {
+      const p = await insertPatient(h.db, { name: 'Twilio Answers', phone: '+15550300026', dateOfBirth: '1980-01-01', timeZone: 'America/New_York' });
+      expect(messages((await text('+15550300026', 'Stop', { port: plain.port })).body)).toEqual([]);
+      expect((await h.db.models.Patient.findByPk(p.patientId))!.smsOptOut).toBe(true);
+      expect(messages((await text('+15550300026', 'unstop', { port: plain.port })).body)).toEqual([]);
+      expect((await h.db.models.Patient.findByPk(p.patientId))!.smsOptOut).toBe(false);
+      expect(messages((await text('+15550300026', 'help', { port: plain.port })).body)).toEqual([]);
+      // Everything else is the conversation's, as ever.
+      expect(messages((await text('+15550300026', 'menu', { port: plain.port })).body).join()).toMatch(/What would you like to do/);
+    } finally {
+      await plain.close();
+    }
   });
 });
 

@@ -1,37 +1,8 @@
 import { describeWeeklyHours, readWeeklyHours } from '../../dialogs/support/hours';
 import { readDateOfBirth, readTimeZone } from '../../dialogs/support/personal';
 import { smsSegments } from '../../dialogs/support/format';
-import { readWhen } from '../../dialogs/support/when';
 
-// Tuesday 1 December 2026: 07:00 in New York, 12:00 in London.
-const NOW = Date.parse('2026-12-01T12:00:00Z');
 const NY = 'America/New_York';
-
-describe('reading a day or time in words', () => {
-  it.each([
-    ['tomorrow afternoon', { fromDate: '2026-12-02', toDate: '2026-12-02', window: { start: 720, end: 1020 }, exact: null }],
-    ['next Tue 3pm', { fromDate: '2026-12-08', toDate: '2026-12-08', window: null, exact: 900 }],
-    ['Dec 5', { fromDate: '2026-12-05', toDate: '2026-12-05', window: null, exact: null }],
-    ['after 5', { fromDate: '2026-12-01', toDate: '2026-12-15', window: { start: 1020, end: 1440 }, exact: null }],
-    ['before 10am', { fromDate: '2026-12-01', toDate: '2026-12-15', window: { start: 0, end: 600 }, exact: null }],
-    ['friday morning', { fromDate: '2026-12-04', toDate: '2026-12-04', window: { start: 0, end: 720 }, exact: null }],
-    ['Friday 2-5pm', { fromDate: '2026-12-04', toDate: '2026-12-04', window: { start: 840, end: 1020 }, exact: null }],
-    ['Dec 20 to Jan 2', { fromDate: '2026-12-20', toDate: '2027-01-02', window: null, exact: null }],
-  ])('%s', (text, expected) => {
-    expect(readWhen(text, NY, NOW)).toMatchObject(expected);
-  });
-
-  it('reads "tomorrow" by the person\'s own calendar, not the server\'s', () => {
-    // 03:00 UTC on 2 December is still 1 December (22:00) in New York, already 2 December in London.
-    const lateEvening = Date.parse('2026-12-02T03:00:00Z');
-    expect(readWhen('tomorrow', NY, lateEvening)?.fromDate).toBe('2026-12-02');
-    expect(readWhen('tomorrow', 'Europe/London', lateEvening)?.fromDate).toBe('2026-12-03');
-  });
-
-  it('refuses what is not a time', () => {
-    for (const text of ['Feb 30', 'banana', '', '   ', 'after 99']) expect(readWhen(text, NY, NOW)).toBeNull();
-  });
-});
 
 describe('reading weekly hours', () => {
   it.each([

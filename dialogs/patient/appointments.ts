@@ -1,0 +1,195 @@
+import { DateTime } from 'luxon';
+import type { AppointmentView } from '../../src/domain/appointment';
+import type { Flow, FlowStart, Next, Turn } from '../flow';
+import { numbered, pick, YES_NO_CHOICES } from '../flow';
+import { doctorName, formatSlot } from '../support/format';
+import type { Understood } from '../understanding';
+import type { WhenReading } from '../understanding/dates';
+import { spanOf, suits } from './offers';
+
+/**
+ * A patient's own appointments: the list, one of them (move it or call it off), past ones. Words
+ * carry straight to the one meant ('cancel my 3pm', 'move my appointment with Dr Patel'). Nothing is
+ * listed before the date-of-birth check.
+ */
+export type AppointmentsStep = 'list' | 'item' | 'cancel' | 'past';
+
+export interface Item {
+  id: string;
+  startsAt: number;
+  doctorId: string;
+  doctor: string;
+}
+
+export interface AppointmentsData {
+  /** What they came to do: look, change one, call one off, move one. */
+  mode: 'view' | 'change' | 'cancel' | 'reschedule';
+  /** What they said of which one: a day or time, doctors. */
+  filter?: { when?: WhenReading | null; doctorIds?: string[] } | null;
+  appts?: Item[] | null;
+  appt?: Item | null;
+  /** A line before the list (why this list). */
+  note?: string | null;
+}
+
+type Out = Next<'appointments'>;
+
+/** The check comes first; then this very step again, with the same data. */
+function verifyFirst(t: Turn, step: AppointmentsStep, d: AppointmentsData): Out | null {
+  if (t.state.verified) return null;
+  return { start: { flow: 'verification', data: { then: { flow: 'appointments', step, data: d } } } };
+}
+
+export function appointmentsFrom(mode: AppointmentsData['mode'], u: Understood): AppointmentsData {
+  const filter = u.when || u.doctors.length ? { when: u.when, doctorIds: u.doctors.map((d) => d.id) } : null;
+  return { mode, filter };
+}
+
+async function describe(t: Turn, appts: AppointmentView[]): Promise<Item[]> {
+  const names = new Map<string, string>();
+  for (const id of new Set(appts.map((a) => a.doctorId))) names.set(id, doctorName((await t.deps.services.doctors.get(id)).fullName));
+  return appts.map((a) => ({ id: a.id, startsAt: a.startsAt.getTime(), doctorId: a.doctorId, doctor: names.get(a.doctorId)! }));
+}
+
+/** Does an appointment fit what was said of it ('my 3pm', 'Friday's', 'with Dr Patel')? */
+function fits(t: Turn, a: Item, filter: AppointmentsData['filter']): boolean {
+  if (!filter) return true;
+  if (filter.doctorIds?.length && !filter.doctorIds.includes(a.doctorId)) return false;
+  const when = filter.when;
+  if (!when || when.kind === 'asap' || when.kind === 'ask') return true;
+  if (when.kind !== 'time') {
+    const { from, to } = spanOf(when, t);
+    if (a.startsAt < from || a.startsAt >= to) return false;
+  }
+  const time = 'time' in when ? when.time : undefined;
+  if (time !== undefined) {
+    const dt = DateTime.fromMillis(a.startsAt, { zone: t.zone });
+    if (dt.hour * 60 + dt.minute !== time) return false;
+  }
+  return suits(when, a.startsAt, t.zone);
+}
+
+/** 'at 3:00 PM', 'on Fri 4 Dec', 'with Dr Patel': what was said of the appointment, in words. */
+function describeFilter(t: Turn, filter: NonNullable<AppointmentsData['filter']>): string {
+  const parts: string[] = [];
+  const when = filter.when;
+  if (when?.kind === 'day') parts.push(`on ${DateTime.fromISO(when.date, { zone: t.zone }).toFormat('ccc d LLL')}`);
+  if (when?.kind === 'range') parts.push('then');
+  if (when && (when.kind === 'day' || when.kind === 'time') && when.time !== undefined) {
+    parts.push(`at ${DateTime.fromObject({ hour: Math.floor(when.time / 60), minute: when.time % 60 }).toFormat('h:mm a')}`);
+  }
+  if (filter.doctorIds?.length) parts.push('with that doctor');
+  return parts.join(' ') || 'like that';
+}
+
+/** Moving one is booking a new time for it. */
+function moveStart(a: Item): FlowStart {
+  return { flow: 'booking', data: { moving: a.id, doctorId: a.doctorId, doctorName: a.doctor.replace(/^Dr /, '') } };
+}
+
+export const appointmentsFlow: Flow<'appointments'> = {
+  name: 'appointments',
+  role: 'patient',
+  first: 'list',
+  steps: {
+    list: {
+      help: 'Reply with the number of an appointment to move it or call it off, or MENU.',
+      async ask(t, d) {
+        const check = verifyFirst(t, 'list', d);
+        if (check) return check;
+        const upcoming = await describe(t, await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'upcoming', 10));
+        if (upcoming.length === 0) return { done: [{ text: 'You have no upcoming appointments. Reply 1 to book one.' }] };
+        const matching = upcoming.filter((a) => fits(t, a, d.filter));
+        if (d.filter && matching.length === 0) {
+          // Never a guess at which one was meant: the list, and they choose.
+          return { to: 'list', data: { filter: null, appts: null, note: `You have no appointment ${describeFilter(t, d.filter)}.` }, replace: true };
+        }
+        if (matching.length === 1 && d.mode !== 'view' && !d.note) {
+          if (d.mode === 'cancel') return { to: 'cancel', data: { appt: matching[0] }, replace: true };
+          if (d.mode === 'reschedule') return { start: moveStart(matching[0]) };
+          return { to: 'item', data: { appt: matching[0] }, replace: true };
+        }
+        const list = matching.slice(0, 5);
+        const head = d.mode === 'cancel' ? 'Which one should I call off?' : d.mode === 'reschedule' ? 'Which one would you like to move?' : d.mode === 'change' ? 'Which one would you like to change?' : 'Your upcoming appointments:';
+        return {
+          stay: [{ text: d.note ? `${d.note} ${head}` : head, choices: numbered(list, (a) => `${formatSlot(a.startsAt, t.zone, t.deps.now())}, ${a.doctor}`) }, { text: d.mode === 'view' ? 'Reply a number to change it, or MENU.' : 'Reply with its number.' }],
+          data: { appts: list },
+        };
+      },
+      async answer(t, d, u) {
+        const item = pick(d.appts ?? undefined, u);
+        if (item) {
+          if (d.mode === 'cancel') return { to: 'cancel', data: { appt: item } };
+          if (d.mode === 'reschedule') return { start: moveStart(item) };
+          return { to: 'item', data: { appt: item } };
+        }
+        // 'the 3pm one', 'the one with Dr Patel'.
+        if (u.when || u.doctors.length) {
+          const matching = (d.appts ?? []).filter((a) => fits(t, a, { when: u.when, doctorIds: u.doctors.map((x) => x.id) }));
+          if (matching.length === 1 && u.intent !== 'book') return { to: d.mode === 'cancel' ? 'cancel' : 'item', data: { appt: matching[0] } };
+        }
+        if (u.choice !== null) return { retry: `Please reply with a number from 1 to ${(d.appts ?? []).length}.` };
+        return { unhandled: true };
+      },
+    },
+
+    item: {
+      help: 'Reply R to move this appointment, X to call it off, or MENU.',
+      async ask(t, d) {
+        const a = d.appt!;
+        return [
+          {
+            text: `${formatSlot(a.startsAt, t.zone, t.deps.now())} with ${a.doctor}. Reply R to move it or X to call it off.`,
+            choices: [
+              { label: 'Move it', value: 'R' },
+              { label: 'Call it off', value: 'X' },
+            ],
+          },
+        ];
+      },
+      async answer(t, d, u) {
+        const word = u.text.trim().toLowerCase();
+        if (/^(r|move( it)?|reschedule|change( it)?)$/.test(word) || u.intent === 'reschedule') return { start: moveStart(d.appt!) };
+        if (/^(x|call (it )?off|cancel it|delete it)$/.test(word) || u.intent === 'cancel') return { to: 'cancel' };
+        if (u.when && u.intent !== 'cancel') return { start: { flow: 'booking', data: { ...moveStart(d.appt!).data, when: u.when } } };
+        return { unhandled: true };
+      },
+    },
+
+    cancel: {
+      help: 'Reply YES to call off this appointment, or NO to keep it.',
+      async ask(t, d) {
+        const check = verifyFirst(t, 'cancel', d);
+        if (check) return check;
+        const a = d.appt!;
+        return [{ text: `Call off your appointment on ${formatSlot(a.startsAt, t.zone, t.deps.now())} with ${a.doctor}? Reply YES or NO.`, choices: YES_NO_CHOICES }];
+      },
+      async answer(t, d, u) {
+        const a = d.appt!;
+        if (u.yesNo === 'no') return { done: [{ text: 'OK, it stays booked. Reply MENU for anything else.' }] };
+        if (u.yesNo !== 'yes') {
+          if (u.intent && u.intent !== 'cancel') return { unhandled: true };
+          return { retry: 'Please reply YES to call it off or NO to keep it.', alone: true };
+        }
+        await t.deps.services.booking.cancel(t.actor!, a.id, 'cancelled by the patient');
+        return { done: [{ text: `Done: your appointment on ${formatSlot(a.startsAt, t.zone, t.deps.now())} with ${a.doctor} is called off. Reply MENU to book another time.` }] };
+      },
+    },
+
+    past: {
+      async ask(t, d) {
+        const check = verifyFirst(t, 'past', d);
+        if (check) return check;
+        const past = await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'past', 5);
+        if (past.length === 0) return { done: [{ text: 'You have no past appointments with us yet.' }] };
+        const items = await describe(t, past);
+        const status: Record<string, string> = { booked: 'done', completed: 'done', cancelled: 'called off', no_show: 'missed' };
+        const lines = items.map((a, i) => `${formatSlot(a.startsAt, t.zone, t.deps.now())}, ${a.doctor} (${status[past[i].status]})`);
+        return { done: [{ text: ['Your recent appointments:', ...lines].join('\n') }] };
+      },
+      async answer() {
+        return { unhandled: true };
+      },
+    },
+  },
+};

@@ -1,0 +1,423 @@
+import { DateTime } from 'luxon';
+import {
+  BookingLimitError,
+  InvalidStateError,
+  NotFoundError,
+  PatientBusyError,
+  ServiceUnavailableError,
+  SlotTakenError,
+  SlotUnavailableError,
+  ValidationError,
+} from '../../src/domain/errors';
+import type { Flow, Next, Turn } from '../flow';
+import { numbered, pick, YES_NO_CHOICES } from '../flow';
+import { errorText } from '../support/error-replies';
+import { doctorName, formatSlot } from '../support/format';
+import type { Understood } from '../understanding';
+import type { WhenReading } from '../understanding/dates';
+import { exactOffer, exactTime, findOffers, nearestOffers, type Offer } from './offers';
+
+/**
+ * Booking (and moving) an appointment: who, when, yes. Whatever the first message said fills what
+ * it can ('dermatologist tomorrow afternoon', 'book Dr Patel friday 10am') and only what is missing
+ * is asked; every step still reads a new doctor, specialty or time ('actually thursday',
+ * 'no, Dr Ortega'), and anything else is the engine's to route.
+ */
+export type BookingStep = 'who' | 'doctor' | 'times' | 'confirm' | 'clarify';
+
+export interface Candidate {
+  id: string;
+  name: string;
+  specialties: string[];
+  next?: number | null;
+}
+
+export interface BookingData {
+  doctorId?: string | null;
+  doctorName?: string | null;
+  specialty?: string | null;
+  /** Doctors to choose between (a shared name, or the others of a specialty). */
+  candidates?: Candidate[] | null;
+  when?: WhenReading | null;
+  offered?: Offer[] | null;
+  /** Only times after this ('more', 'later'). */
+  after?: number | null;
+  startsAt?: number | null;
+  /** The appointment being moved, when this is a reschedule. */
+  moving?: string | null;
+  /** A line to say before the times (why these times). */
+  note?: string | null;
+  /** The doctor was named or chosen (not merely the one whose time was picked from a specialty's). */
+  byName?: boolean;
+  /** Show the specialties first ('list', 'what doctors do you have'). */
+  listSpecialties?: boolean;
+}
+
+type Out = Next<'booking'>;
+
+/** A booking started from what a message said. */
+export function bookingFrom(u: Understood, extra: Partial<BookingData> = {}): BookingData {
+  const one = u.doctors.length === 1 ? u.doctors[0] : null;
+  return {
+    doctorId: one?.id ?? null,
+    doctorName: one?.fullName ?? null,
+    byName: Boolean(one),
+    candidates: u.doctors.length > 1 ? u.doctors.map((d) => ({ id: d.id, name: d.fullName, specialties: [] })) : null,
+    specialty: u.specialty,
+    when: u.when,
+    ...extra,
+  };
+}
+
+const dr = (name: string) => doctorName(name);
+
+/** The slot shown to a patient: its day and time, and the doctor when several are offered. */
+function offerLabel(o: Offer, t: Turn, withDoctor: boolean): string {
+  const when = formatSlot(o.start, t.zone, t.deps.now());
+  return withDoctor ? `${when}, ${dr(o.doctorName)}` : when;
+}
+
+async function directory(t: Turn) {
+  if (!t.deps.directory) throw new Error('no directory');
+  return t.deps.directory();
+}
+
+/** Where the booking goes from what it knows: the one place that decides what to ask next. */
+async function proceed(t: Turn, d: BookingData): Promise<Out> {
+  if (d.when?.kind === 'ask') return { to: 'clarify', data: d, replace: true };
+  if (d.listSpecialties) return { to: 'who', data: d, replace: true };
+
+  if (!d.doctorId) {
+    const dir = await directory(t);
+    if (d.candidates?.length) {
+      const candidates = d.candidates.map((c) => ({ ...c, specialties: dir.doctors.find((x) => x.id === c.id)?.specializations ?? c.specialties }));
+      // A shared name ('Dr Patel'): the one of them who can do the time asked for, if only one can.
+      if (d.when) {
+        const able: Candidate[] = [];
+        const exact = exactTime(d.when) !== null;
+        for (const c of candidates) {
+          const can = exact ? await exactOffer(t, c, d.when, d.moving) : (await findOffers(t, { doctors: [c], when: d.when, count: 1, moving: d.moving }))[0];
+          if (can) able.push(c);
+        }
+        // Nobody free at the very time: the one of them who works that day at all ('Dr Patel friday 10am').
+        if (able.length === 0 && exact && d.when.kind === 'day') {
+          const day: WhenReading = { kind: 'day', date: d.when.date, yearShown: d.when.yearShown };
+          for (const c of candidates) if ((await findOffers(t, { doctors: [c], when: day, count: 1, moving: d.moving })).length) able.push(c);
+        }
+        if (able.length === 1) return proceed(t, { ...d, doctorId: able[0].id, doctorName: able[0].name, candidates: null });
+      }
+      return { to: 'doctor', data: { ...d, candidates }, replace: true };
+    }
+    if (d.specialty) {
+      const doctors = dir.doctors.filter((x) => x.specializations.includes(d.specialty!));
+      if (doctors.length === 0) return { to: 'who', data: { ...d, specialty: null, note: `No doctor here sees ${d.specialty} patients yet.` }, replace: true };
+      if (doctors.length === 1) return proceed(t, { ...d, doctorId: doctors[0].id, doctorName: doctors[0].fullName });
+      // Several doctors of that specialty: the earliest times among them, whoever has them.
+      return offerTimes(t, d, doctors.map((x) => ({ id: x.id, name: x.fullName })));
+    }
+    return { to: 'who', data: d, replace: true };
+  }
+  return offerTimes(t, d, [{ id: d.doctorId, name: d.doctorName ?? '' }]);
+}
+
+async function offerTimes(t: Turn, d: BookingData, doctors: Array<{ id: string; name: string }>): Promise<Out> {
+  // The very time asked for, with one doctor, is free: straight to the question.
+  if (doctors.length === 1) {
+    const exact = await exactOffer(t, doctors[0], d.when ?? null, d.moving);
+    if (exact) return { to: 'confirm', data: { ...d, startsAt: exact.start, doctorId: exact.doctorId, doctorName: exact.doctorName, offered: null }, replace: true };
+  }
+  const offered = await findOffers(t, { doctors, when: d.when ?? null, after: d.after, moving: d.moving });
+  // 'first available', 'asap': the soonest time is the answer; the question is whether it suits.
+  if (d.when?.kind === 'asap' && offered.length > 0) {
+    const first = offered[0];
+    return { to: 'confirm', data: { ...d, startsAt: first.start, doctorId: first.doctorId, doctorName: first.doctorName, offered }, replace: true };
+  }
+  if (offered.length > 0) {
+    const note = d.note ?? notFreeNote(t, d.when ?? null, offered);
+    return { to: 'times', data: { ...d, offered, note }, replace: true };
+  }
+  // Nothing in what was asked. A part of a day with none: that part of the days after it. A day:
+  // the nearest times either side (one doctor) or the next ones from that day (a specialty). Else
+  // the first free times; and for one doctor with nothing soon, their colleagues (below).
+  if (d.when) {
+    const day = d.when.kind === 'day' ? d.when.date : d.when.kind === 'range' ? d.when.from : null;
+    const dayStart = day ? DateTime.fromISO(day, { zone: t.zone }).startOf('day').toMillis() : null;
+    const window = 'window' in d.when ? d.when.window : undefined;
+    if (dayStart !== null && window) {
+      const part = await findOffers(t, { doctors, when: { kind: 'time', window }, after: Math.max(dayStart, d.after ?? 0), moving: d.moving });
+      if (part.length) return { to: 'times', data: { ...d, offered: part, note: `${nothingOn(t, d.when, true)} Other days:`, when: { kind: 'time', window } }, replace: true };
+    }
+    if (d.when.kind === 'day' && doctors.length === 1) {
+      const around = DateTime.fromISO(d.when.date, { zone: t.zone }).plus({ minutes: exactTime(d.when) ?? 9 * 60 }).toMillis();
+      const near = await nearestOffers(t, doctors[0], around, d.moving);
+      if (near.length) return { to: 'times', data: { ...d, offered: near, note: `${nothingOn(t, d.when)} Nearest free times:`, when: null }, replace: true };
+    }
+    const from = dayStart !== null && dayStart > t.deps.now() ? dayStart - 1 : d.after;
+    const later = (await findOffers(t, { doctors, when: null, after: from, moving: d.moving })).concat();
+    const any = later.length ? later : await findOffers(t, { doctors, when: null, after: d.after, moving: d.moving });
+    if (any.length) return { to: 'times', data: { ...d, offered: any, note: `${nothingOn(t, d.when)} ${later.length && dayStart !== null ? 'Next' : 'First'} free times:`, when: null }, replace: true };
+  }
+  if (doctors.length === 1 && !d.moving) {
+    const others = await colleagues(t, doctors[0].id);
+    if (others.length) {
+      return { to: 'doctor', data: { ...d, candidates: others, note: `${dr(doctors[0].name)} has nothing free soon. These doctors do:`, doctorId: null, doctorName: null }, replace: true };
+    }
+  }
+  return { done: [{ text: `Sorry, ${doctors.length === 1 ? dr(doctors[0].name) : 'no doctor'} has nothing free in the next weeks. Please call the clinic.` }] };
+}
+
+/** 'Nothing is free on Sat 5 Dec.', naming what was asked where it can. */
+function nothingOn(t: Turn, when: WhenReading, then = false): string {
+  if (when.kind === 'day') return `Nothing is free on ${DateTime.fromISO(when.date, { zone: t.zone }).toFormat('ccc d LLL')}${when.yearShown ? ` ${when.date.slice(0, 4)}` : ''}${then ? ' then' : ''}.`;
+  return 'Nothing is free then.';
+}
+
+/** Why these times, when a time was asked for and they are not all at it. */
+function notFreeNote(t: Turn, when: WhenReading | null, offered: Offer[]): string | null {
+  const wanted = exactTime(when);
+  if (wanted === null) return null;
+  const label = DateTime.fromObject({ hour: Math.floor(wanted / 60), minute: wanted % 60 }).toFormat('h:mm a');
+  if (when?.kind === 'time') {
+    const atIt = offered.every((o) => DateTime.fromMillis(o.start, { zone: t.zone }).toFormat('h:mm a') === label);
+    return atIt ? `Free at ${label}:` : `Nearest free times to ${label}:`;
+  }
+  const day = when?.kind === 'day' ? DateTime.fromISO(when.date, { zone: t.zone }).toFormat('ccc d LLL') : '';
+  return `${label}${day ? ` on ${day}` : ''} is not free. Nearest free times:`;
+}
+
+/** A time alone said about times already on one day ('the 3:30 one', 'at 4 then') is that day's. */
+function onSameDay(prev: WhenReading | null | undefined, next: WhenReading, offered: Offer[] | null | undefined, zone: string): WhenReading {
+  if (next.kind !== 'time') return next;
+  let date: string | null = prev?.kind === 'day' ? prev.date : null;
+  // A time picked out of the list ('the 3:30 one') is on the list's day; a part of the day is any day's.
+  if (!date && offered?.length && next.time !== undefined) {
+    const days = new Set(offered.map((o) => DateTime.fromMillis(o.start, { zone }).toISODate()));
+    if (days.size === 1) date = [...days][0];
+  }
+  if (!date) return next;
+  return { kind: 'day', date, time: next.time, window: next.window, yearShown: prev?.kind === 'day' ? prev.yearShown : false };
+}
+
+/** The other doctors of a doctor's specialties who have a free time soon. */
+async function colleagues(t: Turn, doctorId: string): Promise<Candidate[]> {
+  const dir = await directory(t);
+  const specs = dir.doctors.find((x) => x.id === doctorId)?.specializations ?? [];
+  const out: Candidate[] = [];
+  for (const other of dir.doctors.filter((x) => x.id !== doctorId && x.specializations.some((s) => specs.includes(s)))) {
+    const [first] = await findOffers(t, { doctors: [{ id: other.id, name: other.fullName }], when: null, count: 1 });
+    if (first) out.push({ id: other.id, name: other.fullName, specialties: other.specializations, next: first.start });
+  }
+  return out.slice(0, 4);
+}
+
+/** What an answer at any booking step says about the booking itself: a doctor, a specialty, a time. */
+function changes(u: Understood, t?: Turn, d?: BookingData): Partial<BookingData> | null {
+  const c: Partial<BookingData> = {};
+  if (u.doctors.length === 1) Object.assign(c, { doctorId: u.doctors[0].id, doctorName: u.doctors[0].fullName, byName: true, candidates: null, specialty: null });
+  else if (u.doctors.length > 1) Object.assign(c, { doctorId: null, doctorName: null, candidates: u.doctors.map((x) => ({ id: x.id, name: x.fullName, specialties: [] })) });
+  else if (u.specialty) Object.assign(c, { specialty: u.specialty, doctorId: null, doctorName: null, candidates: null });
+  if (u.when) c.when = t && d ? onSameDay(d.when, u.when, d.offered, t.zone) : u.when;
+  return Object.keys(c).length ? { ...c, after: null, note: null, offered: null, listSpecialties: false } : null;
+}
+
+/**
+ * Who a new day or time is asked of: the doctor named, or (when the doctor only came with a time
+ * picked from a specialty's list) every doctor of that specialty again.
+ */
+function sameWho(d: BookingData): Partial<BookingData> {
+  if (d.specialty && !d.byName && !d.moving) return { doctorId: null, doctorName: null, specialty: d.specialty };
+  return { doctorId: d.doctorId, doctorName: d.doctorName, specialty: d.specialty };
+}
+
+/** Requests that are not about this booking ('cancel my 3pm instead', 'my appointments'). */
+const ELSEWHERE = new Set(['cancel', 'reschedule', 'list', 'past', 'details', 'help', 'thanks', 'bye']);
+const elsewhere = (u: Understood) => u.choice === null && u.yesNo === null && u.intent !== null && ELSEWHERE.has(u.intent) && u.score >= 0.8;
+
+async function specialtiesList(t: Turn): Promise<string> {
+  const dir = await directory(t);
+  const names = [...new Set(dir.doctors.flatMap((d) => d.specializations))].sort();
+  return `We have ${names.join(', ')}.`;
+}
+
+export const bookingFlow: Flow<'booking'> = {
+  name: 'booking',
+  role: 'patient',
+  first: 'who',
+  steps: {
+    who: {
+      help: "Tell me the kind of doctor (like 'skin doctor' or 'cardiology'), a symptom ('knee pain'), or a doctor's name ('Dr Patel'). LIST shows them all.",
+      async ask(t, d) {
+        if (d.listSpecialties) return [{ text: `${await specialtiesList(t)} Which would you like, or which doctor?` }];
+        if (d.doctorId || d.specialty || d.candidates?.length) return proceed(t, d);
+        return [{ text: `${d.note ? `${d.note} ` : ''}Which doctor or kind of doctor? For example 'skin doctor' or 'Dr Patel'. LIST shows them all.` }];
+      },
+      async answer(t, d, u) {
+        if (u.intent === 'specialties' && !u.specialty && !u.doctors.length) return { retry: `${await specialtiesList(t)} Which would you like?`, alone: true };
+        // A number with no list to pick from is never a name ('three' is not Dr Rahman).
+        if (u.choice !== null && !u.doctors.length && !u.specialty) return { retry: `Please tell me a kind of doctor or a doctor's name. ${await specialtiesList(t)}`, alone: true };
+        const c = changes(u, t, d);
+        if (c && (c.doctorId || c.specialty || c.candidates)) return proceed(t, { ...d, ...c, when: c.when ?? d.when });
+        if (u.intent && ELSEWHERE.has(u.intent)) return { unhandled: true };
+        if (c?.when) return { to: 'who', data: { ...d, when: c.when, note: 'Got the time.' }, replace: true };
+        // Words the clinic's list does not know: the database's looser search (names, keywords, typos).
+        if (u.rest.length >= 3) {
+          const found = await t.deps.services.doctors.search(u.text, { limit: 5, slotsPerDoctor: 1 });
+          if (found.length === 1) return proceed(t, { ...d, doctorId: found[0].doctor.id, doctorName: found[0].doctor.fullName });
+          if (found.length > 1) return proceed(t, { ...d, candidates: found.map((f) => ({ id: f.doctor.id, name: f.doctor.fullName, specialties: f.doctor.specializations })) });
+        }
+        if (u.intent && u.intent !== 'book') return { unhandled: true };
+        return { retry: `I couldn't find a doctor for that. ${await specialtiesList(t)} Which would you like, or which doctor?`, alone: true };
+      },
+    },
+
+    doctor: {
+      help: 'Reply with the number of the doctor you would like, or tell me another doctor or a day.',
+      async ask(t, d) {
+        const list = d.candidates ?? [];
+        const soon = (c: Candidate) => (c.next ? `, next ${formatSlot(c.next, t.zone, t.deps.now())}` : '');
+        const label = (c: Candidate) => `${dr(c.name)}${c.specialties.length ? ` (${c.specialties[0]})` : ''}${soon(c)}`;
+        return [{ text: d.note ?? 'Which doctor? Reply with a number:', choices: numbered(list, label) }];
+      },
+      async answer(t, d, u) {
+        if (elsewhere(u)) return { unhandled: true };
+        const chosen = pick(d.candidates ?? undefined, u);
+        if (chosen) return proceed(t, { ...d, doctorId: chosen.id, doctorName: chosen.name, byName: true, candidates: null, note: null });
+        // 'Dr Ortega' among the doctors listed, or any other.
+        const c = changes(u, t, d);
+        if (c?.doctorId) return proceed(t, { ...d, ...c });
+        if (c?.candidates && d.candidates) {
+          const both = c.candidates.filter((x) => d.candidates!.some((y) => y.id === x.id));
+          if (both.length === 1) return proceed(t, { ...d, doctorId: both[0].id, doctorName: both[0].name, byName: true, candidates: null, note: null });
+        }
+        if (c) return proceed(t, { ...d, ...c, candidates: c.candidates ?? d.candidates });
+        if (u.choice !== null) return { retry: `Please reply with a number from 1 to ${(d.candidates ?? []).length}.` };
+        return { unhandled: true };
+      },
+    },
+
+    times: {
+      help: "Reply with a number to pick a time, or tell me a day or time like 'tomorrow afternoon' or 'Dec 5 at 3', or MORE for later times.",
+      async ask(t, d) {
+        const offered = d.offered ?? [];
+        const several = new Set(offered.map((o) => o.doctorId)).size > 1;
+        const one = several ? null : offered[0]?.doctorName ?? d.doctorName;
+        const head = d.note ?? (one ? `Free times with ${dr(one)}:` : 'Free times:');
+        return [{ text: head, choices: numbered(offered, (o) => offerLabel(o, t, several)) }, { text: 'Reply a number, another day or time, or MORE.' }];
+      },
+      async answer(t, d, u) {
+        if (elsewhere(u)) return { unhandled: true };
+        const offered = d.offered ?? [];
+        const chosen = pick(offered, u);
+        if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName } };
+        // 'the 3:30 one': a time that is one of those offered.
+        const wanted = exactTime(u.when);
+        if (wanted !== null && !u.doctors.length) {
+          const sameDay = u.when?.kind === 'day' ? u.when.date : null;
+          const match = offered.filter((o) => {
+            const dt = DateTime.fromMillis(o.start, { zone: t.zone });
+            return dt.hour * 60 + dt.minute === wanted && (!sameDay || dt.toISODate() === sameDay);
+          });
+          if (match.length === 1) return { to: 'confirm', data: { startsAt: match[0].start, doctorId: match[0].doctorId, doctorName: match[0].doctorName } };
+        }
+        // 'more', 'later', 'other days' (not 'next Tue 3pm', which is a time of its own).
+        const more = !u.when && !u.doctors.length && !u.specialty && (u.intent === 'more' || /\b(more|later|other days?|another day|different day|next ones?)\b/.test(u.text.toLowerCase()));
+        if (more) {
+          if (/\b(other days?|another day|different day)\b/.test(u.text.toLowerCase()) && offered.length) {
+            // Days after the ones shown, whatever day was asked for: 'other days' leaves that day.
+            const lastDay = DateTime.fromMillis(offered[offered.length - 1].start, { zone: t.zone }).endOf('day').toMillis();
+            return proceed(t, { ...d, when: null, after: lastDay, note: null });
+          }
+          const after = offered.length ? offered[offered.length - 1].start : d.after;
+          return proceed(t, { ...d, after, note: null });
+        }
+        const c = changes(u, t, d);
+        if (c) return proceed(t, { ...d, ...c, ...(c.doctorId || c.specialty || c.candidates ? {} : sameWho(d)) });
+        if (u.yesNo === 'no') return { retry: 'OK. Tell me another day or time, or MENU.', alone: true };
+        if (u.choice !== null) return { retry: `Please reply with a number from 1 to ${offered.length}.` };
+        return { unhandled: true };
+      },
+    },
+
+    confirm: {
+      help: 'Reply YES to book that time, NO to choose another, or tell me another day or time.',
+      async ask(t, d) {
+        const when = formatSlot(d.startsAt!, t.zone, t.deps.now());
+        const text = d.moving
+          ? `Move your appointment with ${dr(d.doctorName!)} to ${when}? Reply YES or NO.`
+          : `Book ${dr(d.doctorName!)} on ${when}? Reply YES or NO.`;
+        return [{ text, choices: YES_NO_CHOICES }];
+      },
+      async answer(t, d, u) {
+        if (elsewhere(u)) return { unhandled: true };
+        if (u.yesNo === 'yes' || (u.intent === 'yes' && !u.when && !u.doctors.length)) return book(t, d);
+        if (u.yesNo === 'no' && !u.when && !u.doctors.length) {
+          if (d.offered?.length) return { to: 'times', data: { note: null } };
+          return proceed(t, { ...d, when: null, after: null, note: null });
+        }
+        const c = changes(u, t, d);
+        if (c) return proceed(t, { ...d, ...c, ...(c.doctorId || c.specialty || c.candidates ? {} : sameWho(d)) });
+        const chosen = pick(d.offered ?? undefined, u);
+        if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName }, replace: true };
+        if (u.intent && u.intent !== 'book' && u.intent !== 'no') return { unhandled: true };
+        return { retry: 'Please reply YES to book it or NO to choose another time.', alone: true };
+      },
+    },
+
+    clarify: {
+      help: 'Reply 1 or 2, or tell me the date.',
+      async ask(t, d) {
+        if (d.when?.kind !== 'ask') return proceed(t, d);
+        return [{ text: d.when.question, choices: numbered(d.when.options, (o) => o.label) }];
+      },
+      async answer(t, d, u) {
+        const options = d.when?.kind === 'ask' ? d.when.options : [];
+        const chosen = pick(options, u);
+        if (chosen) return proceed(t, { ...d, when: chosen.reading });
+        if (u.when && u.when.kind !== 'ask') return proceed(t, { ...d, when: u.when });
+        if (/\btoday\b/i.test(u.text) && options[0]) return proceed(t, { ...d, when: options[0].reading });
+        if (/\bnext\b/i.test(u.text) && options[1]) return proceed(t, { ...d, when: options[1].reading });
+        return { unhandled: true };
+      },
+    },
+  },
+};
+
+/** YES at the question: book (or move), then say so, whatever the outcome. */
+async function book(t: Turn, d: BookingData): Promise<Out> {
+  const { booking } = t.deps.services;
+  const startsAt = new Date(d.startsAt!);
+  const name = dr(d.doctorName!);
+  try {
+    const appt = d.moving
+      ? await booking.reschedule(t.actor!, d.moving, startsAt)
+      : await booking.book(t.actor!, { doctorId: d.doctorId!, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel });
+    t.told.push(appt.id);
+    return { done: [{ text: `${d.moving ? 'Moved' : 'Booked'}: ${name} on ${formatSlot(appt.startsAt, t.zone, t.deps.now())}. We'll text you a reminder. Reply MENU for anything else.` }] };
+  } catch (err) {
+    // A YES sent again after a reply that never arrived (or an error after the commit): the
+    // booking is there, and the patient hears so instead of "taken".
+    if (err instanceof SlotTakenError || err instanceof PatientBusyError || err instanceof InvalidStateError) {
+      const mine = (await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'upcoming', 20)).find(
+        (a) => a.doctorId === d.doctorId && a.startsAt.getTime() === startsAt.getTime(),
+      );
+      if (mine) {
+        t.told.push(mine.id);
+        return { done: [{ text: `${d.moving ? 'Moved' : 'Booked'}: ${name} on ${formatSlot(mine.startsAt, t.zone, t.deps.now())}. We'll text you a reminder. Reply MENU for anything else.` }] };
+      }
+    }
+    if (err instanceof BookingLimitError) return { done: [{ text: errorText(err) }] };
+    if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) {
+      // Before the date-of-birth check, "you already have an appointment then" would tell a phone's
+      // holder something of the patient's record: the same words as any time that cannot be had.
+      const sorry =
+        err instanceof SlotTakenError ? 'Sorry, that time was just taken.' : err instanceof PatientBusyError && !t.state.verified ? "Sorry, that time can't be booked." : errorText(err);
+      const near = await nearestOffers(t, { id: d.doctorId!, name: d.doctorName! }, startsAt.getTime(), d.moving);
+      if (near.length === 0) return { done: [{ text: `${sorry} ${name} has nothing else free nearby. Reply MENU to start again.` }] };
+      return { to: 'times', data: { offered: near, note: `${sorry} Nearest free times:` }, replace: true };
+    }
+    if (err instanceof ServiceUnavailableError || err instanceof ValidationError || err instanceof NotFoundError) {
+      return { done: [{ text: `${errorText(err)} Reply MENU to start again.` }] };
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+import { firstName } from '../src/domain/patient';
+import { doctorMenu, DOCTOR_HELP } from './doctor/menu';
+import { scheduleFor } from './doctor/schedule';
+import type { FlowStart, Turn } from './flow';
+import { appointmentsFrom } from './patient/appointments';
+import { bookingFrom } from './patient/booking';
+import { PATIENT_HELP, patientMenu } from './patient/menu';
+import type { Understood } from './understanding';
+import type { Reply } from './types';
+
+/**
+ * A message read as a new request, wherever it came (at the menu, or in the middle of another
+ * flow: a list never traps). A flow to start, words to answer with, or null when it says nothing
+ * this role can act on.
+ */
+export type Routed = FlowStart | Reply[] | null;
+
+/** Whether a message asked for something (a new patient's first text is kept and carried out). */
+export function isRequest(u: Understood): boolean {
+  return Boolean(u.doctors.length || u.specialty || u.when || (u.intent && ['book', 'cancel', 'reschedule', 'list', 'past', 'specialties'].includes(u.intent)));
+}
+
+export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
+  switch (u.intent) {
+    case 'cancel':
+      return { flow: 'appointments', data: appointmentsFrom('cancel', u) };
+    case 'reschedule':
+      return { flow: 'appointments', data: appointmentsFrom('reschedule', u) };
+    case 'list':
+      return { flow: 'appointments', data: appointmentsFrom('view', u) };
+    case 'past':
+      return { flow: 'appointments', step: 'past', data: { mode: 'view' } };
+    case 'details':
+      return { flow: 'profile', data: {} };
+    case 'specialties':
+      return { flow: 'booking', data: bookingFrom(u, { listSpecialties: !u.specialty && !u.doctors.length }) };
+    case 'greeting':
+      return patientMenu(`Hi${t.firstName ? ` ${t.firstName}` : ''}! What would you like to do? Reply with a number, or tell me in your own words.`);
+    case 'thanks':
+      return [{ text: "You're welcome! Reply MENU for anything else." }];
+    case 'bye':
+      return [{ text: `Take care${t.firstName ? `, ${t.firstName}` : ''}! Text us any time.` }];
+    case 'help':
+      return [{ text: PATIENT_HELP }];
+    default:
+  }
+  if (u.intent === 'book' || u.doctors.length || u.specialty || (u.when && !u.yesNo && u.choice === null)) return { flow: 'booking', data: bookingFrom(u) };
+  return null;
+}
+
+export async function routeDoctor(t: Turn, u: Understood): Promise<Routed> {
+  switch (u.intent) {
+    case 'timeoff': {
+      // Time off is ahead of now, where a schedule may look back: 'Nov 20' then means next year's.
+      const ahead = await t.understand(u.text, { prefer: 'future' });
+      return { flow: 'timeoff', data: { when: ahead.when, vacation: /vacation|holiday/i.test(u.text) } };
+    }
+    case 'unblock':
+      return { flow: 'timeoff', step: 'list', data: {} };
+    case 'hours':
+      return { flow: 'hours', data: { text: u.text } };
+    case 'greeting':
+      return doctorMenu(`Hi${t.actor?.name ? ` Dr ${firstName(t.actor.name)}` : ''}! What would you like?`);
+    case 'thanks':
+      return [{ text: "You're welcome!" }];
+    case 'bye':
+      return [{ text: 'Take care!' }];
+    case 'help':
+      return [{ text: DOCTOR_HELP }];
+    default:
+  }
+  if (u.intent === 'schedule' || (u.when && u.choice === null)) {
+    const next = scheduleFor(t, u.when);
+    return typeof next === 'string' ? [{ text: next }] : next;
+  }
+  return null;
+}
