@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { firstName } from '../src/domain/patient';
 import { doctorMenu, DOCTOR_HELP } from './doctor/menu';
 import { scheduleFor } from './doctor/schedule';
@@ -18,6 +19,13 @@ export type Routed = FlowStart | Reply[] | null;
 /** Whether a message asked for something (a new patient's first text is kept and carried out). */
 export function isRequest(u: Understood): boolean {
   return Boolean(u.doctors.length || u.specialty || u.when || (u.intent && ['book', 'cancel', 'reschedule', 'list', 'past', 'specialties'].includes(u.intent)));
+}
+
+function isPast(when: NonNullable<Understood['when']>, t: Turn): boolean {
+  const today = DateTime.fromMillis(t.deps.now(), { zone: t.zone }).toISODate()!;
+  if (when.kind === 'day') return when.date < today;
+  if (when.kind === 'range') return when.to < today;
+  return false;
 }
 
 export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
@@ -44,7 +52,13 @@ export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
       return [{ text: PATIENT_HELP }];
     default:
   }
-  if (u.intent === 'book' || u.doctors.length || u.specialty || (u.when && !u.yesNo && u.choice === null)) return { flow: 'booking', data: bookingFrom(u) };
+  // A day long past ('03/14/1990', a date of birth sent late) is no request to book.
+  const past = u.when !== null && isPast(u.when, t);
+  if (past && !u.doctors.length && !u.specialty) {
+    return u.rest ? [{ text: "That day has passed. Tell me a day ahead, like 'Dec 5' or 'next Tuesday'." }] : null;
+  }
+  const ahead = u.when && !past ? u.when : null;
+  if (u.intent === 'book' || u.doctors.length || u.specialty || (ahead && !u.yesNo && u.choice === null)) return { flow: 'booking', data: bookingFrom(u) };
   return null;
 }
 

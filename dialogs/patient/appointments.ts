@@ -51,12 +51,17 @@ async function describe(t: Turn, appts: AppointmentView[]): Promise<Item[]> {
   return appts.map((a) => ({ id: a.id, startsAt: a.startsAt.getTime(), doctorId: a.doctorId, doctor: names.get(a.doctorId)! }));
 }
 
-/** Does an appointment fit what was said of it ('my 3pm', 'Friday's', 'with Dr Patel')? */
-function fits(t: Turn, a: Item, filter: AppointmentsData['filter']): boolean {
+/**
+ * Does an appointment fit what was said of it ('my 3pm', 'Friday's', 'with Dr Patel')? A part of
+ * the day names where it goes, not which it is ('move my friday appointment to the afternoon').
+ */
+function fits(t: Turn, a: Item, filter: AppointmentsData['filter'], mode: AppointmentsData['mode'] = 'view'): boolean {
   if (!filter) return true;
   if (filter.doctorIds?.length && !filter.doctorIds.includes(a.doctorId)) return false;
   const when = filter.when;
-  if (!when || when.kind === 'asap' || when.kind === 'ask') return true;
+  // 'my friday appointment' said on a Friday: today's or next Friday's, whichever they hold.
+  if (when?.kind === 'ask') return when.options.some((o) => fits(t, a, { ...filter, when: o.reading }, mode));
+  if (!when || when.kind === 'asap') return true;
   if (when.kind !== 'time') {
     const { from, to } = spanOf(when, t);
     if (a.startsAt < from || a.startsAt >= to) return false;
@@ -66,7 +71,7 @@ function fits(t: Turn, a: Item, filter: AppointmentsData['filter']): boolean {
     const dt = DateTime.fromMillis(a.startsAt, { zone: t.zone });
     if (dt.hour * 60 + dt.minute !== time) return false;
   }
-  return suits(when, a.startsAt, t.zone);
+  return mode === 'reschedule' || suits(when, a.startsAt, t.zone);
 }
 
 /** 'at 3:00 PM', 'on Fri 4 Dec', 'with Dr Patel': what was said of the appointment, in words. */
@@ -82,9 +87,12 @@ function describeFilter(t: Turn, filter: NonNullable<AppointmentsData['filter']>
   return parts.join(' ') || 'like that';
 }
 
-/** Moving one is booking a new time for it. */
-function moveStart(a: Item): FlowStart {
-  return { flow: 'booking', data: { moving: a.id, doctorId: a.doctorId, doctorName: a.doctor.replace(/^Dr /, '') } };
+/** Moving one is booking a new time for it ('to the afternoon': that day's afternoon). */
+function moveStart(a: Item, when?: WhenReading | null, zone?: string): FlowStart {
+  let to: WhenReading | null = when && 'window' in when && when.window ? when : null;
+  // A part of the day alone ('to the afternoon') is that part of the appointment's own day.
+  if (to?.kind === 'time' && zone) to = { kind: 'day', date: DateTime.fromMillis(a.startsAt, { zone }).toISODate()!, window: to.window, yearShown: false };
+  return { flow: 'booking', data: { moving: a.id, doctorId: a.doctorId, doctorName: a.doctor.replace(/^Dr /, ''), byName: true, when: to } };
 }
 
 export const appointmentsFlow: Flow<'appointments'> = {
@@ -99,14 +107,14 @@ export const appointmentsFlow: Flow<'appointments'> = {
         if (check) return check;
         const upcoming = await describe(t, await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'upcoming', 10));
         if (upcoming.length === 0) return { done: [{ text: 'You have no upcoming appointments. Reply 1 to book one.' }] };
-        const matching = upcoming.filter((a) => fits(t, a, d.filter));
+        const matching = upcoming.filter((a) => fits(t, a, d.filter, d.mode));
         if (d.filter && matching.length === 0) {
           // Never a guess at which one was meant: the list, and they choose.
           return { to: 'list', data: { filter: null, appts: null, note: `You have no appointment ${describeFilter(t, d.filter)}.` }, replace: true };
         }
         if (matching.length === 1 && d.mode !== 'view' && !d.note) {
           if (d.mode === 'cancel') return { to: 'cancel', data: { appt: matching[0] }, replace: true };
-          if (d.mode === 'reschedule') return { start: moveStart(matching[0]) };
+          if (d.mode === 'reschedule') return { start: moveStart(matching[0], d.filter?.when, t.zone), replace: true };
           return { to: 'item', data: { appt: matching[0] }, replace: true };
         }
         const list = matching.slice(0, 5);
@@ -120,7 +128,7 @@ export const appointmentsFlow: Flow<'appointments'> = {
         const item = pick(d.appts ?? undefined, u);
         if (item) {
           if (d.mode === 'cancel') return { to: 'cancel', data: { appt: item } };
-          if (d.mode === 'reschedule') return { start: moveStart(item) };
+          if (d.mode === 'reschedule') return { start: moveStart(item, d.filter?.when, t.zone) };
           return { to: 'item', data: { appt: item } };
         }
         // 'the 3pm one', 'the one with Dr Patel'.

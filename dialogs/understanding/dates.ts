@@ -274,8 +274,8 @@ function earlyRules(text: string, ctx: Ctx): Found | null {
     const wd = weekdayIndex(m[1]);
     let d = ctx.now.plus({ days: 1 });
     while (d.weekday !== wd) d = d.plus({ days: 1 });
-    const rest = readRest(text.slice(m.index + m[0].length), ctx);
-    return { reading: dayReading(d.plus({ days: 7 }), ctx, rest ?? {}), start: m.index, end: rest ? text.length : m.index + m[0].length };
+    const rest = readRest(text, m.index + m[0].length, ctx);
+    return { reading: dayReading(d.plus({ days: 7 }), ctx, timeOf(rest)), start: m.index, end: rest?.end ?? m.index + m[0].length };
   }
   // 'within 2 weeks', 'in the next 10 days'.
   if ((m = /\b(?:within|in the next|over the next|in the coming)\s+(\d{1,2}|a|one|two|three|four)\s+(day|week)s?\b/.exec(text))) {
@@ -291,8 +291,8 @@ function earlyRules(text: string, ctx: Ctx): Found | null {
       if (day > d.daysInMonth!) continue;
       const c = d.set({ day });
       if (c < ctx.now.startOf('day') || c.weekday !== wd) continue;
-      const rest = readRest(text.slice(m.index + m[0].length), ctx);
-      return { reading: dayReading(c, ctx, rest ?? {}), start: m.index, end: text.length };
+      const rest = readRest(text, m.index + m[0].length, ctx);
+      return { reading: dayReading(c, ctx, timeOf(rest)), start: m.index, end: rest?.end ?? m.index + m[0].length };
     }
   }
   // 'the 15th at 9' (Recognizers reads the 9 and drops the day): a day of the month with no month.
@@ -339,15 +339,20 @@ function ordinalDay(text: string, m: RegExpExecArray, ctx: Ctx): Found | null {
   if (day < 1 || day > 31) return null;
   let d = ctx.now.startOf('month');
   for (let i = 0; i < 13 && (day > d.daysInMonth! || d.set({ day }) < ctx.now.startOf('day')); i++) d = d.plus({ months: 1 });
-  const rest = readRest(text.slice(m.index + m[0].length), ctx);
-  return { reading: dayReading(d.set({ day }), ctx, rest ?? {}), start: m.index, end: text.length };
+  const rest = readRest(text, m.index + m[0].length, ctx);
+  return { reading: dayReading(d.set({ day }), ctx, timeOf(rest)), start: m.index, end: rest?.end ?? m.index + m[0].length };
 }
 
-function readRest(rest: string, ctx: Ctx): { time?: number; window?: Window } | null {
+/** A time said after a day ('the 15th at 9'), and where it ends in `text`: the rest may be a doctor's name. */
+function readRest(text: string, from: number, ctx: Ctx): { time?: number; window?: Window; end: number } | null {
+  const rest = text.slice(from);
   const found = rest.trim() ? read(rest, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
   if (!found || found.reading.kind !== 'time') return null;
-  return { time: found.reading.time, window: found.reading.window };
+  const lead = rest.length - rest.trimStart().length;
+  return { time: found.reading.time, window: found.reading.window, end: from + lead + found.end };
 }
+
+const timeOf = (rest: { time?: number; window?: Window } | null) => (rest ? { time: rest.time, window: rest.window } : {});
 
 function hourOf(h: string, min: string | undefined, meridiem: string | undefined): number | null {
   let hour = NUMBER_WORDS[h] ?? Number(h);
@@ -444,7 +449,7 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
       if (part) return { kind: 'time', window: part };
       if (vs.length === 0) return null;
       const start = vs[0].start ? time(vs, 'start') : 0;
-      const end = vs[0].end ? time(vs, 'end') : END_OF_DAY;
+      const end = saidEnd(matched, start) ?? (vs[0].end ? time(vs, 'end') : END_OF_DAY);
       return { kind: 'time', window: { start, end: end > start ? end : end + 12 * 60 } };
     }
     case 'datetimerange': {
@@ -473,6 +478,21 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
     default:
       return null;
   }
+}
+
+/**
+ * The end of a span as said ('11:30-1:30' ends at 1:30): Recognizers-Text takes '1:30' there for
+ * a duration and ends the span at 13:00. A bare end hour is the first one after the start.
+ */
+function saidEnd(matched: string, start: number): number | null {
+  const m = /(?:-|–|\bto|\buntil|\btill)\s*(\d{1,2}):(\d{2})\s*(am|pm)?\s*$/.exec(matched);
+  if (!m) return null;
+  const h = Number(m[1]) % 12;
+  const min = Number(m[2]);
+  if (Number(m[1]) > 12 || min > 59) return null;
+  if (m[3]) return (h + (m[3] === 'pm' ? 12 : 0)) * 60 + min;
+  const am = h * 60 + min;
+  return am > start ? am : am + 12 * 60;
 }
 
 function nearestRange(vs: Value[], ctx: Ctx): Value {

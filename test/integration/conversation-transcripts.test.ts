@@ -253,6 +253,23 @@ describe('any step takes a new request', () => {
     ]);
   });
 
+  it('"can I move my Dec 4 appointment to the afternoon": that day\'s afternoon, then "the 3:30 one"', async () => {
+    const p = await patient();
+    await book(p, 'Anika Patel', '2026-12-04T11:00');
+    await transcript(p.phone, [
+      ['can I move my Dec 4 appointment to the afternoon', /date of birth/],
+      ['05/06/1990', /^Free times with Dr Anika Patel:\n1 Fri 4 Dec, 12:00 PM/],
+      ['the 3:30 one', 'Move your appointment with Dr Anika Patel to Fri 4 Dec, 3:30 PM? Reply YES or NO.'],
+      ['yes', /^Moved: Dr Anika Patel on Fri 4 Dec, 3:30 PM\./],
+    ]);
+    expect(await upcoming(p.patientId)).toEqual(['2026-12-04T20:30:00.000Z']);
+  });
+
+  it('a date long past (a date of birth sent late) starts no booking', async () => {
+    const p = await patient();
+    await transcript(p.phone, [['03/14/1990', /^Sorry, I didn't understand that\./]]);
+  });
+
   it('a doctor looking at a list can give any new command', async () => {
     const patel = (await h.db.models.User.findOne({ where: { email: 'anika.patel@demo.clinic' } }))!;
     expect(patel).toBeTruthy();

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { describeReading, readWhen } from '../../dialogs/understanding/dates';
+import { describeReading, findWhen, readWhen } from '../../dialogs/understanding/dates';
 import { loadCases, scoreDates, CORPUS_FILES } from '../corpus/score-dates';
 
 const NY = 'America/New_York';
@@ -64,6 +64,19 @@ describe('days and times as a receptionist reads them', () => {
 
   it('finds nothing in what is not a day or a time', () => {
     for (const text of ['banana', '', '   ', 'skin doctor', 'yes please', 'Feb 30']) expect(read(text)).toBeNull();
+  });
+});
+
+describe('where the day or time ends, so the rest of the message is read for a doctor', () => {
+  it.each([
+    ['the 3rd with Dr Ortega', 'the 3rd', { date: '2026-12-03' }],
+    ['on the 15th at 9 with the skin doctor', 'on the 15th at 9', { date: '2026-12-15', time: '09:00' }],
+    ['tuesday the 19th at 3 with dr patel', 'tuesday the 19th at 3', { date: '2027-01-19', time: '15:00' }],
+    ['friday after next dr chen', 'friday after next', { date: '2026-12-11' }],
+  ])('"%s": "%s"', (text, span, reading) => {
+    const found = findWhen(text, { zone: NY, now: at('2026-11-27T14:30', NY) })!;
+    expect(found.text.slice(found.start, found.end)).toBe(span);
+    expect(describeReading(found.reading)).toEqual(reading);
   });
 });
 
