@@ -27,6 +27,7 @@ export const USAGE: Record<string, string> = {
   'specialties list': '/clinic specialties list',
   'specialties add': '/clinic specialties add "<name>" [keywords="a, b"]',
   'specialties rename': '/clinic specialties rename "<old name>" "<new name>"',
+  'specialties keywords': '/clinic specialties keywords "<name>" [add="knee, back pain"] [remove="back"]',
   'specialties assign': '/clinic specialties assign "<doctor>" "<specialty>"',
   'specialties unassign': '/clinic specialties unassign "<doctor>" "<specialty>"',
   'users list': '/clinic users list [doctor|admin]',
@@ -181,6 +182,11 @@ export function createAdminCommands(services: Services) {
         if (!args[0]) throw new UsageError(command);
         const s = await admin.addSpecialization(actor, args[0], options.keywords?.split(',') ?? []);
         return say(`Added the specialty ${s.name}.`);
+      }
+      case 'specialties keywords': {
+        if (!args[0] || (!options.add && !options.remove)) throw new UsageError(command);
+        const s = await admin.setSpecializationKeywords(actor, args[0], { add: options.add?.split(','), remove: options.remove?.split(',') });
+        return say(`${s.name} is found by: ${s.keywords.join(', ') || 'its name only'}. Patients' words reach the chat within a minute.`);
       }
       case 'specialties rename': {
         if (!args[0] || !args[1]) throw new UsageError(command);

@@ -213,6 +213,19 @@ export function createAdminService(deps: { db: Db; audit: AuditLog; doctors: Doc
         return row.name;
       }),
 
+    /** The everyday words and symptoms patients use for a specialty ('knee', 'rash'): added or taken away. */
+    setSpecializationKeywords: (actor: Actor, name: string, change: { add?: string[]; remove?: string[] }) =>
+      admin(actor, { action: 'admin.specialties.keywords', subjectType: 'specialization', subjectId: name }, async () => {
+        const row = await specializationByName(name);
+        if (!row) throw new NotFoundError(`The specialty ${name}`);
+        const clean = (xs: string[] = []) => xs.map((k) => k.trim().toLowerCase()).filter(Boolean);
+        const gone = new Set(clean(change.remove));
+        const words = [...new Set([...row.keywords.filter((k) => !gone.has(k)), ...clean(change.add)])];
+        if (words.some((w) => w.length > 40) || words.length > 100) throw new ValidationError('Keywords are up to 40 characters each, 100 a specialty.');
+        await row.update({ keywords: words });
+        return { name: row.name, keywords: words };
+      }),
+
     assignSpecialization: (actor: Actor, doctorId: string, name: string, assign = true) =>
       admin(actor, { action: assign ? 'admin.specialties.assign' : 'admin.specialties.unassign', subjectType: 'doctor', subjectId: doctorId }, async () => {
         const spec = await specializationByName(name);

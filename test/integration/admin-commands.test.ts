@@ -106,6 +106,14 @@ describe('doctors and specialties', () => {
     expect(await text(admin, 'specialties list')).toMatch(/Sleep Clinic \(1 doctors\): sleep, insomnia/);
     // Patients find the doctor by the specialty's everyday words.
     expect((await h.services.doctors.search('insomnia')).map((m) => m.doctor.fullName)).toEqual(['Lena Fischer']);
+    // Admins extend the words patients use; the chat reads them (knee pain reached Orthopedics the same way).
+    expect(await text(admin, 'specialties keywords "Sleep Clinic" add="snoring, cant sleep" remove="sleep"')).toMatch(/^Sleep Clinic is found by: insomnia, snoring, cant sleep\./);
+    const chat = createChat(h);
+    const p = await insertPatient(h.db, { name: 'Snore Ing', phone: '+15550200777', dateOfBirth: '1970-01-01', timeZone: NY });
+    expect(p.role).toBe('patient');
+    expect(await chat.say('+15550200777', 'snoring')).toMatch(/^(Free times with Dr Lena Fischer:|Dr Lena Fischer has nothing free soon)/);
+    expect(await text(admin, 'specialties keywords "Sleep Clinic"')).toMatch(/Usage: \/clinic specialties keywords/);
+    expect(await h.db.models.Audit.count({ where: { action: 'admin.specialties.keywords' } })).toBe(1);
     expect(await text(admin, 'specialties unassign "Lena Fischer" "Sleep Clinic"')).toMatch(/Lena Fischer: Allergy, Dermatology\./);
     expect(await text(admin, 'specialties assign "Lena Fischer" "Astrology"')).toMatch(/couldn't find the specialty Astrology/);
   });
