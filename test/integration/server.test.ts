@@ -69,14 +69,18 @@ describe('graceful shutdown', () => {
     const { shutdown } = await import('../../src/server');
     let closed = false;
     const own = createServer({ ...ctx, close: async () => void (closed = true) }, createLogger('silent', { write: () => undefined }));
+    let begun!: () => void;
+    const handling = new Promise<void>((r) => (begun = r));
     own.get('/slow', async (_req, res) => {
+      begun();
       await new Promise((r) => setTimeout(r, 150));
       res.send(200, { done: true, closedYet: closed });
     });
     await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
     const port = (own.address() as AddressInfo).port;
     const inFlight = get(`http://127.0.0.1:${port}/slow`);
-    await new Promise((r) => setTimeout(r, 20));
+    // Shut down once the request is being handled (not after a guess of a delay: a busy machine is slow).
+    await handling;
     await shutdown(own, { ...ctx, close: async () => void (closed = true) }, createLogger('silent', { write: () => undefined }));
     const res = await inFlight;
     expect(res.status).toBe(200);

@@ -96,7 +96,8 @@ describe('request verification', () => {
       const body = '{"text": +15552017788 Priscilla}';
       const res = await request(logged.port, 'POST', '/slack/events', body, signed(body, 'application/json'));
       expect(res.status).toBe(400);
-      const all = lines.join('\n');
+      // Timestamps are digits too: a secret like 555 must not be found in the clock.
+      const all = lines.join('\n').replace(/"time":\d+/g, '"time":0');
       expect(all).toContain('Malformed request body');
       for (const secret of ['555', '2017788', 'Priscilla']) expect(all).not.toContain(secret);
     } finally {
