@@ -53,7 +53,8 @@ describe('the worker health check', () => {
     await expect(tsx('src/worker.ts', ['--healthcheck'], env)).rejects.toMatchObject({ code: 1 });
     const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker.ts')], { env: { ...process.env, ...env }, cwd: ROOT, stdio: 'ignore' });
     try {
-      const deadline = Date.now() + 30_000;
+      // A busy machine (two CI runs at once) takes a while to start a TypeScript process.
+      const deadline = Date.now() + 90_000;
       while (!fs.existsSync(heartbeat) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await expect(tsx('src/worker.ts', ['--healthcheck'], env)).resolves.toBeDefined();
     } finally {
@@ -66,5 +67,5 @@ describe('the worker health check', () => {
     const redis = new Redis(TEST_REDIS_URL);
     await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();
-  });
+  }, 180_000);
 });

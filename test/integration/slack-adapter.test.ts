@@ -39,9 +39,20 @@ function dmEvent(user: string, text: string, eventId = `Ev${++eventSeq}`) {
 
 const postEvent = (body: string, opts: Parameters<typeof signed>[2] = {}) => request(app.port, 'POST', '/slack/events', body, signed(body, 'application/json', opts));
 
+type Post = { channel: string; text: string; thread?: string; blocks: Array<{ type: string; elements?: Array<{ value: string; text: { text: string } }> }> };
+
+/**
+ * The first post that fits, once it has come. A reply a slow earlier test is still sending may land
+ * in this test's capture: only the post this test asked for, to its channel, counts.
+ */
+async function postThat(posts: Post[], fits: (p: Post) => boolean): Promise<Post> {
+  await waitFor(() => posts.some(fits));
+  return posts.find(fits)!;
+}
+
 /** Collects what the bot posts with chat.postMessage. */
 function capturePosts() {
-  const posts: Array<{ channel: string; text: string; thread?: string; blocks: Array<{ type: string; elements?: Array<{ value: string; text: { text: string } }> }> }> = [];
+  const posts: Post[] = [];
   const scope = nock('https://slack.com')
     .persist()
     .post('/api/chat.postMessage', (body) => {
@@ -114,8 +125,7 @@ describe('a doctor in a direct message', () => {
       .reply(200, { ok: true, user: { id: 'U0PATEL', is_email_confirmed: true, profile: { email: 'Anika.Patel@demo.clinic' } } });
     const res = await postEvent(dmEvent('U0PATEL', 'today'));
     expect(res.status).toBe(200);
-    await waitFor(() => posts.length > 0);
-    expect(posts[0]).toMatchObject({ channel: 'DU0PATEL', text: 'You have no appointments today.' });
+    expect(await postThat(posts, (p) => p.channel === 'DU0PATEL')).toMatchObject({ channel: 'DU0PATEL', text: 'You have no appointments today.' });
     expect(await h.services.identity.actorFor('slack', 'U0PATEL')).toMatchObject({ role: 'doctor' });
     expect(await h.db.models.Audit.count({ where: { action: 'identity.link' } })).toBe(1);
   });
@@ -126,8 +136,7 @@ describe('a doctor in a direct message', () => {
       .post('/api/users.info')
       .reply(200, { ok: true, user: { id: 'U0STRANGER', is_email_confirmed: false, profile: { email: 'admin@demo.clinic' } } });
     await postEvent(dmEvent('U0STRANGER', 'hi'));
-    await waitFor(() => posts.length > 0);
-    expect(posts[0].text).toMatch(/ask a clinic admin for a link code/);
+    expect((await postThat(posts, (p) => p.channel === 'DU0STRANGER')).text).toMatch(/ask a clinic admin for a link code/);
     expect(await h.services.identity.actorFor('slack', 'U0STRANGER')).toBeNull();
   });
 
@@ -137,8 +146,7 @@ describe('a doctor in a direct message', () => {
       .post('/api/users.info')
       .reply(200, { ok: true, user: { id: 'U0CLAIMS', is_email_confirmed: true, profile: { email: 'admin@demo.clinic' } } });
     await postEvent(dmEvent('U0CLAIMS', 'users list'));
-    await waitFor(() => posts.length > 0);
-    expect(posts[0].text).toMatch(/ask a clinic admin for a link code/);
+    expect((await postThat(posts, (p) => p.channel === 'DU0CLAIMS')).text).toMatch(/ask a clinic admin for a link code/);
     expect(await h.services.identity.actorFor('slack', 'U0CLAIMS')).toBeNull();
     expect(await h.db.models.Audit.count({ where: { action: 'identity.link', outcome: 'denied' } })).toBeGreaterThan(0);
   });
@@ -148,8 +156,7 @@ describe('a doctor in a direct message', () => {
     const { code } = await h.services.identity.issueLinkCode({ userId: (await h.db.models.User.findOne({ where: { email: 'admin@demo.clinic' } }))!.id, role: 'admin' }, 'second.admin@demo.clinic');
     const { posts } = capturePosts();
     await postEvent(dmEvent('U0SECOND', `link ${code.toLowerCase()}`));
-    await waitFor(() => posts.length > 0);
-    expect(posts[0].text).toBe('Linked: you are Second Admin (admin) from now on. Say MENU to start.');
+    expect((await postThat(posts, (p) => p.channel === 'DU0SECOND')).text).toBe('Linked: you are Second Admin (admin) from now on. Say MENU to start.');
     expect(await h.services.identity.actorFor('slack', 'U0SECOND')).toMatchObject({ userId: second.id, role: 'admin' });
     // The same code again, from someone else: refused, and nobody linked.
     await postEvent(dmEvent('U0THIRD', `link ${code}`));
@@ -337,8 +344,8 @@ describe('the /clinic slash-command', () => {
     const res = await command('U0ADMIN', 'book +15550400001 "Anika Patel" 2026-12-03 11:00');
     // Acknowledged with an empty 200; the answer follows.
     expect(res.status).toBe(200);
-    await waitFor(() => posts.length > 0 && texts.length > 0);
-    expect(posts[0]).toMatchObject({ channel: 'D0ADMINDM', text: expect.stringMatching(/Booked Desk Booking with Dr Anika Patel on Thu 3 Dec, 11:00 AM/) });
+    expect(await postThat(posts, (p) => p.channel === 'D0ADMINDM' && /^Booked/.test(p.text))).toMatchObject({ text: expect.stringMatching(/Booked Desk Booking with Dr Anika Patel on Thu 3 Dec, 11:00 AM/) });
+    await waitFor(() => texts.length > 0);
     expect(texts).toEqual(["I've answered in our direct messages, where patient details stay private."]);
     const appts = await h.db.models.Appointment.findAll({ where: { channel: 'slack' } });
     expect(appts.map((a) => a.startsAt.toISOString())).toEqual(['2026-12-03T16:00:00.000Z']);
@@ -349,8 +356,7 @@ describe('the /clinic slash-command', () => {
     captureResponses();
     dmWith('U0PATEL', 'D0PATELDM');
     await command('U0PATEL', 'users list');
-    await waitFor(() => posts.length > 0);
-    expect(posts[0]).toMatchObject({ channel: 'D0PATELDM', text: 'Only clinic admins can use /clinic commands.' });
+    expect(await postThat(posts, (p) => p.channel === 'D0PATELDM')).toMatchObject({ channel: 'D0PATELDM', text: 'Only clinic admins can use /clinic commands.' });
     const doctor = await h.services.identity.actorFor('slack', 'U0PATEL');
     expect(await h.db.models.Audit.count({ where: { actorUserId: doctor!.userId, action: 'admin.command', outcome: 'denied' } })).toBe(1);
   });
@@ -375,8 +381,8 @@ describe('the /clinic slash-command', () => {
       .reply(200, { ok: true, files: [{ id: 'F1' }] });
     nock('https://files.slack.com').persist().post(/\/upload\/v1\/\d+/).reply(200, 'OK');
     await command('U0ADMIN', 'report 2026-11-30 2026-12-06 csv chart');
-    await waitFor(() => posts.length > 0 && completed.length === 2);
-    expect(posts[0].text).toMatch(/^Report 2026-11-30 to 2026-12-06/);
+    expect((await postThat(posts, (p) => p.channel === 'D0ADMINDM' && /^Report/.test(p.text))).text).toMatch(/^Report 2026-11-30 to 2026-12-06/);
+    await waitFor(() => completed.length === 2);
     expect(uploads.sort()).toEqual(['clinic-report-2026-11-30-2026-12-06.csv', 'utilization-2026-11-30-2026-12-06.png']);
     for (const c of completed) {
       expect(c).toContain('D0ADMINDM');
