@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY app ./app
 COPY src ./src
 COPY dialogs ./dialogs
 COPY adapters ./adapters
@@ -22,4 +23,4 @@ COPY package.json ./
 USER node
 EXPOSE 3978
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3978)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["sh", "-c", "node dist/src/db/migrate-cli.js up && if [ \"$SEED_DEMO\" = true ]; then node dist/src/db/seed-cli.js; fi && exec node dist/src/main.js"]
+CMD ["sh", "-c", "node dist/src/db/migrate-cli.js up && if [ \"$SEED_DEMO\" = true ]; then node dist/src/db/seed-cli.js; fi && exec node dist/app/main.js"]

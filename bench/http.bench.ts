@@ -130,7 +130,7 @@ async function main(): Promise<void> {
 
   const slack = await fakeSlack();
   const port = await freePort();
-  const app = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', path.join(__dirname, '../src/main.ts')], {
+  const app = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', path.join(__dirname, '../app/main.ts')], {
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -271,7 +271,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     let state: ConversationState | null = null;
     const preface: Reply[] = [];
     try {
-      actor = msg.actor ?? (await resolveActor(msg));
+      actor = msg.actor !== undefined ? msg.actor : await resolveActor(msg);
       state = await deps.store.load(msg.channel, msg.senderId);
       if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
         preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });

@@ -13,8 +13,11 @@ export interface InboundMessage {
   value?: string;
   /** The turn the pressed button was shown in; a button from an earlier message is refused. */
   buttonSeq?: number;
-  /** The sender, when the channel has already resolved them (Slack, Teams do, to link by email). */
-  actor?: Actor;
+  /**
+   * The sender, when the inbound pipeline has already resolved them (null: nobody known). Left out,
+   * the engine resolves them itself (the console chat).
+   */
+  actor?: Actor | null;
   /**
    * Whether only the sender sees the replies (an SMS, a Slack DM, a Teams personal chat) or others
    * may too (a channel, a group chat). Staff conversations name patients: they run only 'direct'.

@@ -13,8 +13,22 @@ export interface FileLinks {
 
 const TTL_SECONDS = 3600;
 
-export function mountFileLinks(server: Server, redis: Redis, prefix: string, publicBaseUrl: string): FileLinks {
-  const key = (token: string) => `${prefix}:file:${token}`;
+const keyOf = (prefix: string, token: string) => `${prefix}:file:${token}`;
+
+/** Storing a file and making its link (a sender's side: no route needed). */
+export function createFileLinks(redis: Redis, prefix: string, publicBaseUrl: string): FileLinks {
+  return {
+    async put(file) {
+      const token = randomBytes(24).toString('base64url');
+      await redis.set(keyOf(prefix, token), JSON.stringify({ name: file.name, contentType: file.contentType, data: file.data.toString('base64') }), 'EX', TTL_SECONDS);
+      return `${publicBaseUrl}/files/${token}/${encodeURIComponent(file.name)}`;
+    },
+  };
+}
+
+/** GET /files/:token/:name: the file behind a link, while it lives. */
+export function mountFileLinks(server: Server, redis: Redis, prefix: string): void {
+  const key = (token: string) => keyOf(prefix, token);
   server.get('/files/:token/:name', async (req: Request, res: Response) => {
     const token = String(req.params.token ?? '');
     if (!/^[A-Za-z0-9_-]{32,64}$/.test(token)) {
@@ -34,11 +48,4 @@ export function mountFileLinks(server: Server, redis: Redis, prefix: string, pub
     });
     res.end(Buffer.from(data, 'base64'));
   });
-  return {
-    async put(file) {
-      const token = randomBytes(24).toString('base64url');
-      await redis.set(key(token), JSON.stringify({ name: file.name, contentType: file.contentType, data: file.data.toString('base64') }), 'EX', TTL_SECONDS);
-      return `${publicBaseUrl}/files/${token}/${encodeURIComponent(file.name)}`;
-    },
-  };
 }

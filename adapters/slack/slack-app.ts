@@ -1,36 +1,31 @@
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
-import { WebClient, type WebClientOptions } from '@slack/web-api';
+import type { WebClientOptions } from '@slack/web-api';
 import type Redis from 'ioredis';
 import type { Server } from 'restify';
 import type { AdminCommands } from '../../dialogs/admin/commands';
-import type { DialogEngine } from '../../dialogs/engine';
-import { decodeButton, type Reply, type TurnResult } from '../../dialogs/types';
+import { decodeButton } from '../../dialogs/types';
 import type { Actor } from '../../src/domain/actor';
 import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
 import { firstDelivery } from '../shared/dedupe';
 import { sourceOf } from '../shared/source';
-import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
-import { slackBlocks } from './render';
+import type { InboundPipeline } from '../shared/inbound';
+import type { SlackSender } from './slack-sender';
 
 export interface SlackDeps {
   signingSecret: string;
   botToken: string;
-  engine: DialogEngine;
+  /** The shared road: dedupe, rate limit, the sender resolved once, the dialog. */
+  pipeline: InboundPipeline;
   identity: IdentityService;
   adminCommands: AdminCommands;
   redis: Redis;
   redisPrefix: string;
-  limiter: SenderRateLimiter;
   logger: Logger;
-  /** Web API client options (tests point nothing elsewhere; nock intercepts slack.com). */
+  /** Posts the replies (and is what the rest of the service sends through). */
+  sender: SlackSender;
+  /** Web API options for Bolt's own client (a stand-in's URL in load tests), as the sender has them. */
   clientOptions?: WebClientOptions;
-}
-
-export interface SlackChannel {
-  /** Posts replies to a user's DM (notifications, digests). */
-  sendToUser(slackUserId: string, replies: Reply[], seq?: number): Promise<void>;
-  client: WebClient;
 }
 
 const UNKNOWN_USER =
@@ -62,9 +57,9 @@ function boltLogger(logger: Logger): BoltLogger {
  * the raw body to check the v0 signature (and its five-minute window) itself. Events are
  * acknowledged before the slow work runs; a retried event (same event_id) is done only once.
  */
-export async function mountSlack(server: Server, deps: SlackDeps): Promise<SlackChannel> {
+export async function mountSlack(server: Server, deps: SlackDeps): Promise<void> {
   const log = deps.logger.child({ channel: 'slack' });
-  const client = new WebClient(deps.botToken, { ...deps.clientOptions, retryConfig: { retries: 2 } });
+  const { client, post, openDm } = deps.sender;
   // The bot's own ids, learned once from auth.test. Bolt would otherwise call auth.test on every
   // event, and while Slack's API is unreachable that would stop every event from being handled.
   let botId: string | undefined;
@@ -114,8 +109,11 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
   });
 
   async function actorOf(userId: string, text = ''): Promise<Actor | null> {
-    const known = await deps.identity.actorFor('slack', userId);
-    if (known) return known;
+    return (await deps.identity.actorFor('slack', userId)) ?? linkOf(userId, text);
+  }
+
+  /** A Slack user not linked yet: by a link code, or by a confirmed email that is a doctor's. */
+  async function linkOf(userId: string, text = ''): Promise<Actor | null> {
     const code = LINK.exec(text.trim());
     if (code) return deps.identity.redeemLinkCode('slack', userId, code[1]);
     // An unknown user whose Slack profile has a confirmed email matching a doctor is linked (never
@@ -130,31 +128,27 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
     return null;
   }
 
-  async function post(channel: string, result: Pick<TurnResult, 'replies' | 'seq'>): Promise<void> {
-    for (const reply of result.replies) {
-      await client.chat.postMessage({ channel, text: reply.text, blocks: slackBlocks(reply, result.seq) });
-      for (const file of reply.files ?? []) await client.files.uploadV2({ channel_id: channel, file: file.data, filename: file.name });
-    }
-  }
-
-  /** One message from one user in their DM with the bot, through the rate limit and the dialog. */
-  async function converse(userId: string, channel: string, message: { text?: string; value?: string; buttonSeq?: number }) {
-    const verdict = await deps.limiter.check('slack', userId);
-    if (verdict !== 'ok') {
-      if (verdict === 'limited-first') await client.chat.postMessage({ channel, text: SLOW_DOWN });
-      return;
-    }
-    const actor = await actorOf(userId, message.text);
-    if (!actor) {
-      await client.chat.postMessage({ channel, text: UNKNOWN_USER });
-      return;
-    }
-    if (message.text && LINK.test(message.text.trim())) {
-      await client.chat.postMessage({ channel, text: `Linked: you are ${actor.name ?? 'signed in'} (${actor.role}) from now on. Say MENU to start.` });
-      return;
-    }
-    const result = await deps.engine.handle({ channel: 'slack', conversation: 'direct', senderId: userId, actor, ...message });
-    await post(channel, result);
+  /** One message from one user in their DM with the bot, down the shared road. */
+  async function converse(userId: string, channel: string, message: { text?: string; value?: string; buttonSeq?: number }, deliveryId?: string) {
+    const outcome = await deps.pipeline.receive(
+      { channel: 'slack', senderId: userId, deliveryId, conversation: 'direct', ...message },
+      {
+        // Someone the service does not know yet: a link code, or a confirmed email that is a doctor's.
+        async afterSender(sender) {
+          if (sender.actor) return null;
+          const actor = await linkOf(userId, message.text);
+          if (!actor) return { stop: [{ text: UNKNOWN_USER }] };
+          if (message.text && LINK.test(message.text.trim())) {
+            return { stop: [{ text: `Linked: you are ${actor.name ?? 'signed in'} (${actor.role}) from now on. Say MENU to start.` }] };
+          }
+          return { actor };
+        },
+      },
+    );
+    if (outcome.kind === 'duplicate') return log.info('retried event ignored');
+    if (outcome.kind === 'answered') return post(channel, outcome.result);
+    if (outcome.kind === 'late') return post(channel, await outcome.result);
+    if (outcome.replies.length) await post(channel, { replies: outcome.replies, seq: 0 });
   }
 
   /** Only this person sees it, in the channel where they asked. */
@@ -168,8 +162,7 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
   app.message(async ({ message, body }) => {
     const m = message as { channel_type?: string; subtype?: string; bot_id?: string; user?: string; text?: string; channel: string };
     if (m.channel_type !== 'im' || m.subtype || m.bot_id || !m.user) return;
-    if (!(await once((body as { event_id?: string }).event_id))) return log.info('retried event ignored');
-    await converse(m.user, m.channel, { text: m.text ?? '' });
+    await converse(m.user, m.channel, { text: m.text ?? '' }, (body as { event_id?: string }).event_id);
   });
 
   // A mention in a channel: never a conversation there (everyone in it would read the replies),
@@ -206,21 +199,7 @@ export async function mountSlack(server: Server, deps: SlackDeps): Promise<Slack
     if (command.channel_id !== dm) await respond({ response_type: 'ephemeral', text: ANSWERED_IN_DM });
   });
 
-  async function openDm(slackUserId: string): Promise<string> {
-    const opened = await client.conversations.open({ users: slackUserId });
-    const channel = (opened.channel as { id?: string } | undefined)?.id;
-    if (!channel) throw new Error('could not open a DM');
-    return channel;
-  }
-
   app.error(async (err) => {
     log.error({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code } }, 'slack listener failed');
   });
-
-  return {
-    client,
-    async sendToUser(slackUserId, replies, seq = 0) {
-      await post(await openDm(slackUserId), { replies, seq });
-    },
-  };
 }

@@ -1,22 +1,17 @@
-import type Redis from 'ioredis';
 import restify, { type Request, type Response, type Server } from 'restify';
 import twilio from 'twilio';
-import type { DialogEngine } from '../../dialogs/engine';
 import type { Logger } from '../../src/logging';
 import type { PatientsService } from '../../src/services/patients';
-import { firstDelivery } from '../shared/dedupe';
+import type { InboundPipeline } from '../shared/inbound';
 import { sourceOf } from '../shared/source';
-import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
 import { carrierHelp, keywordOf, optOutConfirmation, twilioAnswered } from './keywords';
 import { smsBodies } from './render';
 import type { SmsSender } from './sms-sender';
 
 export interface SmsWebhookDeps {
-  engine: DialogEngine;
-  patients: PatientsService;
-  redis: Redis;
-  redisPrefix: string;
-  limiter: SenderRateLimiter;
+  /** The shared road: dedupe, rate limit, the sender resolved once, the dialog, the deadline. */
+  pipeline: InboundPipeline;
+  patients: Pick<PatientsService, 'setSmsOptOut' | 'upcomingCount'>;
   /** Sends replies that outlast the webhook. */
   sender: SmsSender;
   authToken: string;
@@ -82,62 +77,70 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
     const log = deps.logger.child({ channel: 'sms', messageSid: sid });
 
     try {
-      if (!(await firstDelivery(deps.redis, deps.redisPrefix, 'sms', sid))) {
-        log.info('duplicate delivery ignored');
-        return sendXml(res, 200, twiml([]));
-      }
       const keyword = keywordOf(text);
       // Twilio answers the keywords itself unless the clinic turned that off: then, and only then,
       // the reply is ours (one text, never a second confirmation).
       const ours = deps.keywordReplies === 'service' && !twilioAnswered(params.OptOutType);
-      if (keyword === 'opt-out') {
-        const upcoming = ours ? await deps.patients.upcomingCount(from) : 0;
-        await deps.patients.setSmsOptOut(from, true, 'keyword');
-        log.info({ answeredBy: ours ? 'service' : 'twilio' }, 'opt-out recorded');
-        return sendXml(res, 200, twiml(ours ? [optOutConfirmation(deps.clinicName, deps.clinicPhone ?? null, upcoming)] : []));
+      const subscribed = `You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`;
+      const outcome = await deps.pipeline.receive(
+        { channel: 'sms', senderId: from, deliveryId: sid, text, conversation: 'direct' },
+        {
+          // STOP and START work past any limit: carriers require it.
+          async beforeLimit() {
+            if (keyword === 'opt-out') {
+              const upcoming = ours ? await deps.patients.upcomingCount(from) : 0;
+              await deps.patients.setSmsOptOut(from, true, 'keyword');
+              log.info({ answeredBy: ours ? 'service' : 'twilio' }, 'opt-out recorded');
+              return { stop: ours ? [{ text: optOutConfirmation(deps.clinicName, deps.clinicPhone ?? null, upcoming) }] : [] };
+            }
+            if (keyword === 'opt-in') {
+              await deps.patients.setSmsOptOut(from, false, 'keyword');
+              log.info('opt-in recorded');
+              return { stop: ours ? [{ text: subscribed }] : [] };
+            }
+            return null;
+          },
+          // Everything else, HELP too, counts against the sender's limit: a flood is never answered with a flood.
+          async afterSender(sender) {
+            if (sender.sms === 'opted-out' && /^\s*yes\s*$/i.test(text)) {
+              await deps.patients.setSmsOptOut(from, false, 'keyword');
+              log.info('opt-in recorded');
+              return { stop: [{ text: subscribed }] };
+            }
+            if (sender.sms === 'opted-out') {
+              log.info('message from an opted-out number; no reply sent');
+              return { stop: [] };
+            }
+            if (keyword === 'help') return { stop: ours ? [{ text: carrierHelp(deps.clinicName, deps.clinicPhone ?? null) }] : [] };
+            return null;
+          },
+        },
+        budget,
+      );
+      switch (outcome.kind) {
+        case 'duplicate':
+          log.info('duplicate delivery ignored');
+          return sendXml(res, 200, twiml([]));
+        case 'limited':
+          log.warn({ verdict: outcome.replies.length ? 'limited-first' : 'limited' }, 'rate limited');
+          return sendXml(res, 200, twiml(outcome.replies.map((r) => r.text)));
+        case 'gated':
+          return sendXml(res, 200, twiml(outcome.replies.map((r) => r.text)));
+        case 'answered':
+          log.info({ ms: Date.now() - started, replies: outcome.result.replies.length }, 'sms answered');
+          sendXml(res, 200, twiml(smsBodies(outcome.result.replies)));
+          await told(outcome.result.told);
+          return;
+        case 'late': {
+          // Twilio gives the webhook 15 seconds in all: answer now, text the reply when it is ready.
+          sendXml(res, 200, twiml([]));
+          const slow = await outcome.result;
+          for (const body of smsBodies(slow.replies)) await deps.sender.send(from, body);
+          await told(slow.told);
+          log.info({ ms: Date.now() - started }, 'sms answered through the Messages API');
+          return;
+        }
       }
-      if (keyword === 'opt-in') {
-        await deps.patients.setSmsOptOut(from, false, 'keyword');
-        log.info('opt-in recorded');
-        return sendXml(res, 200, twiml(ours ? [`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`] : []));
-      }
-      // Everything but the carrier words STOP and START counts against the sender's limit, HELP too:
-      // a flood is never answered with a flood.
-      const verdict = await deps.limiter.check('sms', from);
-      if (verdict !== 'ok') {
-        log.warn({ verdict }, 'rate limited');
-        return sendXml(res, 200, twiml(verdict === 'limited-first' ? [SLOW_DOWN] : []));
-      }
-      const status = await deps.patients.smsStatus(from);
-      if (status === 'opted-out' && /^\s*yes\s*$/i.test(text)) {
-        await deps.patients.setSmsOptOut(from, false, 'keyword');
-        log.info('opt-in recorded');
-        return sendXml(res, 200, twiml([`You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`]));
-      }
-      if (status === 'opted-out') {
-        log.info('message from an opted-out number; no reply sent');
-        return sendXml(res, 200, twiml([]));
-      }
-      if (keyword === 'help') return sendXml(res, 200, twiml(ours ? [carrierHelp(deps.clinicName, deps.clinicPhone ?? null)] : []));
-
-      const turn = deps.engine.handle({ channel: 'sms', conversation: 'direct', senderId: from, text });
-      let timer: NodeJS.Timeout | undefined;
-      // A budget of 0 means every reply goes through the Messages API.
-      const late = new Promise<'late'>((resolve) => (budget <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), budget))));
-      const result = await Promise.race([late, turn]);
-      clearTimeout(timer);
-      if (result !== 'late') {
-        log.info({ ms: Date.now() - started, replies: result.replies.length }, 'sms answered');
-        sendXml(res, 200, twiml(smsBodies(result.replies)));
-        await told(result.told);
-        return;
-      }
-      // Twilio gives the webhook 15 seconds in all: answer now, text the reply when it is ready.
-      sendXml(res, 200, twiml([]));
-      const slow = await turn;
-      for (const body of smsBodies(slow.replies)) await deps.sender.send(from, body);
-      await told(slow.told);
-      log.info({ ms: Date.now() - started }, 'sms answered through the Messages API');
     } catch (err) {
       log.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'sms webhook failed');
       if (!res.headersSent) sendXml(res, 200, twiml(['Sorry, we are having trouble right now. Please try again shortly.']));

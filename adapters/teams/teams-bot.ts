@@ -1,52 +1,29 @@
-import {
-  ActivityTypes,
-  CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
-  ConfigurationServiceClientCredentialFactory,
-  TeamsInfo,
-  TurnContext,
-  type Activity,
-  type ConversationReference,
-} from 'botbuilder';
+import { ActivityTypes, TeamsInfo, TurnContext, type Activity } from 'botbuilder';
 import type { AuthenticateRequestResult } from 'botframework-connector';
 import restify, { type Request, type Response, type Server } from 'restify';
-import type { DialogEngine } from '../../dialogs/engine';
-import { decodeButton, type Reply, type TurnResult } from '../../dialogs/types';
+import { decodeButton } from '../../dialogs/types';
 import type { Actor } from '../../src/domain/actor';
 import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
-import type { FileLinks } from '../shared/file-links';
-import { SLOW_DOWN, type SenderRateLimiter } from '../shared/rate-limit';
+import type { InboundPipeline } from '../shared/inbound';
 import { sourceOf } from '../shared/source';
 import type { ConversationReferences } from './conversation-references';
-import { teamsActivities } from './render';
-
-/** CloudAdapter, with its already-authenticated entry point opened up. */
-class AuthenticatedCloudAdapter extends CloudAdapter {
-  processAuthenticated(result: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>) {
-    return this.processActivity(result, activity, logic);
-  }
-}
+import type { TeamsConnection } from './teams-connection';
+import type { TeamsSender } from './teams-sender';
 
 export interface TeamsDeps {
-  /** Null: no app credentials; then the endpoint exists only in the Emulator's open mode. */
-  credentials: { appId: string; appPassword: string; tenantId: string | null; appType: string; allowedTenants: readonly string[] } | null;
+  /** Authentication and adapter; without app credentials the endpoint exists only in the Emulator's open mode. */
+  connection: TeamsConnection;
+  sender: TeamsSender;
   /** The Bot Framework Emulator's unauthenticated mode (config allows it only outside production). */
   emulatorOpen?: boolean;
-  engine: DialogEngine;
+  /** The shared road: rate limit, the sender resolved once, the dialog, the deadline. */
+  pipeline: InboundPipeline;
   identity: IdentityService;
   references: ConversationReferences;
-  limiter: SenderRateLimiter;
-  files: FileLinks | null;
   logger: Logger;
   /** Teams wants an answer within 15 seconds; past this budget the reply is sent proactively. */
   replyBudgetMs?: number;
-}
-
-export interface TeamsChannel {
-  /** A proactive message to a staff user, in the conversation of their last message. */
-  sendToUser(userId: string, replies: Reply[]): Promise<boolean>;
-  open: boolean;
 }
 
 const UNKNOWN_USER =
@@ -71,15 +48,10 @@ function isLoopbackUrl(url: unknown): boolean {
  * signing keys from the Bot Framework's OpenID metadata); without them it runs open, for local
  * use with the Bot Framework Emulator, and says so at start-up.
  */
-export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
+export function mountTeams(server: Server, deps: TeamsDeps): void {
   const log = deps.logger.child({ channel: 'teams' });
-  const creds = deps.credentials;
-  const factory = new ConfigurationServiceClientCredentialFactory(
-    creds ? { MicrosoftAppId: creds.appId, MicrosoftAppPassword: creds.appPassword, MicrosoftAppType: creds.appType, MicrosoftAppTenantId: creds.tenantId ?? undefined } : {},
-  );
-  const auth = new ConfigurationBotFrameworkAuthentication(creds ? { MicrosoftAppId: creds.appId, MicrosoftAppTenantId: creds.tenantId ?? undefined } : {}, factory);
-  const adapter = new AuthenticatedCloudAdapter(auth);
-  const appId = creds?.appId ?? '';
+  const { auth, adapter, credentials: creds } = deps.connection;
+  const { send } = deps.sender;
   const budget = deps.replyBudgetMs ?? 10_000;
   if (!creds && !deps.emulatorOpen) throw new Error('Teams needs app credentials, or the Emulator open mode switched on');
   const allowedTenants = new Set(creds?.allowedTenants ?? []);
@@ -94,9 +66,8 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
     await context.sendActivity('Sorry, something went wrong on our side. Please try again.').catch(() => undefined);
   };
 
-  async function actorOf(context: TurnContext, userKey: string, text: string): Promise<Actor | null> {
-    const known = await deps.identity.actorFor('teams', userKey);
-    if (known) return known;
+  /** A Teams user not linked yet: by a link code, or by the directory's email when it is a doctor's. */
+  async function linkOf(context: TurnContext, userKey: string, text: string): Promise<Actor | null> {
     const code = LINK.exec(text.trim());
     if (code) return deps.identity.redeemLinkCode('teams', userKey, code[1]);
     // A Teams member's email comes from the organisation's directory: it may link a doctor, never an
@@ -111,55 +82,43 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
     return null;
   }
 
-  async function send(context: TurnContext, result: Pick<TurnResult, 'replies' | 'seq'>): Promise<void> {
-    for (const reply of result.replies) {
-      for (const activity of await teamsActivities(reply, result.seq, deps.files)) await context.sendActivity(activity);
-    }
-  }
-
   async function turn(context: TurnContext): Promise<void> {
     const activity = context.activity;
     if (activity.type !== ActivityTypes.Message) return;
     const userKey = activity.from.aadObjectId ?? activity.from.id;
-    const verdict = await deps.limiter.check('teams', userKey);
-    if (verdict !== 'ok') {
-      if (verdict === 'limited-first') await context.sendActivity(SLOW_DOWN);
-      return;
-    }
-    // Unauthenticated (the Emulator): the caller could claim to be anyone, so it is no one.
-    if (!creds) {
-      await context.sendActivity(OPEN_MODE);
-      return;
-    }
-    // Patient data only in a one-to-one chat: a group chat or a channel gets a pointer, nothing else.
-    if (activity.conversation?.conversationType !== 'personal') {
-      await context.sendActivity(PERSONAL_ONLY);
-      return;
-    }
     const text = TurnContext.removeRecipientMention(activity) ?? activity.text ?? '';
-    const actor = await actorOf(context, userKey, text);
-    if (!actor) {
-      await context.sendActivity(UNKNOWN_USER);
+    const submitted = typeof activity.value === 'object' && activity.value && typeof (activity.value as { cc?: unknown }).cc === 'string' ? decodeButton((activity.value as { cc: string }).cc) : null;
+    const reference = TurnContext.getConversationReference(activity);
+    const outcome = await deps.pipeline.receive(
+      { channel: 'teams', senderId: userKey, conversation: 'direct', ...(submitted ? { value: submitted.value, buttonSeq: submitted.buttonSeq } : { text }) },
+      {
+        async afterSender(sender) {
+          // Unauthenticated (the Emulator): the caller could claim to be anyone, so it is no one.
+          if (!creds) return { stop: [{ text: OPEN_MODE }] };
+          // Patient data only in a one-to-one chat: a group chat or a channel gets a pointer, nothing else.
+          if (activity.conversation?.conversationType !== 'personal') return { stop: [{ text: PERSONAL_ONLY }] };
+          const actor = sender.actor ?? (await linkOf(context, userKey, text));
+          if (!actor) return { stop: [{ text: UNKNOWN_USER }] };
+          await deps.references.save(actor.userId, reference);
+          if (!sender.actor && LINK.test(text.trim()) && !submitted) {
+            return { stop: [{ text: `Linked: you are ${actor.name ?? 'signed in'} (${actor.role}) from now on. Say MENU to start.` }] };
+          }
+          return { actor };
+        },
+      },
+      budget,
+    );
+    if (outcome.kind === 'duplicate') return;
+    if (outcome.kind === 'answered') return send(context, outcome.result);
+    if (outcome.kind === 'late') {
+      // Past Teams' time limit: say so now, and send the answer in the same conversation when ready.
+      await context.sendActivity('Working on it, one moment...');
+      void outcome.result
+        .then((r) => deps.sender.continueIn(reference, r))
+        .catch((err) => log.error({ err: { message: (err as Error).message } }, 'late teams reply failed'));
       return;
     }
-    const reference = TurnContext.getConversationReference(activity);
-    await deps.references.save(actor.userId, reference);
-
-    const submitted = typeof activity.value === 'object' && activity.value && typeof (activity.value as { cc?: unknown }).cc === 'string' ? decodeButton((activity.value as { cc: string }).cc) : null;
-    const linked = LINK.test(text.trim()) && !submitted;
-    const handling = linked
-      ? Promise.resolve<TurnResult>({ replies: [{ text: `Linked: you are ${actor.name ?? 'signed in'} (${actor.role}) from now on. Say MENU to start.` }], actor, seq: 0 })
-      : deps.engine.handle({ channel: 'teams', senderId: userKey, actor, conversation: 'direct', ...(submitted ? { value: submitted.value, buttonSeq: submitted.buttonSeq } : { text }) });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), budget)));
-    const result = await Promise.race([handling, late]);
-    clearTimeout(timer);
-    if (result !== 'late') return send(context, result);
-    // Past Teams' time limit: say so now, and send the answer in the same conversation when ready.
-    await context.sendActivity('Working on it, one moment...');
-    void handling
-      .then((r) => adapter.continueConversationAsync(appId, reference as ConversationReference, (ctx) => send(ctx, r)))
-      .catch((err) => log.error({ err: { message: (err as Error).message } }, 'late teams reply failed'));
+    if (outcome.replies.length) await send(context, { replies: outcome.replies, seq: 0 });
   }
 
   server.post('/api/messages', restify.plugins.jsonBodyParser({ mapParams: false, maxBodySize: 256 * 1024 } as restify.plugins.JsonBodyParserOptions), async (req: Request, res: Response) => {
@@ -200,14 +159,4 @@ export function mountTeams(server: Server, deps: TeamsDeps): TeamsChannel {
       res.send(400, { code: 'BadRequest', message: 'The activity could not be processed.' });
     }
   });
-
-  return {
-    open: !creds,
-    async sendToUser(userId, replies) {
-      const reference = (await deps.references.get(userId)) as ConversationReference | null;
-      if (!reference) return false;
-      await adapter.continueConversationAsync(appId, reference, (ctx) => send(ctx, { replies, seq: 0 }));
-      return true;
-    },
-  };
 }

@@ -9,7 +9,9 @@ import { guardDb, violatedConstraint } from './db-errors';
 import { isId } from './ids';
 import { hashLinkCode, linkCodeLookup, linkCodeMatches, newLinkCode, normalizeLinkCode } from './link-codes';
 
-export type Channel = 'sms' | 'slack' | 'teams' | 'console';
+import type { Channel, SmsStatus } from '../domain/channel';
+
+export type { Channel } from '../domain/channel';
 
 /** How long a link code stays usable. */
 export const LINK_CODE_HOURS = 24;
@@ -20,6 +22,11 @@ export const LINK_CODE_HOURS = 24;
  */
 export interface IdentityService {
   actorFor(channel: Channel, externalId: string): Promise<Actor | null>;
+  /**
+   * The sender of an inbound message, in one query: who they are (or null), and for SMS whether
+   * the number may be texted. Every inbound message asks this once.
+   */
+  resolve(channel: Channel, externalId: string): Promise<{ actor: Actor | null; sms: SmsStatus }>;
   actorForUser(userId: string, channel?: Channel): Promise<Actor | null>;
   /** Staff by their email (the console channel). */
   actorForEmail(email: string, channel?: Channel): Promise<Actor | null>;
@@ -39,16 +46,35 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
   const { ChannelIdentity, User, LinkCode } = deps.db.models;
   const now = deps.now ?? Date.now;
 
-  type Row = { id: string; role: Actor['role']; active: boolean; display_name: string; patient_id: string | null; patient_zone: string | null; doctor_id: string | null; doctor_zone: string | null };
+  type Row = {
+    id: string;
+    role: Actor['role'];
+    active: boolean;
+    display_name: string;
+    patient_id: string | null;
+    patient_zone: string | null;
+    sms_opt_out: boolean | null;
+    doctor_id: string | null;
+    doctor_zone: string | null;
+  };
 
   /** One query for the user, their patient or doctor record, zone and name: this runs on every message. */
   async function build(where: string, replacements: Record<string, unknown>, channel?: Channel): Promise<Actor | null> {
-    const [row] = await deps.db.sequelize.query<Row>(
-      `SELECT u.id, u.role, u.active, u.display_name, p.id AS patient_id, p.time_zone AS patient_zone, d.id AS doctor_id, d.time_zone AS doctor_zone
-         FROM users u LEFT JOIN patients p ON p.user_id = u.id LEFT JOIN doctors d ON d.user_id = u.id
+    return actorOf(await row(where, replacements), channel);
+  }
+
+  async function row(where: string, replacements: Record<string, unknown>, from = 'users u'): Promise<Row | undefined> {
+    const [found] = await deps.db.sequelize.query<Row>(
+      `SELECT u.id, u.role, u.active, u.display_name, p.id AS patient_id, p.time_zone AS patient_zone, p.sms_opt_out,
+              d.id AS doctor_id, d.time_zone AS doctor_zone
+         FROM ${from} LEFT JOIN patients p ON p.user_id = u.id LEFT JOIN doctors d ON d.user_id = u.id
         WHERE ${where} LIMIT 1`,
       { replacements, type: QueryTypes.SELECT },
     );
+    return found;
+  }
+
+  function actorOf(row: Row | undefined, channel?: Channel): Actor | null {
     if (!row || !row.active) return null;
     const actor: Actor = { userId: row.id, role: row.role, channel, name: row.display_name };
     if (row.role === 'patient') {
@@ -78,6 +104,17 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
 
   return {
     actorFor: (channel, externalId) => guardDb(() => byIdentity(channel, externalId)),
+    resolve: (channel, externalId) =>
+      guardDb(async () => {
+        if (typeof externalId !== 'string' || !externalId || externalId.length > 200) return { actor: null, sms: 'unregistered' as const };
+        // The console speaks as a staff email, or as a phone (a patient, as if by SMS).
+        const found =
+          channel === 'console' && externalId.includes('@')
+            ? await row('u.email = :email', { email: externalId.trim() })
+            : await row('ci.channel = :channel AND ci.external_id = :externalId', { channel: channel === 'console' ? 'sms' : channel, externalId }, 'channel_identities ci JOIN users u ON u.id = ci.user_id');
+        const sms: SmsStatus = !found?.patient_id ? 'unregistered' : found.sms_opt_out ? 'opted-out' : 'subscribed';
+        return { actor: actorOf(found, channel), sms };
+      }),
     actorForUser: (userId, channel) => guardDb(async () => (isId(userId) ? build('u.id = :userId', { userId }, channel) : null)),
     actorForEmail: (email, channel) =>
       guardDb(async () => {

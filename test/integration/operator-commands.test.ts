@@ -50,20 +50,20 @@ describe('the worker health check', () => {
     const heartbeat = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cc-hb-')), 'alive');
     const prefix = scopedName('operator_worker');
     const env = { DATABASE_URL: tdb.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, WORKER_HEARTBEAT_FILE: heartbeat, LOG_LEVEL: 'silent' };
-    await expect(tsx('src/worker.ts', ['--healthcheck'], env)).rejects.toMatchObject({ code: 1 });
-    const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker.ts')], { env: { ...process.env, ...env }, cwd: ROOT, stdio: 'ignore' });
+    await expect(tsx('app/worker.ts', ['--healthcheck'], env)).rejects.toMatchObject({ code: 1 });
+    const worker = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app/worker.ts')], { env: { ...process.env, ...env }, cwd: ROOT, stdio: 'ignore' });
     try {
       // A busy machine (two CI runs at once) takes a while to start a TypeScript process.
       const deadline = Date.now() + 90_000;
       while (!fs.existsSync(heartbeat) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      await expect(tsx('src/worker.ts', ['--healthcheck'], env)).resolves.toBeDefined();
+      await expect(tsx('app/worker.ts', ['--healthcheck'], env)).resolves.toBeDefined();
     } finally {
       await new Promise((r) => {
         worker.once('exit', r);
         worker.kill('SIGTERM');
       });
     }
-    await expect(tsx('src/worker.ts', ['--healthcheck'], env)).rejects.toMatchObject({ code: 1 });
+    await expect(tsx('app/worker.ts', ['--healthcheck'], env)).rejects.toMatchObject({ code: 1 });
     const redis = new Redis(TEST_REDIS_URL);
     await deleteKeys(redis, `${prefix}:*`);
     redis.disconnect();

@@ -4,7 +4,7 @@ import type { Server } from 'restify';
 import { loadConfig } from '../../src/config';
 import { seedDemoClinic } from '../../src/db/seed';
 import { createLogger } from '../../src/logging';
-import { createServer } from '../../src/server';
+import { createServer } from '../../app/server';
 import { createHarness, type Harness } from '../support/harness';
 
 const TOKEN = 'bi-token-0123456789abcdef0123456789';

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
-import type { AppContext } from '../../src/app';
+import type { AppContext } from '../../app/context';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logging';
-import { createServer } from '../../src/server';
+import { createServer } from '../../app/server';
 import { deadRedis } from '../support/dead-redis';
 import { createHarness, type Harness } from '../support/harness';
 
@@ -66,7 +66,7 @@ describe('health and readiness', () => {
 
 describe('graceful shutdown', () => {
   it('finishes a request in flight, then closes the database and Redis', async () => {
-    const { shutdown } = await import('../../src/server');
+    const { shutdown } = await import('../../app/server');
     let closed = false;
     const own = createServer({ ...ctx, close: async () => void (closed = true) }, createLogger('silent', { write: () => undefined }));
     let begun!: () => void;

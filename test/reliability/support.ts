@@ -126,7 +126,7 @@ export class OwnPostgres {
   }
 }
 
-/** The service, started as `node --import tsx src/main.ts`, as in production but from source. */
+/** The service, started as `node --import tsx app/main.ts`, as in production but from source. */
 export class Instance {
   private proc: ChildProcess | null = null;
   readonly output: string[] = [];
@@ -137,7 +137,7 @@ export class Instance {
     private readonly nodeArgs: string[] = [],
   ) {}
   async start(): Promise<void> {
-    this.proc = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', path.join(__dirname, '../../src/main.ts')], {
+    this.proc = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', path.join(__dirname, '../../app/main.ts')], {
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

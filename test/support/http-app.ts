@@ -1,21 +1,24 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
-import { mountChannels, type ChannelOptions, type Channels } from '../../src/channels';
+import { mountReceivers, type ReceiverOptions } from '../../app/receivers';
+import { createSenders, type SenderOptions, type Senders } from '../../app/senders';
+import { createServer } from '../../app/server';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logging';
-import { createServer } from '../../src/server';
 import type { Harness } from './harness';
 
 export interface HttpApp {
   port: number;
   server: Server;
-  channels: Channels;
+  /** What the service sends through (the worker's side). */
+  channels: Senders;
+  enabled: string[];
   close(): Promise<void>;
 }
 
 /** The real server and channels over the harness's services, on a free port. */
-export async function startApp(h: Harness, env: Record<string, string>, opts: ChannelOptions & { logLines?: string[] } = {}): Promise<HttpApp> {
+export async function startApp(h: Harness, env: Record<string, string>, opts: ReceiverOptions & SenderOptions & { logLines?: string[] } = {}): Promise<HttpApp> {
   const config = loadConfig({ REDIS_PREFIX: h.prefix, CLINIC_NAME: 'Demo Clinic', ...env });
   const ctx = { config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined };
   // With logLines, every log line is kept (at debug) so a test can read what would be logged.
@@ -23,12 +26,14 @@ export async function startApp(h: Harness, env: Record<string, string>, opts: Ch
     ? createLogger('debug', { write: (line: string) => void opts.logLines!.push(line) })
     : createLogger('silent', { write: () => undefined });
   const server = createServer(ctx, logger);
-  const channels = await mountChannels(server, ctx, logger, opts);
+  const channels = createSenders(ctx, logger, opts);
+  const { enabled } = await mountReceivers(server, ctx, channels, logger, opts);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     server,
     channels,
+    enabled,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.server.closeAllConnections();

@@ -1,9 +1,9 @@
 import { createRedisConversationStore } from '../dialogs/conversation-store';
 import { createDialogEngine, type DialogEngine } from '../dialogs/engine';
 import type { DialogDeps } from '../dialogs/flow';
-import type { AppContext } from './app';
-import { createRegistrationThrottle } from './limits/registration-throttle';
-import type { Logger } from './logging';
+import type { AppContext } from './context';
+import { createRegistrationThrottle } from '../src/limits/registration-throttle';
+import type { Logger } from '../src/logging';
 
 /** The dialog engine over an app context's services and Redis; every channel shares it. */
 export function createDialogs(ctx: AppContext, logger: Logger, extra: Partial<DialogDeps> = {}): DialogEngine {

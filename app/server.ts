@@ -1,7 +1,7 @@
 import restify, { type Server } from 'restify';
 import { mountReportsApi } from '../adapters/bi-api/reports-api';
-import type { AppContext } from './app';
-import { errorForLog, type Logger } from './logging';
+import type { AppContext } from './context';
+import { errorForLog, type Logger } from '../src/logging';
 
 /**
  * The composition root's HTTP side: one restify server for every channel. Channel routes are

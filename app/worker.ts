@@ -1,17 +1,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAppContext } from './app';
-import { mountChannels } from './channels';
-import { loadConfigOrExit } from './config';
-import { createLogger } from './logging';
-import { createReminders } from './reminder-context';
-import { createServer } from './server';
+import { createAppContext } from './context';
+import { loadConfigOrExit } from '../src/config';
+import { createLogger } from '../src/logging';
+import { createReminders } from './reminders';
+import { createSenders } from './senders';
 
 /**
  * npm run worker: the reminder and notification workers on their own, for scale-out. Run the
- * service with RUN_WORKER=false then. The channels are built to send (SMS, Slack, Teams) but the
- * HTTP server is never started: this process takes no requests.
+ * service with RUN_WORKER=false then. Only the senders are built (SMS, Slack, Teams): no server,
+ * no receiver, no dialog engine; this process takes no requests.
  *
  * It has no HTTP to be probed, so it touches a heartbeat file while PostgreSQL and Redis answer;
  * `worker --healthcheck` (the container's health check) says whether that file is fresh.
@@ -36,10 +35,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
   for (const warning of config.warnings) logger.warn({ security: true }, `SECURITY WARNING: ${warning}`);
   const ctx = await createAppContext(config, logger);
-  const channels = await mountChannels(createServer(ctx, logger), ctx, logger);
-  const reminders = createReminders(ctx, channels, logger);
+  const senders = createSenders(ctx, logger);
+  const reminders = createReminders(ctx, senders, logger);
   await reminders.startWorkers();
-  logger.info({ channels: channels.enabled }, 'reminder workers running');
+  const sending = Object.entries({ sms: senders.sms, slack: senders.slack, teams: senders.teams }).filter(([, s]) => s).map(([name]) => name);
+  logger.info({ channels: sending }, 'reminder workers running');
   const beat = async () => {
     try {
       await Promise.all([ctx.db.sequelize.query('SELECT 1'), ctx.redis.ping()]);

@@ -1,13 +1,13 @@
 import { createRedisConversationStore } from '../dialogs/conversation-store';
 import { awaitReminderReply } from '../dialogs/patient/reminder-reply';
-import type { AppContext } from './app';
-import type { Channels } from './channels';
-import type { Logger } from './logging';
-import { createReminderSystem, type ReminderSystem } from './reminders';
-import { createStaffMessenger } from './reminders/staff-messenger';
+import type { Logger } from '../src/logging';
+import { createReminderSystem, type ReminderSystem } from '../src/reminders';
+import { createStaffMessenger } from '../src/reminders/staff-messenger';
+import type { AppContext } from './context';
+import type { Senders } from './senders';
 
-/** Reminders and notifications over an app context and its channels (the service and the worker share this). */
-export function createReminders(ctx: AppContext, channels: Channels, logger: Logger): ReminderSystem {
+/** Reminders and notifications over an app context and its senders (the service and the worker share this). */
+export function createReminders(ctx: AppContext, senders: Senders, logger: Logger): ReminderSystem {
   const store = createRedisConversationStore(ctx.redis, ctx.config.redisPrefix);
   return createReminderSystem({
     redisUrl: ctx.config.redisUrl,
@@ -16,8 +16,8 @@ export function createReminders(ctx: AppContext, channels: Channels, logger: Log
     settings: ctx.services.settings,
     audit: ctx.services.audit,
     events: ctx.services.events,
-    sms: channels.sms,
-    staff: createStaffMessenger({ db: ctx.db, teams: channels.teams, slack: channels.slack }),
+    sms: senders.sms,
+    staff: createStaffMessenger({ db: ctx.db, teams: senders.teams, slack: senders.slack }),
     clinicName: ctx.config.clinicName,
     now: ctx.now,
     logger,

@@ -1,8 +1,9 @@
-import { createAppContext } from './app';
-import { loadConfigOrExit } from './config';
-import { createLogger } from './logging';
-import { mountChannels } from './channels';
-import { createReminders } from './reminder-context';
+import { createAppContext } from './context';
+import { loadConfigOrExit } from '../src/config';
+import { createLogger } from '../src/logging';
+import { mountReceivers } from './receivers';
+import { createSenders } from './senders';
+import { createReminders } from './reminders';
 import { createServer, shutdown } from './server';
 
 async function main(): Promise<void> {
@@ -12,9 +13,10 @@ async function main(): Promise<void> {
   for (const warning of config.warnings) logger.warn({ security: true }, `SECURITY WARNING: ${warning}`);
   const ctx = await createAppContext(config, logger);
   const server = createServer(ctx, logger);
-  const channels = await mountChannels(server, ctx, logger);
-  logger.info({ channels: channels.enabled }, 'channels mounted');
-  const reminders = createReminders(ctx, channels, logger);
+  const senders = createSenders(ctx, logger);
+  const receivers = await mountReceivers(server, ctx, senders, logger);
+  logger.info({ channels: receivers.enabled }, 'channels mounted');
+  const reminders = createReminders(ctx, senders, logger);
   if (config.runWorker) await reminders.startWorkers();
   logger.info({ inProcess: config.runWorker }, 'reminder workers');
   await new Promise<void>((resolve) => server.listen(config.port, resolve));

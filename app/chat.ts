@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { createAppContext } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { createDialogs } from '../../src/dialog-context';
-import { createLogger } from '../../src/logging';
-import { renderPlain } from '../../dialogs/support/format';
+import { createAppContext } from './context';
+import { loadConfig } from '../src/config';
+import { createDialogs } from './dialogs';
+import { createLogger } from '../src/logging';
+import { renderPlain } from '../dialogs/support/format';
+import { createInboundPipeline } from '../adapters/shared/inbound';
+import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 
 /**
  * npm run chat -- --as patient:+15551234567     (a patient, as if texting; an unknown number registers)
@@ -32,7 +34,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const ctx = await createAppContext(config, logger);
-  const engine = createDialogs(ctx, logger);
+  // The same road as every channel's messages (the console has no signature to check).
+  const pipeline = createInboundPipeline({
+    redis: ctx.redis,
+    redisPrefix: config.redisPrefix,
+    limiter: createSenderRateLimiter(ctx.redis, config.redisPrefix, config.rateLimitPerMinute),
+    identity: ctx.services.identity,
+    engine: createDialogs(ctx, logger),
+  });
   const interactive = process.stdin.isTTY;
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
   const senderId = who.role === 'patient' ? who.id : who.id.toLowerCase();
@@ -44,7 +53,8 @@ async function main(): Promise<void> {
   for await (const line of rl) {
     if (/^(quit|\.exit)$/i.test(line.trim())) break;
     if (!interactive) console.log(`you> ${line}`);
-    const { replies, told } = await engine.handle({ channel: 'console', conversation: 'direct', senderId, text: line });
+    const outcome = await pipeline.receive({ channel: 'console', conversation: 'direct', senderId, text: line });
+    const { replies, told } = outcome.kind === 'answered' ? outcome.result : { replies: 'replies' in outcome ? outcome.replies : [], told: [] };
     for (const reply of replies) {
       console.log(`bot> ${renderPlain(reply).replace(/\n/g, '\n     ')}`);
       for (const file of reply.files ?? []) {

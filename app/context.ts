@@ -1,13 +1,13 @@
 import type Redis from 'ioredis';
 import type { Sequelize } from 'sequelize';
-import type { Config } from './config';
-import { systemClock, type Clock } from './domain/clock';
-import { createSequelize } from './db/database';
-import { createDb, type Db } from './db/models';
-import { createRedis, connectRedis } from './locks/redis';
-import { createRedlockSlotLock } from './locks/slot-lock';
-import type { Logger } from './logging';
-import { createServices, type Services } from './services';
+import type { Config } from '../src/config';
+import { systemClock, type Clock } from '../src/domain/clock';
+import { createSequelize } from '../src/db/database';
+import { createDb, type Db } from '../src/db/models';
+import { createRedis, connectRedis } from '../src/locks/redis';
+import { createRedlockSlotLock } from '../src/locks/slot-lock';
+import type { Logger } from '../src/logging';
+import { createServices, type Services } from '../src/services';
 
 /** Everything the service runs on, built from config; close() releases it all, in reverse order. */
 export interface AppContext {

@@ -1,0 +1,100 @@
+import type Redis from 'ioredis';
+import type { DialogEngine } from '../../dialogs/engine';
+import type { InboundMessage, Reply, TurnResult } from '../../dialogs/types';
+import type { Actor } from '../../src/domain/actor';
+import type { Channel, SmsStatus } from '../../src/domain/channel';
+import { firstDelivery } from './dedupe';
+import { SLOW_DOWN, type SenderRateLimiter } from './rate-limit';
+
+/**
+ * The one road every inbound message takes once its channel has checked the platform's signature:
+ * a delivery seen before is dropped; the sender's rate is counted; the sender is resolved once
+ * (who they are and, for SMS, whether the number may be texted, in one query); the dialog runs; and
+ * a reply that takes longer than the channel's deadline is handed back as 'late', for the channel
+ * to send when it is ready. Channels add their own gates (carrier keywords, linking a staff
+ * account) and render what comes back.
+ */
+export interface InboundRequest {
+  channel: Channel;
+  senderId: string;
+  /** The platform's id of this delivery (Twilio's MessageSid, Slack's event_id): a retry is dropped. */
+  deliveryId?: string | null;
+  text?: string;
+  value?: string;
+  buttonSeq?: number;
+  conversation: InboundMessage['conversation'];
+}
+
+export interface Sender {
+  actor: Actor | null;
+  sms: SmsStatus;
+}
+
+/** A gate answers instead of the dialog (stop), lets the message on, or names the sender it found (a link). */
+export type GateResult = { stop: Reply[] } | { actor: Actor | null } | null | undefined;
+
+export interface Gates {
+  /** Before the rate limit: what carriers require to always work (STOP). */
+  beforeLimit?(): Promise<GateResult>;
+  /** Once the sender is known: an opted-out number, HELP, an unknown staff account, a link code. */
+  afterSender?(sender: Sender): Promise<GateResult>;
+}
+
+export type InboundOutcome =
+  | { kind: 'duplicate' }
+  | { kind: 'limited'; replies: Reply[] }
+  | { kind: 'gated'; replies: Reply[]; sender: Sender | null }
+  | { kind: 'answered'; result: TurnResult; sender: Sender }
+  /** The dialog outlasted the deadline: the channel answers at once and sends this when it settles. */
+  | { kind: 'late'; result: Promise<TurnResult>; sender: Sender };
+
+export interface InboundPipeline {
+  receive(request: InboundRequest, gates?: Gates, deadlineMs?: number): Promise<InboundOutcome>;
+}
+
+export interface InboundDeps {
+  redis: Redis;
+  redisPrefix: string;
+  limiter: SenderRateLimiter;
+  identity: { resolve(channel: Channel, externalId: string): Promise<Sender> };
+  engine: DialogEngine;
+  /** Counts each outcome (the metrics); optional. */
+  observe?: (channel: Channel, outcome: InboundOutcome['kind']) => void;
+}
+
+export function createInboundPipeline(deps: InboundDeps): InboundPipeline {
+  const done = (channel: Channel, outcome: InboundOutcome): InboundOutcome => {
+    deps.observe?.(channel, outcome.kind);
+    return outcome;
+  };
+  return {
+    async receive(req, gates = {}, deadlineMs = Infinity) {
+      if (req.deliveryId && !(await firstDelivery(deps.redis, deps.redisPrefix, req.channel, req.deliveryId))) return done(req.channel, { kind: 'duplicate' });
+      const early = await gates.beforeLimit?.();
+      if (early && 'stop' in early) return done(req.channel, { kind: 'gated', replies: early.stop, sender: null });
+
+      const verdict = await deps.limiter.check(req.channel, req.senderId);
+      if (verdict !== 'ok') return done(req.channel, { kind: 'limited', replies: verdict === 'limited-first' ? [{ text: SLOW_DOWN }] : [] });
+
+      const sender = await deps.identity.resolve(req.channel, req.senderId);
+      const gated = await gates.afterSender?.(sender);
+      if (gated && 'stop' in gated) return done(req.channel, { kind: 'gated', replies: gated.stop, sender });
+      if (gated && 'actor' in gated) sender.actor = gated.actor;
+
+      const turn = deps.engine.handle({
+        channel: req.channel,
+        conversation: req.conversation,
+        senderId: req.senderId,
+        actor: sender.actor,
+        ...(req.value !== undefined ? { value: req.value, buttonSeq: req.buttonSeq } : { text: req.text ?? '' }),
+      });
+      if (!Number.isFinite(deadlineMs)) return done(req.channel, { kind: 'answered', result: await turn, sender });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (deadlineMs <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), deadlineMs))));
+      const first = await Promise.race([turn, late]);
+      clearTimeout(timer);
+      if (first === 'late') return done(req.channel, { kind: 'late', result: turn, sender });
+      return done(req.channel, { kind: 'answered', result: first, sender });
+    },
+  };
+}
