@@ -7,7 +7,7 @@ import { createInboundPipeline, type InboundDeps } from '../adapters/shared/inbo
 import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 import { mountSlack } from '../adapters/slack/slack-app';
 import { mountSmsWebhook } from '../adapters/sms/sms-webhook';
-import { createConversationReferences } from '../adapters/teams/conversation-references';
+import { createConversationReferences } from '../src/repositories/conversation-references';
 import { mountTeams } from '../adapters/teams/teams-bot';
 import type { Logger } from '../src/logging';
 import type { AppContext } from './context';

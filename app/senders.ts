@@ -3,7 +3,7 @@ import { createFileLinks, type FileLinks } from '../adapters/shared/file-links';
 import { createSlackSender, type SlackSender } from '../adapters/slack/slack-sender';
 import { createTwilioSmsSender, type MessagesApi, type SmsSender } from '../adapters/sms/sms-sender';
 import { createTwilioClient } from '../adapters/sms/twilio-client';
-import { createConversationReferences } from '../adapters/teams/conversation-references';
+import { createConversationReferences } from '../src/repositories/conversation-references';
 import { createTeamsConnection, type TeamsConnection } from '../adapters/teams/teams-connection';
 import { createTeamsSender, type TeamsSender } from '../adapters/teams/teams-sender';
 import type { Logger } from '../src/logging';

@@ -7,7 +7,7 @@ import { scrubText, type Logger } from '../../src/logging';
 import type { IdentityService } from '../../src/services/identity';
 import type { InboundPipeline } from '../shared/inbound';
 import { sourceOf } from '../shared/source';
-import type { ConversationReferences } from './conversation-references';
+import type { ConversationReferences } from '../../src/repositories/conversation-references';
 import type { TeamsConnection } from './teams-connection';
 import type { TeamsSender } from './teams-sender';
 

@@ -1,7 +1,7 @@
 import type { ConversationReference, TurnContext } from 'botbuilder';
 import type { Reply, TurnResult } from '../../dialogs/types';
 import type { FileLinks } from '../shared/file-links';
-import type { ConversationReferences } from './conversation-references';
+import type { ConversationReferences } from '../../src/repositories/conversation-references';
 import { teamsActivities } from './render';
 import type { TeamsConnection } from './teams-connection';
 

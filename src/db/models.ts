@@ -164,6 +164,31 @@ export interface ConversationReferenceRow
   updatedAt: CreationOptional<Date>;
 }
 
+export interface ReminderDeliveryRow extends Model<InferAttributes<ReminderDeliveryRow>, InferCreationAttributes<ReminderDeliveryRow>> {
+  appointmentId: string;
+  offsetMinutes: number;
+  status: 'sending' | 'sent' | 'skipped';
+  reason: CreationOptional<string | null>;
+  attemptedAt: CreationOptional<Date>;
+  sentAt: CreationOptional<Date | null>;
+}
+
+export interface DigestDeliveryRow extends Model<InferAttributes<DigestDeliveryRow>, InferCreationAttributes<DigestDeliveryRow>> {
+  doctorId: string;
+  /** The doctor's own calendar day, YYYY-MM-DD. */
+  localDate: string;
+  sentAt: CreationOptional<Date>;
+}
+
+export interface SettingChangeRow extends Model<InferAttributes<SettingChangeRow>, InferCreationAttributes<SettingChangeRow>> {
+  id: CreationOptional<string>;
+  key: string;
+  oldValue: unknown;
+  newValue: unknown;
+  changedBy: string | null;
+  changedAt: CreationOptional<Date>;
+}
+
 export interface OutboxRow extends Model<InferAttributes<OutboxRow>, InferCreationAttributes<OutboxRow>> {
   id: CreationOptional<string>;
   kind: 'appointment.booked' | 'appointment.rescheduled' | 'appointment.cancelled';
@@ -381,6 +406,42 @@ export function defineModels(sequelize: Sequelize) {
     { tableName: 'outbox', updatedAt: false },
   );
 
+  const ReminderDelivery = sequelize.define<ReminderDeliveryRow>(
+    'ReminderDelivery',
+    {
+      appointmentId: { type: DataTypes.UUID, primaryKey: true },
+      offsetMinutes: { type: DataTypes.INTEGER, primaryKey: true },
+      status: { type: DataTypes.STRING, allowNull: false },
+      reason: { type: DataTypes.STRING, allowNull: true },
+      attemptedAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      sentAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: 'reminder_deliveries', timestamps: false },
+  );
+
+  const DigestDelivery = sequelize.define<DigestDeliveryRow>(
+    'DigestDelivery',
+    {
+      doctorId: { type: DataTypes.UUID, primaryKey: true },
+      localDate: { type: DataTypes.DATEONLY, primaryKey: true },
+      sentAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    { tableName: 'digest_deliveries', timestamps: false },
+  );
+
+  const SettingChange = sequelize.define<SettingChangeRow>(
+    'SettingChange',
+    {
+      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      key: { type: DataTypes.STRING, allowNull: false },
+      oldValue: { type: DataTypes.JSONB, allowNull: true },
+      newValue: { type: DataTypes.JSONB, allowNull: false },
+      changedBy: { type: DataTypes.UUID, allowNull: true },
+      changedAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    { tableName: 'setting_changes', timestamps: false },
+  );
+
   Patient.belongsTo(User, { foreignKey: 'userId', as: 'user' });
   Doctor.belongsTo(User, { foreignKey: 'userId', as: 'user' });
   Doctor.belongsToMany(Specialization, {
@@ -413,6 +474,9 @@ export function defineModels(sequelize: Sequelize) {
     LinkCode,
     ConversationReference,
     Outbox,
+    ReminderDelivery,
+    DigestDelivery,
+    SettingChange,
   };
 }
 

@@ -1,10 +1,10 @@
 import { Worker, type Job, type Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { DateTime } from 'luxon';
-import { QueryTypes } from 'sequelize';
 import type { Clock } from '../domain/clock';
 import { firstName } from '../domain/patient';
 import type { Db } from '../db/models';
+import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
 import type { AuditLog } from '../services/audit';
 import type { SettingsService } from '../services/settings';
@@ -42,30 +42,6 @@ export interface NotificationDeps {
   logger: Logger;
 }
 
-type Row = {
-  starts_at: Date;
-  ends_at: Date;
-  status: string;
-  patient_told_at: Date | null;
-  doctor_name: string;
-  patient_name: string;
-  phone_e164: string | null;
-  patient_zone: string;
-  doctor_user_id: string | null;
-  doctor_zone: string;
-};
-
-async function load(db: Db, appointmentId: string): Promise<Row | undefined> {
-  const [row] = await db.sequelize.query<Row>(
-    `SELECT a.starts_at, a.ends_at, a.status, a.patient_told_at, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone,
-            d.user_id AS doctor_user_id, d.time_zone AS doctor_zone, d.full_name AS doctor_name
-       FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
-      WHERE a.id = :id`,
-    { replacements: { id: appointmentId }, type: QueryTypes.SELECT },
-  );
-  return row;
-}
-
 const fmt = (t: Date, zone: string) => DateTime.fromJSDate(t, { zone }).toFormat("ccc d LLL 'at' h:mm a");
 
 export async function processNotification(deps: NotificationDeps, job: Pick<Job<NotificationJob>, 'data'>): Promise<string> {
@@ -74,38 +50,35 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
   if (data.kind === 'digest') return sendDigests(deps, log);
   if (data.kind === 'admin-alert') return alertAdmins(deps, data, log);
 
-  const row = await load(deps.db, data.appointmentId);
+  const repo = reminderRepository(deps.db);
+  const row = await repo.notificationTarget(data.appointmentId);
   if (!row) return 'gone';
   if (data.kind === 'patient-booked') {
     if (row.status !== 'booked') return 'not booked';
-    if (row.patient_told_at) return 'already told';
-    if (!row.phone_e164 || !deps.sms) return 'no phone';
+    if (row.patientToldAt) return 'already told';
+    if (!row.phone || !deps.sms) return 'no phone';
     // Doctor and time, as the reply would have said; nothing clinical.
-    const text = `${data.moved ? 'Moved' : 'Booked'}: Dr ${row.doctor_name} on ${fmt(row.starts_at, row.patient_zone)}. We'll text you a reminder. Reply MENU for anything else.`;
-    const result = await deps.sms.send(row.phone_e164, text);
-    if (result === 'sent') {
-      await deps.db.sequelize.query('UPDATE appointments SET patient_told_at = :now WHERE id = :id AND patient_told_at IS NULL', {
-        replacements: { id: data.appointmentId, now: new Date(deps.now()) },
-      });
-    }
+    const text = `${data.moved ? 'Moved' : 'Booked'}: Dr ${row.doctorName} on ${fmt(row.startsAt, row.patientZone)}. We'll text you a reminder. Reply MENU for anything else.`;
+    const result = await deps.sms.send(row.phone, text);
+    if (result === 'sent') await repo.markPatientTold(data.appointmentId, new Date(deps.now()));
     log.info({ appointmentId: data.appointmentId, result }, 'patient told of booking by text');
     return result;
   }
   if (data.kind === 'patient-cancelled') {
-    if (!row.phone_e164 || !deps.sms) return 'no phone';
+    if (!row.phone || !deps.sms) return 'no phone';
     // No doctor, specialty or reason: only what the patient needs to know.
-    const text = `Hi ${firstName(row.patient_name)}, your appointment at ${deps.clinicName} on ${fmt(row.starts_at, row.patient_zone)} has been cancelled by the clinic. Reply MENU to book another time.`;
-    const result = await deps.sms.send(row.phone_e164, text);
+    const text = `Hi ${firstName(row.patientName)}, your appointment at ${deps.clinicName} on ${fmt(row.startsAt, row.patientZone)} has been cancelled by the clinic. Reply MENU to book another time.`;
+    const result = await deps.sms.send(row.phone, text);
     log.info({ appointmentId: data.appointmentId, result }, 'patient told of cancellation');
     return result;
   }
 
   const settings = await deps.settings.get();
-  if (!settings.notifyDoctors || !deps.staff || !row.doctor_user_id) return 'off';
-  const minutes = Math.round((new Date(row.ends_at).getTime() - new Date(row.starts_at).getTime()) / 60_000);
+  if (!settings.notifyDoctors || !deps.staff || !row.doctorUserId) return 'off';
+  const minutes = Math.round((new Date(row.endsAt).getTime() - new Date(row.startsAt).getTime()) / 60_000);
   const what = { 'doctor-booked': 'New booking', 'doctor-moved': 'Moved to this time', 'doctor-cancelled': 'Cancelled' }[data.kind];
-  const text = `${what}: ${row.patient_name}, ${fmt(row.starts_at, row.doctor_zone)} (${minutes} min).`;
-  const delivered = await deps.staff.send(row.doctor_user_id, text);
+  const text = `${what}: ${row.patientName}, ${fmt(row.startsAt, row.doctorZone)} (${minutes} min).`;
+  const delivered = await deps.staff.send(row.doctorUserId, text);
   if (delivered) {
     await deps.audit.record(null, { action: 'notification.doctor', outcome: 'allowed', subjectType: 'appointment', subjectId: data.appointmentId, details: { kind: data.kind } });
   }
@@ -132,32 +105,22 @@ async function sendDigests(deps: NotificationDeps, log: Logger): Promise<string>
   const settings = await deps.settings.get();
   if (!settings.doctorDigest || !deps.staff) return 'off';
   const now = deps.now();
-  const doctors = await deps.db.sequelize.query<{ id: string; user_id: string; time_zone: string; full_name: string }>(
-    'SELECT id, user_id, time_zone, full_name FROM doctors WHERE active AND user_id IS NOT NULL',
-    { type: QueryTypes.SELECT },
-  );
+  const repo = reminderRepository(deps.db);
+  const doctors = await repo.digestDoctors();
   const [h, m] = settings.digestTime.split(':').map(Number);
   let sent = 0;
   for (const d of doctors) {
-    const local = DateTime.fromMillis(now, { zone: d.time_zone });
+    const local = DateTime.fromMillis(now, { zone: d.zone });
     const due = local.set({ hour: h, minute: m, second: 0, millisecond: 0 });
     // A morning digest is no use in the afternoon: only within two hours of the time.
     if (local < due || local > due.plus({ hours: 2 })) continue;
-    const [claim] = await deps.db.sequelize.query<{ ok: number }>(
-      'INSERT INTO digest_deliveries (doctor_id, local_date) VALUES (:id, :date) ON CONFLICT DO NOTHING RETURNING 1 AS ok',
-      { replacements: { id: d.id, date: local.toISODate() }, type: QueryTypes.SELECT },
-    );
-    if (!claim) continue;
-    const day = await deps.db.sequelize.query<{ starts_at: Date; full_name: string }>(
-      `SELECT a.starts_at, p.full_name FROM appointments a JOIN patients p ON p.id = a.patient_id
-        WHERE a.doctor_id = :id AND a.status = 'booked' AND a.starts_at >= :from AND a.starts_at < :to ORDER BY a.starts_at`,
-      { replacements: { id: d.id, from: local.startOf('day').toJSDate(), to: local.startOf('day').plus({ days: 1 }).toJSDate() }, type: QueryTypes.SELECT },
-    );
-    const lines = day.map((a) => `${DateTime.fromJSDate(a.starts_at, { zone: d.time_zone }).toFormat('h:mm a')} ${a.full_name}`);
+    if (!(await repo.claimDigest(d.id, local.toISODate()!))) continue;
+    const day = await repo.dayOf(d.id, local.startOf('day').toJSDate(), local.startOf('day').plus({ days: 1 }).toJSDate());
+    const lines = day.map((a) => `${DateTime.fromJSDate(a.startsAt, { zone: d.zone }).toFormat('h:mm a')} ${a.patientName}`);
     const text = day.length
-      ? `Good morning, Dr ${d.full_name}. Today you have ${day.length} appointment${day.length > 1 ? 's' : ''}:\n${lines.join('\n')}`
-      : `Good morning, Dr ${d.full_name}. You have no appointments today.`;
-    if (await deps.staff.send(d.user_id, text)) sent++;
+      ? `Good morning, Dr ${d.fullName}. Today you have ${day.length} appointment${day.length > 1 ? 's' : ''}:\n${lines.join('\n')}`
+      : `Good morning, Dr ${d.fullName}. You have no appointments today.`;
+    if (await deps.staff.send(d.userId, text)) sent++;
   }
   log.info({ sent }, 'digests sent');
   return `digests ${sent}`;

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { QueryTypes } from 'sequelize';
 import type { Clock } from '../domain/clock';
 import type { Db } from '../db/models';
+import { reminderRepository, type OutboxEntry } from '../repositories/reminders';
 import type { Logger } from '../logging';
 import type { SettingsService } from '../services/settings';
 import { enqueueNotification } from './notifications';
@@ -24,7 +24,6 @@ export interface OutboxRelay {
   stop(): void;
 }
 
-type Row = { id: string; kind: string; appointment_id: string; payload: Record<string, unknown> };
 
 /** How long after a booking the patient is texted "Booked", unless the reply already told them. */
 export const CONFIRMATION_GRACE_MS = 20_000;
@@ -48,8 +47,10 @@ export function createOutboxRelay(deps: {
   let queued: Promise<number> | null = null;
   let timer: NodeJS.Timeout | undefined;
 
-  async function relay(row: Row): Promise<void> {
-    const id = row.appointment_id;
+  const repo = reminderRepository(deps.db);
+
+  async function relay(row: OutboxEntry): Promise<void> {
+    const id = row.appointmentId;
     const p = row.payload ?? {};
     if (row.kind === 'appointment.booked' || row.kind === 'appointment.rescheduled') {
       if (row.kind === 'appointment.rescheduled' && typeof p.previousId === 'string') await deps.scheduler.unschedule(p.previousId);
@@ -79,21 +80,9 @@ export function createOutboxRelay(deps: {
   }
 
   async function drainOnce(): Promise<number> {
-    return deps.db.sequelize.transaction(async (transaction) => {
-      const rows = await deps.db.sequelize.query<Row>(
-        'SELECT id, kind, appointment_id, payload FROM outbox WHERE relayed_at IS NULL ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED',
-        { replacements: { limit: BATCH }, type: QueryTypes.SELECT, transaction },
-      );
-      for (const row of rows) await relay(row);
-      if (rows.length) {
-        await deps.db.sequelize.query('UPDATE outbox SET relayed_at = :now WHERE id IN (:ids)', {
-          replacements: { ids: rows.map((r) => r.id), now: new Date(deps.now()) },
-          transaction,
-        });
-      }
-      return rows.length;
-    });
+    return repo.drainOutbox(BATCH, new Date(deps.now()), relay);
   }
+
 
   async function drainAll(): Promise<number> {
     let total = 0;

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import { QueryTypes } from 'sequelize';
 import type { Clock } from '../domain/clock';
 import { planReminders } from '../domain/reminders';
 import type { Db } from '../db/models';
+import { reminderRepository, type SchedulableAppointment } from '../repositories/reminders';
 import type { SettingsService } from '../services/settings';
 import { reminderJobId } from './queues';
 
@@ -20,28 +20,25 @@ export interface ReminderScheduler {
   reconcile(): Promise<number>;
 }
 
-type Row = { id: string; starts_at: Date; created_at: Date; time_zone: string };
 
 /**
  * Delayed BullMQ jobs with deterministic ids (appointment and offset): scheduling twice cannot
  * create two jobs, and a reschedule (a new appointment id) gets its own set.
  */
 export function createReminderScheduler(deps: { queue: Queue; db: Db; settings: SettingsService; now: Clock }): ReminderScheduler {
-  async function jobsFor(rows: Row[]) {
+  const repo = reminderRepository(deps.db);
+
+  async function jobsFor(rows: SchedulableAppointment[]) {
     const settings = await deps.settings.get();
     const now = deps.now();
     if (rows.length === 0) return [];
-    const delivered = await deps.db.sequelize.query<{ appointment_id: string; offset_minutes: number }>(
-      'SELECT appointment_id, offset_minutes FROM reminder_deliveries WHERE appointment_id IN (:ids)',
-      { replacements: { ids: rows.map((r) => r.id) }, type: QueryTypes.SELECT },
-    );
-    const done = new Set(delivered.map((d) => `${d.appointment_id}/${d.offset_minutes}`));
+    const done = await repo.handled(rows.map((r) => r.id));
     return rows.flatMap((r) =>
       planReminders({
-        startsAt: new Date(r.starts_at).getTime(),
-        bookedAt: new Date(r.created_at).getTime(),
+        startsAt: r.startsAt.getTime(),
+        bookedAt: r.createdAt.getTime(),
         offsetsMinutes: settings.reminderOffsetsMinutes,
-        zone: r.time_zone,
+        zone: r.zone,
         quiet: settings.quietHours,
         now,
       })
@@ -61,15 +58,9 @@ export function createReminderScheduler(deps: { queue: Queue; db: Db; settings: 
     );
   }
 
-  const SELECT = `SELECT a.id, a.starts_at, a.created_at, p.time_zone
-                    FROM appointments a JOIN patients p ON p.id = a.patient_id`;
-
   return {
     async schedule(appointmentId) {
-      const rows = await deps.db.sequelize.query<Row>(`${SELECT} WHERE a.id = :id AND a.status = 'booked'`, {
-        replacements: { id: appointmentId },
-        type: QueryTypes.SELECT,
-      });
+      const rows = await repo.schedulable({ appointmentId });
       const jobs = await jobsFor(rows);
       if (jobs.length) await deps.queue.addBulk(jobs);
       return jobs.length;
@@ -83,10 +74,7 @@ export function createReminderScheduler(deps: { queue: Queue; db: Db; settings: 
     },
 
     async reconcile() {
-      const rows = await deps.db.sequelize.query<Row>(`${SELECT} WHERE a.status = 'booked' AND a.starts_at > :now ORDER BY a.starts_at`, {
-        replacements: { now: new Date(deps.now()) },
-        type: QueryTypes.SELECT,
-      });
+      const rows = await repo.schedulable({ after: new Date(deps.now()) });
       let added = 0;
       for (let i = 0; i < rows.length; i += 500) {
         const jobs = await jobsFor(rows.slice(i, i + 500));

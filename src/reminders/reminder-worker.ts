@@ -1,11 +1,11 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type Redis from 'ioredis';
 import { DateTime } from 'luxon';
-import { QueryTypes } from 'sequelize';
 import type { Clock } from '../domain/clock';
 import { inQuietHours, quietPeriodAround } from '../domain/reminders';
 import { firstName } from '../domain/patient';
 import type { Db } from '../db/models';
+import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
 import type { SettingsService } from '../services/settings';
 import { REMINDERS } from './queues';
@@ -35,8 +35,6 @@ export function reminderText(first: string, startsAt: number, zone: string, clin
   return `Hi ${first}, a reminder of your appointment at ${clinicName} on ${when}. Reply C to confirm, R to change it or X to call it off.`;
 }
 
-type Row = { status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string };
-
 /**
  * One reminder job. It re-reads the appointment (a cancelled or moved one is skipped), keeps to
  * quiet hours, then claims the (appointment, offset) row before sending: a job that runs again
@@ -46,72 +44,53 @@ type Row = { status: string; starts_at: Date; phone_e164: string | null; full_na
 export async function processReminder(deps: ReminderDeps, job: Pick<Job<ReminderJob>, 'data'> & { moveToDelayed?: Job['moveToDelayed'] }, token?: string): Promise<ReminderOutcome> {
   const { appointmentId, offsetMinutes } = job.data;
   const log = deps.logger.child({ job: 'reminder', appointmentId, offsetMinutes });
-  const [row] = await deps.db.sequelize.query<Row>(
-    `SELECT a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone
-       FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id = :id`,
-    { replacements: { id: appointmentId }, type: QueryTypes.SELECT },
-  );
+  const repo = reminderRepository(deps.db);
+  const row = await repo.reminderTarget(appointmentId);
   const now = deps.now();
   const settings = await deps.settings.get();
-  const startsAt = row ? new Date(row.starts_at).getTime() : 0;
+  const startsAt = row ? row.startsAt.getTime() : 0;
   const skip = async (reason: string): Promise<ReminderOutcome> => {
     log.info({ reason }, 'reminder skipped');
-    if (row) {
-      await deps.db.sequelize.query(
-        `INSERT INTO reminder_deliveries (appointment_id, offset_minutes, status, reason) VALUES (:id, :offset, 'skipped', :reason)
-         ON CONFLICT DO NOTHING`,
-        { replacements: { id: appointmentId, offset: offsetMinutes, reason } },
-      );
-    }
+    if (row) await repo.recordSkipped(appointmentId, offsetMinutes, reason);
     return 'skipped';
   };
   if (!row) return 'skipped';
   if (row.status !== 'booked') return skip(`appointment ${row.status}`);
   if (startsAt <= now) return skip('appointment already started');
   if (!settings.reminderOffsetsMinutes.includes(offsetMinutes)) return skip('offset no longer configured');
-  if (!row.phone_e164 || !deps.sms) return skip('no way to text the patient');
+  const phone = row.phone;
+  if (!phone || !deps.sms) return skip('no way to text the patient');
 
-  if (inQuietHours(now, row.time_zone, settings.quietHours)) {
+  if (inQuietHours(now, row.zone, settings.quietHours)) {
     // Late (the service was down): wait for the quiet hours to end, if that is still in time.
-    const end = quietPeriodAround(now, row.time_zone, settings.quietHours).end;
+    const end = quietPeriodAround(now, row.zone, settings.quietHours).end;
     if (end >= startsAt || !job.moveToDelayed) return skip('quiet hours until the appointment');
     await job.moveToDelayed(Date.now() + (end - now), token);
     log.info('reminder deferred past quiet hours');
     throw new DelayedError();
   }
 
-  const [claimed] = await deps.db.sequelize.query<{ ok: number }>(
-    `INSERT INTO reminder_deliveries (appointment_id, offset_minutes, status, attempted_at) VALUES (:id, :offset, 'sending', :now)
-     ON CONFLICT DO NOTHING RETURNING 1 AS ok`,
-    { replacements: { id: appointmentId, offset: offsetMinutes, now: new Date(now) }, type: QueryTypes.SELECT },
-  );
-  if (!claimed) {
+  if (!(await repo.claim(appointmentId, offsetMinutes, new Date(now)))) {
     log.info('reminder already handled');
     return 'duplicate';
   }
   let result: 'sent' | 'opted-out' | 'not-registered';
   try {
-    result = await deps.sms.send(row.phone_e164, reminderText(firstName(row.full_name), startsAt, row.time_zone, deps.clinicName));
+    result = await deps.sms.send(phone, reminderText(firstName(row.fullName), startsAt, row.zone, deps.clinicName));
   } catch (err) {
-    await deps.db.sequelize.query(`DELETE FROM reminder_deliveries WHERE appointment_id = :id AND offset_minutes = :offset AND status = 'sending'`, {
-      replacements: { id: appointmentId, offset: offsetMinutes },
-    });
+    await repo.release(appointmentId, offsetMinutes);
     const retryable = (err as { retryable?: boolean }).retryable !== false;
     log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, retryable }, 'reminder send failed');
     if (!retryable) throw new UnrecoverableError((err as Error).message);
     throw err;
   }
   if (result !== 'sent') {
-    await deps.db.sequelize.query(`UPDATE reminder_deliveries SET status = 'skipped', reason = :reason WHERE appointment_id = :id AND offset_minutes = :offset`, {
-      replacements: { id: appointmentId, offset: offsetMinutes, reason: result },
-    });
+    await repo.markSkipped(appointmentId, offsetMinutes, result);
     log.info({ reason: result }, 'reminder not sent');
     return 'skipped';
   }
-  await deps.db.sequelize.query(`UPDATE reminder_deliveries SET status = 'sent', sent_at = :now WHERE appointment_id = :id AND offset_minutes = :offset`, {
-    replacements: { id: appointmentId, offset: offsetMinutes, now: new Date(deps.now()) },
-  });
-  await deps.awaitReply?.(row.phone_e164, appointmentId, startsAt).catch((err) => log.warn({ err: { message: (err as Error).message } }, 'could not prepare the reply'));
+  await repo.markSent(appointmentId, offsetMinutes, new Date(deps.now()));
+  await deps.awaitReply?.(phone, appointmentId, startsAt).catch((err) => log.warn({ err: { message: (err as Error).message } }, 'could not prepare the reply'));
   log.info('reminder sent');
   return 'sent';
 }

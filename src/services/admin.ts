@@ -14,6 +14,7 @@ import type { DoctorsService, DoctorView } from './doctors';
 import { requireId } from './ids';
 import { toPatientView, type PatientView } from './patients';
 import { toAppointmentView } from './views';
+import { permit } from './permit';
 
 export interface StaffView {
   id: string;
@@ -67,12 +68,7 @@ export function createAdminService(deps: { db: Db; audit: AuditLog; doctors: Doc
 
   /** Checks the role, runs the action, and audits the outcome either way. */
   async function admin<T>(actor: Actor, entry: Omit<AuditEntry, 'outcome'>, work: () => Promise<T>): Promise<T> {
-    try {
-      requireAdmin(actor, entry.action);
-    } catch (err) {
-      await audit.record(actor, { ...entry, outcome: 'denied' }).catch(() => undefined);
-      throw err;
-    }
+    await permit(audit, actor, entry, () => requireAdmin(actor, entry.action));
     const result = await guardDb(work);
     await audit.record(actor, { ...entry, outcome: 'allowed' });
     return result;
@@ -289,12 +285,7 @@ export function createAdminService(deps: { db: Db; audit: AuditLog; doctors: Doc
 
     /** Finding a patient is reading their record: audited with the patient's id. */
     findPatientByPhone: async (actor: Actor, phone: string): Promise<PatientView | null> => {
-      try {
-        requireAdmin(actor, 'find a patient');
-      } catch (err) {
-        await audit.record(actor, { action: 'admin.patients.find', outcome: 'denied', subjectType: 'patient' }).catch(() => undefined);
-        throw err;
-      }
+      await permit(audit, actor, { action: 'admin.patients.find', subjectType: 'patient' }, () => requireAdmin(actor, 'find a patient'));
       const e164 = normalizePhone(phone);
       const row = await guardDb(() => Patient.findOne({ where: { phoneE164: e164 } }));
       await audit.record(actor, { action: 'admin.patients.find', outcome: 'allowed', subjectType: 'patient', subjectId: row?.id, patientId: row?.id ?? null });

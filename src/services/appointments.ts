@@ -9,6 +9,7 @@ import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
 import { isId, requireId } from './ids';
 import { toAppointmentView } from './views';
+import { permit } from './permit';
 
 export interface ScheduleEntry extends AppointmentView {
   patientName: string;
@@ -30,20 +31,12 @@ export interface AppointmentsService {
 export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: Clock }): AppointmentsService {
   const { Appointment } = deps.db.models;
 
-  async function refuse(actor: Actor, action: string, subjectId: string, patientId: string | null, err: unknown): Promise<never> {
-    await deps.audit.record(actor, { action, outcome: 'denied', subjectType: 'appointment', subjectId, patientId }).catch(() => undefined);
-    throw err;
-  }
 
   return {
     listForPatient: (actor, patientId, when, limit = 10) =>
       guardDb(async () => {
         const id = requireId(patientId, 'The patient');
-        try {
-          requireActForPatient(actor, id, 'list appointments');
-        } catch (err) {
-          return refuse(actor, 'appointment.list', id, id, err);
-        }
+        await permit(deps.audit, actor, { action: 'appointment.list', subjectType: 'appointment', subjectId: id, patientId: id }, () => requireActForPatient(actor, id, 'list appointments'));
         const now = new Date(deps.now());
         const rows = await Appointment.findAll({
           where:
@@ -61,23 +54,14 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         const id = requireId(appointmentId, 'The appointment');
         const row = await Appointment.findByPk(id);
         if (!row) throw new NotFoundError('The appointment');
-        try {
-          requireAppointmentAccess(actor, row, 'see this appointment');
-        } catch (err) {
-          return refuse(actor, 'appointment.read', id, row.patientId, err);
-        }
+        await permit(deps.audit, actor, { action: 'appointment.read', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireAppointmentAccess(actor, row, 'see this appointment'));
         return toAppointmentView(row);
       }),
 
     schedule: (actor, doctorId, from, to) =>
       guardDb(async () => {
         const id = requireId(doctorId, 'The doctor');
-        try {
-          requireManageDoctor(actor, id, 'see this schedule');
-        } catch (err) {
-          await deps.audit.record(actor, { action: 'schedule.read', outcome: 'denied', subjectType: 'doctor', subjectId: id }).catch(() => undefined);
-          throw err;
-        }
+        await permit(deps.audit, actor, { action: 'schedule.read', subjectType: 'doctor', subjectId: id }, () => requireManageDoctor(actor, id, 'see this schedule'));
         if (!(to > from)) throw new ValidationError('The schedule range must end after it starts.');
         if (to.getTime() - from.getTime() > 62 * 86_400_000) throw new ValidationError('Ask for at most two months at a time.');
         // Plain SQL: a doctor's schedule is asked for on every 'today', and model instances with an

@@ -13,6 +13,7 @@ import { loadCalendar } from './calendar';
 import { guardDb } from './db-errors';
 import type { SettingsService } from './settings';
 import { toAppointmentView } from './views';
+import { permit } from './permit';
 
 export interface TimeOffView {
   id: string;
@@ -56,12 +57,7 @@ export function createAvailabilityService(deps: {
   }
 
   async function guardManage(actor: Actor, doctorId: string, action: string) {
-    try {
-      requireManageDoctor(actor, doctorId, action);
-    } catch (err) {
-      await audit.record(actor, { action, outcome: 'denied', subjectType: 'doctor', subjectId: doctorId }).catch(() => undefined);
-      throw err;
-    }
+    await permit(audit, actor, { action, subjectType: 'doctor', subjectId: doctorId }, () => requireManageDoctor(actor, doctorId, action));
   }
 
   async function slotQuery(doctorId: string, from: Date, to: Date) {

@@ -24,6 +24,7 @@ import type { AppointmentEvents } from './events';
 import type { SettingsService } from './settings';
 import { requireId } from './ids';
 import { toAppointmentView } from './views';
+import { permit } from './permit';
 
 export interface BookInput {
   doctorId: string;
@@ -74,11 +75,6 @@ function requireInstant(value: unknown, field: string): Date {
 export function createBookingService(deps: BookingDeps): BookingService {
   const { db, audit } = deps;
   const { Appointment } = db.models;
-
-  async function denied(actor: Actor, action: string, subjectId: string, patientId: string | null, err: Error): Promise<never> {
-    await audit.record(actor, { action, outcome: 'denied', subjectType: 'appointment', subjectId, patientId }).catch(() => undefined);
-    throw err;
-  }
 
   async function findDoctor(id: string, transaction: Transaction): Promise<SlotDoctor> {
     const [doctor] = await db.sequelize.query<SlotDoctor>(
@@ -211,11 +207,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
       const startsAt = requireInstant(input.startsAt, 'startsAt');
       const reason = input.reason?.trim() || null;
       if (reason && reason.length > 500) throw new ValidationError('Please keep the reason under 500 characters.', 'reason');
-      try {
-        requireActForPatient(actor, patientId, 'book for this patient');
-      } catch (err) {
-        return denied(actor, 'appointment.book', doctorId, patientId, err as Error);
-      }
+      await permit(audit, actor, { action: 'appointment.book', subjectType: 'doctor', subjectId: doctorId, patientId }, () => requireActForPatient(actor, patientId, 'book for this patient'));
 
       let appointment: AppointmentView;
       try {
@@ -257,11 +249,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
         db.sequelize.transaction(async (transaction) => {
           const row = await Appointment.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
           if (!row) throw new NotFoundError('The appointment');
-          try {
-            requireAppointmentAccess(actor, row, 'cancel this appointment');
-          } catch (err) {
-            return denied(actor, 'appointment.cancel', id, row.patientId, err as Error);
-          }
+          await permit(audit, actor, { action: 'appointment.cancel', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireAppointmentAccess(actor, row, 'cancel this appointment'));
           const why = canChange(row, deps.now());
           if (why) throw new InvalidStateError(`This appointment cannot be cancelled: ${why}.`);
           await row.update(
@@ -286,11 +274,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
       const startsAt = requireInstant(newStartsAt, 'startsAt');
       const current = await guardDb(() => Appointment.findByPk(id));
       if (!current) throw new NotFoundError('The appointment');
-      try {
-        requireAppointmentAccess(actor, current, 'move this appointment');
-      } catch (err) {
-        return denied(actor, 'appointment.reschedule', id, current.patientId, err as Error);
-      }
+      await permit(audit, actor, { action: 'appointment.reschedule', subjectType: 'appointment', subjectId: id, patientId: current.patientId }, () => requireAppointmentAccess(actor, current, 'move this appointment'));
       if (current.startsAt.getTime() === startsAt.getTime()) {
         throw new ValidationError('The appointment is already at that time.', 'startsAt');
       }
@@ -354,11 +338,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
         db.sequelize.transaction(async (transaction) => {
           const row = await Appointment.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
           if (!row) throw new NotFoundError('The appointment');
-          try {
-            requireRecordOutcome(actor, row, 'record how this appointment went');
-          } catch (err) {
-            return denied(actor, 'appointment.outcome', id, row.patientId, err as Error);
-          }
+          await permit(audit, actor, { action: 'appointment.outcome', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireRecordOutcome(actor, row, 'record how this appointment went'));
           const why = canRecordOutcome(row, deps.now());
           if (why) throw new InvalidStateError(`Cannot record that: ${why}.`);
           await row.update({ status: outcome }, { transaction });
@@ -377,11 +357,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
       await guardDb(async () => {
         const row = await Appointment.findByPk(id);
         if (!row) throw new NotFoundError('The appointment');
-        try {
-          requireAppointmentAccess(actor, row, 'confirm this appointment');
-        } catch (err) {
-          return denied(actor, 'appointment.confirm', id, row.patientId, err as Error);
-        }
+        await permit(audit, actor, { action: 'appointment.confirm', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireAppointmentAccess(actor, row, 'confirm this appointment'));
         if (row.status !== 'booked') throw new InvalidStateError('This appointment is no longer booked.');
         await db.sequelize.transaction(async (transaction) => {
           await db.sequelize.query('UPDATE appointments SET patient_confirmed_at = :at WHERE id = :id', { replacements: { at: new Date(deps.now()), id }, transaction });

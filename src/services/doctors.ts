@@ -12,6 +12,7 @@ import { loadCalendars } from './calendar';
 import { guardDb } from './db-errors';
 import { requireId } from './ids';
 import type { SettingsService } from './settings';
+import { permit } from './permit';
 
 export interface DoctorView {
   id: string;
@@ -140,12 +141,7 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
 
     create: (actor, input) =>
       guardDb(async () => {
-        try {
-          requireAdmin(actor, 'add a doctor');
-        } catch (err) {
-          await deps.audit.record(actor, { action: 'doctor.create', outcome: 'denied', subjectType: 'doctor' }).catch(() => undefined);
-          throw err;
-        }
+        await permit(deps.audit, actor, { action: 'doctor.create', subjectType: 'doctor' }, () => requireAdmin(actor, 'add a doctor'));
         const fullName = validateFullName(input.fullName);
         const timeZone = validateTimeZone(input.timeZone);
         const slotMinutes = input.slotMinutes ?? (await deps.settings.get()).defaultSlotMinutes;

@@ -10,6 +10,7 @@ import { isId } from './ids';
 import { hashLinkCode, linkCodeLookup, linkCodeMatches, newLinkCode, normalizeLinkCode } from './link-codes';
 
 import type { Channel, SmsStatus } from '../domain/channel';
+import { permit } from './permit';
 
 export type { Channel } from '../domain/channel';
 
@@ -143,12 +144,7 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
     issueLinkCode: async (actor, email) => {
       // The first admin's code comes from the admin:create command on the server (actor null).
       if (actor) {
-        try {
-          requireAdmin(actor, 'issue a link code');
-        } catch (err) {
-          await deps.audit.record(actor, { action: 'identity.code', outcome: 'denied', subjectType: 'user', subjectId: email }).catch(() => undefined);
-          throw err;
-        }
+        await permit(deps.audit, actor, { action: 'identity.code', subjectType: 'user', subjectId: email }, () => requireAdmin(actor, 'issue a link code'));
       }
       return guardDb(async () => {
         const user = await User.findOne({ where: { email: String(email).trim() } });

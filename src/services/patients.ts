@@ -9,6 +9,7 @@ import type { Db, PatientRow } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb, violatedConstraint } from './db-errors';
 import { requireId } from './ids';
+import { permit } from './permit';
 
 export interface PatientView {
   id: string;
@@ -135,12 +136,7 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
           actor.role === 'doctor' && actor.doctorId
             ? (await Appointment.count({ where: { patientId: id, doctorId: actor.doctorId } })) > 0
             : false;
-        try {
-          requireReadPatient(actor, id, hasAppointment, 'read patient details');
-        } catch (err) {
-          await audit.record(actor, { action: 'patient.read', outcome: 'denied', subjectType: 'patient', subjectId: id, patientId: id }).catch(() => undefined);
-          throw err;
-        }
+        await permit(audit, actor, { action: 'patient.read', subjectType: 'patient', subjectId: id, patientId: id }, () => requireReadPatient(actor, id, hasAppointment, 'read patient details'));
         if (actor.patientId !== id) {
           await audit.record(actor, { action: 'patient.read', outcome: 'allowed', subjectType: 'patient', subjectId: id, patientId: id });
         }
@@ -198,12 +194,7 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
     updateProfile: (actor, patientId, changes) =>
       guardDb(async () => {
         const id = requireId(patientId, 'The patient');
-        try {
-          requireActForPatient(actor, id, 'change patient details');
-        } catch (err) {
-          await audit.record(actor, { action: 'patient.update', outcome: 'denied', subjectType: 'patient', subjectId: id, patientId: id }).catch(() => undefined);
-          throw err;
-        }
+        await permit(audit, actor, { action: 'patient.update', subjectType: 'patient', subjectId: id, patientId: id }, () => requireActForPatient(actor, id, 'change patient details'));
         const update: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone'>> = {};
         if (changes.fullName !== undefined) update.fullName = validateFullName(changes.fullName);
         if (changes.dateOfBirth !== undefined) update.dateOfBirth = validateDateOfBirth(changes.dateOfBirth, deps.now());

@@ -10,6 +10,7 @@ import type { AuditLog } from './audit';
 import { loadWeeklyRules } from './calendar';
 import { guardDb } from './db-errors';
 import type { SettingsService } from './settings';
+import { permit } from './permit';
 
 export interface DoctorLine {
   doctorId: string;
@@ -172,12 +173,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
   return {
     /** For admins, through any channel; audited either way. */
     async report(actor: Actor, fromDate: string, toDate: string): Promise<ClinicReport> {
-      try {
-        requireAdmin(actor, 'read reports');
-      } catch (err) {
-        await deps.audit.record(actor, { action: 'reports.read', outcome: 'denied' }).catch(() => undefined);
-        throw err;
-      }
+      await permit(deps.audit, actor, { action: 'reports.read' }, () => requireAdmin(actor, 'read reports'));
       const report = await guardDb(() => build(fromDate, toDate));
       await deps.audit.record(actor, { action: 'reports.read', outcome: 'allowed', details: { from: fromDate, to: toDate } });
       return report;

@@ -7,6 +7,7 @@ import { defaultSettings, isSettingKey, settingSchemas, type ClinicSettings } fr
 import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
+import { permit } from './permit';
 
 export interface SettingChange {
   key: string;
@@ -59,12 +60,7 @@ export function createSettingsService(deps: {
     },
 
     async update(actor, key, value) {
-      try {
-        requireAdmin(actor, `change setting ${key}`);
-      } catch (err) {
-        await deps.audit.record(actor, { action: 'settings.update', outcome: 'denied', subjectType: 'setting', subjectId: key });
-        throw err;
-      }
+      await permit(deps.audit, actor, { action: 'settings.update', subjectType: 'setting', subjectId: key }, () => requireAdmin(actor, `change setting ${key}`));
       if (!isSettingKey(key)) throw new ValidationError(`There is no setting called ${key}.`, 'key');
       const parsed = settingSchemas[key].safeParse(value);
       if (!parsed.success) throw new ValidationError(`${key} ${parsed.error.issues[0]?.message ?? 'is not valid'}`, key);
@@ -88,12 +84,7 @@ export function createSettingsService(deps: {
     },
 
     async history(actor, key, limit = 20) {
-      try {
-        requireAdmin(actor, 'read setting history');
-      } catch (err) {
-        await deps.audit.record(actor, { action: 'settings.history', outcome: 'denied', subjectType: 'setting', subjectId: key });
-        throw err;
-      }
+      await permit(deps.audit, actor, { action: 'settings.history', subjectType: 'setting', subjectId: key }, () => requireAdmin(actor, 'read setting history'));
       const rows = await guardDb(() =>
         deps.db.sequelize.query<{ key: string; old_value: unknown; new_value: unknown; changed_by: string | null; changed_at: Date }>(
           `SELECT key, old_value, new_value, changed_by, changed_at FROM setting_changes

@@ -1,4 +1,4 @@
-import type { Db } from '../../src/db/models';
+import type { Db } from '../db/models';
 
 /**
  * The Teams conversation of each staff user, kept from their last personal (one-to-one) message,
