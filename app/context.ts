@@ -7,6 +7,7 @@ import { createDb, type Db } from '../src/db/models';
 import { createRedis, connectRedis } from '../src/locks/redis';
 import { createRedlockSlotLock } from '../src/locks/slot-lock';
 import type { Logger } from '../src/logging';
+import { createMetrics, type Metrics } from '../src/observability/metrics';
 import { createServices, type Services } from '../src/services';
 
 /** Everything the service runs on, built from config; close() releases it all, in reverse order. */
@@ -16,6 +17,8 @@ export interface AppContext {
   redis: Redis;
   services: Services;
   now: Clock;
+  /** The service's Prometheus figures (GET /metrics when configured). */
+  metrics?: Metrics;
   close(): Promise<void>;
 }
 
@@ -26,12 +29,16 @@ export async function createAppContext(config: Config, logger: Logger, now: Cloc
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await sequelize.authenticate();
   await connectRedis(redis);
-  const locks = createRedlockSlotLock(redis, { prefix: config.redisPrefix, ttlMs: config.bookingLockTtlMs });
+  const metrics = createMetrics();
+  metrics.watchPool(sequelize);
+  metrics.watchRedis(redis, 'main');
+  const locks = createRedlockSlotLock(redis, { prefix: config.redisPrefix, ttlMs: config.bookingLockTtlMs, onRefused: metrics.lockRefused });
   const services = createServices({
     db,
     locks,
     now,
     clinicTimezone: config.clinicTimezone,
+    observeBooking: metrics.booking,
     onEventError: (err, event) => logger.error({ err, event: event.type, appointmentId: event.appointment.id }, 'appointment listener failed'),
   });
   return {
@@ -40,6 +47,7 @@ export async function createAppContext(config: Config, logger: Logger, now: Cloc
     redis,
     services,
     now,
+    metrics,
     async close() {
       redis.disconnect();
       await sequelize.close();

@@ -4,6 +4,7 @@ import { createLogger } from '../src/logging';
 import { mountReceivers } from './receivers';
 import { createSenders } from './senders';
 import { createReminders } from './reminders';
+import { startMetricsServer } from './metrics-server';
 import { createServer, shutdown } from './server';
 
 async function main(): Promise<void> {
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   const reminders = createReminders(ctx, senders, logger);
   if (config.runWorker) await reminders.startWorkers();
   logger.info({ inProcess: config.runWorker }, 'reminder workers');
+  const metricsServer = config.metrics.port && ctx.metrics ? await startMetricsServer(ctx.metrics, config.metrics.port, config.metrics.host, logger) : null;
+  if (!config.metrics.port && !config.metrics.token) logger.info('metrics are off: set METRICS_TOKEN (GET /metrics with a bearer token) or METRICS_PORT');
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   logger.info({ port: config.port, clinicTimezone: config.clinicTimezone }, 'clinic concierge listening');
 
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 20_000).unref();
     const closeAll = async () => {
+      metricsServer?.close();
       await reminders.close();
       await ctx.close();
     };

@@ -33,7 +33,15 @@ export async function mountReceivers(server: Server, ctx: AppContext, senders: S
   const { config, services } = ctx;
   const engine = createDialogs(ctx, logger);
   const limiter = createSenderRateLimiter(ctx.redis, config.redisPrefix, config.rateLimitPerMinute);
-  const pipeline = createInboundPipeline({ redis: ctx.redis, redisPrefix: config.redisPrefix, limiter, identity: services.identity, engine, observe: opts.observe });
+  const pipeline = createInboundPipeline({
+    redis: ctx.redis,
+    redisPrefix: config.redisPrefix,
+    limiter,
+    identity: services.identity,
+    engine,
+    observe: opts.observe ?? ctx.metrics?.inbound,
+    observeTurn: ctx.metrics?.turn,
+  });
   const enabled: string[] = [];
 
   if (config.twilio && senders.smsReply) {

@@ -24,6 +24,7 @@ export function createReminders(ctx: AppContext, senders: Senders, logger: Logge
     concurrency: ctx.config.workerConcurrency,
     reconcileEveryMs: ctx.config.reminderReconcileMs,
     confirmationGraceMs: ctx.config.confirmationGraceMs,
+    metrics: ctx.metrics,
     awaitReply: (phone, appointmentId, startsAt) => awaitReminderReply(store, phone, appointmentId, startsAt, ctx.now()),
   });
 }

@@ -1,4 +1,5 @@
-import restify, { type Server } from 'restify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import restify, { type Request, type Response, type Server } from 'restify';
 import { mountReportsApi } from '../adapters/bi-api/reports-api';
 import type { AppContext } from './context';
 import { errorForLog, type Logger } from '../src/logging';
@@ -22,6 +23,28 @@ export function createServer(ctx: AppContext, logger: Logger): Server {
     },
   );
   const server = restify.createServer({ name: 'clinic-concierge', handleUncaughtExceptions: false, log: log as never });
+
+  // Every request's route (its pattern, never its path: no ids or tokens in a label), method, status and time.
+  const metrics = ctx.metrics;
+  if (metrics) {
+    server.on('after', (req: Request, res: Response, route: { path?: string | RegExp } | null) => {
+      const path = route?.path ? String(route.path) : 'unmatched';
+      metrics.httpRequest(path, req.method ?? 'GET', res.statusCode, (Date.now() - req.time()) / 1000);
+    });
+    // Only for a scraper with the token: the figures say how busy the clinic is.
+    const token = ctx.config.metrics?.token;
+    if (token) {
+      server.get('/metrics', async (req: Request, res: Response) => {
+        if (!bearerMatches(req.header('authorization'), token)) {
+          res.send(401, { code: 'Unauthorized', message: 'A bearer token is needed for /metrics.' });
+          return;
+        }
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+        res.end(body);
+      });
+    }
+  }
 
   server.get('/healthz', (_req, res, next) => {
     res.send(200, { status: 'ok' });
@@ -48,6 +71,13 @@ export function createServer(ctx: AppContext, logger: Logger): Server {
     cb();
   });
   return server;
+}
+
+/** A bearer token compared in constant time (hashes first, so lengths do not leak either). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? '';
+  const hash = (v: string) => createHash('sha256').update(v).digest();
+  return given.length > 0 && timingSafeEqual(hash(given), hash(token));
 }
 
 /** Stops taking new requests, lets those in flight finish, then closes everything else. */

@@ -5,6 +5,7 @@ import { createAppContext } from './context';
 import { loadConfigOrExit } from '../src/config';
 import { createLogger } from '../src/logging';
 import { createReminders } from './reminders';
+import { startMetricsServer } from './metrics-server';
 import { createSenders } from './senders';
 
 /**
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const senders = createSenders(ctx, logger);
   const reminders = createReminders(ctx, senders, logger);
   await reminders.startWorkers();
+  const metricsServer = config.metrics.port && ctx.metrics ? await startMetricsServer(ctx.metrics, config.metrics.port, config.metrics.host, logger) : null;
   const sending = Object.entries({ sms: senders.sms, slack: senders.slack, teams: senders.teams }).filter(([, s]) => s).map(([name]) => name);
   logger.info({ channels: sending }, 'reminder workers running');
   const beat = async () => {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     clearInterval(timer);
     fs.rmSync(HEARTBEAT, { force: true });
+    metricsServer?.close();
     await reminders.close();
     await ctx.close();
     process.exit(0);

@@ -229,6 +229,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     if (!input) return at ? [{ text: 'I got an empty message.' }, ...(await ask(t))] : menuOf(t);
 
     const u = await t.understand(input, { prefer: at ? flowOf(at)?.prefer : t.actor?.role === 'doctor' ? 'nearest' : undefined });
+    t.intent = u.yesNo ?? (u.choice !== null ? 'choice' : u.intent);
     let replies: Reply[];
     if (at && step) {
       const next = await step.answer(t, at.data as never, u);
@@ -315,7 +316,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         // message starts from the last saved place, and the steps there read what really happened.
         deps.logger?.warn({ err, channel: msg.channel, at: state.at?.flow }, 'conversation not saved');
       }
-      return { replies: [...preface, ...replies], actor: t.actor, seq: state.seq, told: t.told };
+      return { replies: [...preface, ...replies], actor: t.actor, seq: state.seq, told: t.told, intent: t.actor?.role === 'admin' ? 'admin-command' : (t.intent ?? null) };
     } catch (err) {
       if (!(err instanceof DomainError)) {
         deps.logger?.error({ err, channel: msg.channel, at: state?.at?.flow }, 'dialog turn failed');

@@ -92,6 +92,8 @@ export interface Turn {
   understand(text: string, opts?: { prefer?: 'future' | 'nearest' }): Promise<Understood>;
   /** A message to carry out once this turn's step is done (the request a new patient first sent). */
   resume?: string | null;
+  /** What the message was read as (for the metrics). */
+  intent?: string | null;
 }
 
 export interface StepSpec<F extends FlowName> {

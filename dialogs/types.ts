@@ -81,6 +81,8 @@ export interface TurnResult {
   seq: number;
   /** Appointments whose booking these replies confirm: once delivered, the channel marks them told. */
   told?: string[];
+  /** What the message was read as (the classifier's intent; 'yes', 'choice', a flow's answer), for the metrics. */
+  intent?: string | null;
 }
 
 /** How channels encode a button: the turn it belongs to and the value. */

@@ -58,8 +58,9 @@ export interface InboundDeps {
   limiter: SenderRateLimiter;
   identity: { resolve(channel: Channel, externalId: string): Promise<Sender> };
   engine: DialogEngine;
-  /** Counts each outcome (the metrics); optional. */
+  /** Counts each outcome, and each turn by what it was read as (the metrics); optional. */
   observe?: (channel: Channel, outcome: InboundOutcome['kind']) => void;
+  observeTurn?: (channel: Channel, intent: string | null | undefined) => void;
 }
 
 export function createInboundPipeline(deps: InboundDeps): InboundPipeline {
@@ -81,13 +82,18 @@ export function createInboundPipeline(deps: InboundDeps): InboundPipeline {
       if (gated && 'stop' in gated) return done(req.channel, { kind: 'gated', replies: gated.stop, sender });
       if (gated && 'actor' in gated) sender.actor = gated.actor;
 
-      const turn = deps.engine.handle({
-        channel: req.channel,
-        conversation: req.conversation,
-        senderId: req.senderId,
-        actor: sender.actor,
-        ...(req.value !== undefined ? { value: req.value, buttonSeq: req.buttonSeq } : { text: req.text ?? '' }),
-      });
+      const turn = deps.engine
+        .handle({
+          channel: req.channel,
+          conversation: req.conversation,
+          senderId: req.senderId,
+          actor: sender.actor,
+          ...(req.value !== undefined ? { value: req.value, buttonSeq: req.buttonSeq } : { text: req.text ?? '' }),
+        })
+        .then((result) => {
+          deps.observeTurn?.(req.channel, result.intent);
+          return result;
+        });
       if (!Number.isFinite(deadlineMs)) return done(req.channel, { kind: 'answered', result: await turn, sender });
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (deadlineMs <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), deadlineMs))));

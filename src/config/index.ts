@@ -43,6 +43,12 @@ const schema = z.object({
   SMS_KEYWORD_REPLIES: z.enum(['twilio', 'service']).default('twilio'),
   /** The clinic's phone number as patients should dial it, for texts that say "call the clinic". */
   CLINIC_PHONE: z.string().regex(/^[+0-9 ()./-]{5,25}$/, 'must be a phone number like +1 555 010 0000').optional(),
+  /** GET /metrics on the service's port, for a scraper that sends this bearer token; unset: no such route. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** A separate port for /metrics (no token; keep it off the public network); unset: none. The worker uses it too. */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Where that port listens: loopback unless a scraper elsewhere (a Kubernetes pod's) must reach it. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Twilio's REST base URL; only changed to point at a local stand-in for tests and load tests. */
   TWILIO_API_URL: z.string().url().optional(),
   SLACK_SIGNING_SECRET: z.string().min(16).optional(),
@@ -84,6 +90,7 @@ export type Config = Readonly<{
   clinicTimezone: string;
   clinicPhone: string | null;
   smsKeywordReplies: 'twilio' | 'service';
+  metrics: Readonly<{ token: string | null; port: number | null; host: string }>;
   logLevel: string;
   bookingLockTtlMs: number;
   reportsApiToken: string | null;
@@ -147,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (production) warnings.push(...weakConnectionWarnings(e.DATABASE_URL, e.REDIS_URL));
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT: must differ from PORT (the metrics port is meant to stay off the public one)');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
     env: e.NODE_ENV,
@@ -159,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clinicTimezone: e.CLINIC_TIMEZONE,
     clinicPhone: e.CLINIC_PHONE ?? null,
     smsKeywordReplies: e.SMS_KEYWORD_REPLIES,
+    metrics: Object.freeze({ token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null, host: e.METRICS_HOST }),
     logLevel: e.LOG_LEVEL,
     bookingLockTtlMs: e.BOOKING_LOCK_TTL_MS,
     reportsApiToken: e.REPORTS_API_TOKEN ?? null,

@@ -16,6 +16,8 @@ export interface RedlockSlotLockOptions {
   ttlMs: number;
   /** 0 = fail fast: someone else holding the slot means it is being booked now. */
   retryCount?: number;
+  /** Told of each refusal (the metrics): the slot is held by another booking, or Redis is unavailable. */
+  onRefused?: (reason: 'held' | 'unavailable') => void;
 }
 
 export function slotLockKey(prefix: string, doctorId: string, startsAt: Date): string {
@@ -38,7 +40,11 @@ export function createRedlockSlotLock(redis: Redis, opts: RedlockSlotLockOptions
       try {
         lock = await redlock.acquire([slotLockKey(opts.prefix, doctorId, startsAt)], opts.ttlMs);
       } catch (err) {
-        if (await heldBySomeoneElse(err)) throw new SlotTakenError(doctorId, startsAt, 'being-booked');
+        if (await heldBySomeoneElse(err)) {
+          opts.onRefused?.('held');
+          throw new SlotTakenError(doctorId, startsAt, 'being-booked');
+        }
+        opts.onRefused?.('unavailable');
         throw new ServiceUnavailableError('redis', { cause: err });
       }
       try {

@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Clock } from '../domain/clock';
 import type { Db } from '../db/models';
 import type { Logger } from '../logging';
+import type { Metrics } from '../observability/metrics';
 import type { AuditLog } from '../services/audit';
 import type { AppointmentEvents } from '../services/events';
 import type { SettingsService } from '../services/settings';
@@ -31,6 +32,8 @@ export interface ReminderSystemDeps {
   /** How often the outbox is polled for rows no event announced (another process's, a failed relay's). */
   outboxPollMs?: number;
   concurrency?: number;
+  /** Where the figures go: reminder lateness, queue depths (optional). */
+  metrics?: Pick<Metrics, 'reminderSent' | 'watchQueue' | 'watchRedis'>;
 }
 
 export interface ReminderSystem {
@@ -49,6 +52,9 @@ export interface ReminderSystem {
  */
 export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   const queues = createQueues(deps.redisUrl, deps.redisPrefix);
+  deps.metrics?.watchQueue('reminders', () => queues.reminders.getJobCounts('waiting', 'delayed', 'active', 'failed'));
+  deps.metrics?.watchQueue('notifications', () => queues.notifications.getJobCounts('waiting', 'delayed', 'active', 'failed'));
+  deps.metrics?.watchRedis(queues.redis, 'queues');
   const scheduler = createReminderScheduler({ queue: queues.reminders, db: deps.db, settings: deps.settings, now: deps.now });
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -86,7 +92,9 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
     relay,
     async startWorkers() {
       const common = { db: deps.db, settings: deps.settings, sms: deps.sms, clinicName: deps.clinicName, now: deps.now, logger: deps.logger, prefix: queues.prefix };
-      workers.push(createReminderWorker({ ...common, awaitReply: deps.awaitReply, connection: queues.workerConnection(), concurrency: deps.concurrency }));
+      workers.push(
+        createReminderWorker({ ...common, awaitReply: deps.awaitReply, connection: queues.workerConnection(), concurrency: deps.concurrency, observeLateness: deps.metrics?.reminderSent }),
+      );
       workers.push(createNotificationWorker({ ...common, audit: deps.audit, staff: deps.staff, connection: queues.workerConnection() }));
       await queues.notifications
         .upsertJobScheduler('doctor-digest', { every: 15 * 60_000 }, { name: 'digest', data: { kind: 'digest' } })

@@ -95,12 +95,23 @@ export async function processReminder(deps: ReminderDeps, job: Pick<Job<Reminder
   return 'sent';
 }
 
-export function createReminderWorker(deps: ReminderDeps & { connection: Redis; prefix: string; concurrency?: number }): Worker {
-  const worker = new Worker<ReminderJob>(REMINDERS, (job, token) => processReminder(deps, job, token), {
+export function createReminderWorker(
+  deps: ReminderDeps & { connection: Redis; prefix: string; concurrency?: number; observeLateness?: (seconds: number) => void },
+): Worker {
+  const worker = new Worker<ReminderJob>(
+    REMINDERS,
+    async (job, token) => {
+      const outcome = await processReminder(deps, job, token);
+      // Lateness against when the job was due (its delay ran out), on the wall clock BullMQ used.
+      if (outcome === 'sent') deps.observeLateness?.((Date.now() - (job.timestamp + (job.opts.delay ?? 0))) / 1000);
+      return outcome;
+    },
+    {
     connection: deps.connection,
     prefix: deps.prefix,
-    concurrency: deps.concurrency ?? 10,
-  });
+      concurrency: deps.concurrency ?? 10,
+    },
+  );
   worker.on('error', (err) => deps.logger.warn({ err: { message: err.message } }, 'reminder worker error'));
   return worker;
 }

@@ -5,7 +5,9 @@ import { createAdminService } from './admin';
 import { createAppointmentsService } from './appointments';
 import { createAuditLog } from './audit';
 import { createAvailabilityService } from './availability';
-import { createBookingService } from './booking';
+import { createBookingService, type BookingService } from './booking';
+import { BookingLimitError, ForbiddenError, PatientBusyError, SlotTakenError, SlotUnavailableError } from '../domain/errors';
+import type { BookingOutcome } from '../observability/metrics';
 import { createDoctorsService } from './doctors';
 import { createAppointmentEvents, type AppointmentEvent } from './events';
 import { createIdentityService } from './identity';
@@ -20,6 +22,8 @@ export interface ServiceDeps {
   clinicTimezone: string;
   settingsCacheMs?: number;
   onEventError?: (err: unknown, event: AppointmentEvent) => void;
+  /** Counts how bookings go (the metrics); optional. */
+  observeBooking?: (outcome: BookingOutcome) => void;
 }
 
 /** Builds every use case over the same database, lock and clock. */
@@ -28,7 +32,7 @@ export function createServices(deps: ServiceDeps) {
   const audit = createAuditLog(db);
   const settings = createSettingsService({ db, audit, now, clinicTimezone: deps.clinicTimezone, cacheMs: deps.settingsCacheMs });
   const events = createAppointmentEvents(deps.onEventError ?? (() => undefined));
-  const booking = createBookingService({ db, locks: deps.locks, settings, audit, events, now });
+  const booking = observed(createBookingService({ db, locks: deps.locks, settings, audit, events, now }), deps.observeBooking);
   const doctors = createDoctorsService({ db, settings, audit, now });
   return {
     audit,
@@ -46,3 +50,25 @@ export function createServices(deps: ServiceDeps) {
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/** Booking, with each attempt's outcome counted: booked, taken, unavailable, over a limit, refused or failed. */
+function observed(booking: BookingService, observe?: (outcome: BookingOutcome) => void): BookingService {
+  if (!observe) return booking;
+  const outcomeOf = (err: unknown): BookingOutcome =>
+    err instanceof SlotTakenError ? 'taken'
+    : err instanceof SlotUnavailableError || err instanceof PatientBusyError ? 'unavailable'
+    : err instanceof BookingLimitError ? 'limit'
+    : err instanceof ForbiddenError ? 'refused'
+    : 'error';
+  const count = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await work();
+      observe('booked');
+      return result;
+    } catch (err) {
+      observe(outcomeOf(err));
+      throw err;
+    }
+  };
+  return { ...booking, book: (actor, input) => count(() => booking.book(actor, input)), reschedule: (actor, id, startsAt) => count(() => booking.reschedule(actor, id, startsAt)) };
+}

@@ -6,6 +6,8 @@ import { createSenders, type SenderOptions, type Senders } from '../../app/sende
 import { createServer } from '../../app/server';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logging';
+import type { Metrics } from '../../src/observability/metrics';
+import type { Services } from '../../src/services';
 import type { Harness } from './harness';
 
 export interface HttpApp {
@@ -18,9 +20,9 @@ export interface HttpApp {
 }
 
 /** The real server and channels over the harness's services, on a free port. */
-export async function startApp(h: Harness, env: Record<string, string>, opts: ReceiverOptions & SenderOptions & { logLines?: string[] } = {}): Promise<HttpApp> {
+export async function startApp(h: Harness, env: Record<string, string>, opts: ReceiverOptions & SenderOptions & { logLines?: string[]; metrics?: Metrics; services?: Services } = {}): Promise<HttpApp> {
   const config = loadConfig({ REDIS_PREFIX: h.prefix, CLINIC_NAME: 'Demo Clinic', ...env });
-  const ctx = { config, db: h.db, redis: h.redis, services: h.services, now: h.clock.now, close: async () => undefined };
+  const ctx = { config, db: h.db, redis: h.redis, services: opts.services ?? h.services, now: h.clock.now, metrics: opts.metrics, close: async () => undefined };
   // With logLines, every log line is kept (at debug) so a test can read what would be logged.
   const logger = opts.logLines
     ? createLogger('debug', { write: (line: string) => void opts.logLines!.push(line) })
