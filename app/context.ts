@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Sequelize } from 'sequelize';
 import type { Config } from '../src/config';
 import { systemClock, type Clock } from '../src/domain/clock';
-import { createSequelize } from '../src/db/database';
+import { checkPooledSession, createSequelize } from '../src/db/database';
 import { createDb, type Db } from '../src/db/models';
 import { createRedis, connectRedis } from '../src/locks/redis';
 import { createRedlockSlotLock } from '../src/locks/slot-lock';
@@ -23,11 +23,12 @@ export interface AppContext {
 }
 
 export async function createAppContext(config: Config, logger: Logger, now: Clock = systemClock): Promise<AppContext> {
-  const sequelize: Sequelize = createSequelize({ url: config.databaseUrl, poolMax: config.databasePoolMax });
+  const sequelize: Sequelize = createSequelize({ url: config.databaseUrl, poolMax: config.databasePoolMax, pgbouncer: config.databasePgbouncer });
   const db = createDb(sequelize);
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config.redis);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await sequelize.authenticate();
+  if (config.databasePgbouncer) for (const warning of await checkPooledSession(sequelize)) logger.warn({ security: false }, `PgBouncer: ${warning}`);
   await connectRedis(redis);
   const metrics = createMetrics();
   metrics.watchPool(sequelize);

@@ -10,7 +10,7 @@ import type { Senders } from './senders';
 export function createReminders(ctx: AppContext, senders: Senders, logger: Logger): ReminderSystem {
   const store = createRedisConversationStore(ctx.redis, ctx.config.redisPrefix);
   return createReminderSystem({
-    redisUrl: ctx.config.redisUrl,
+    redis: ctx.config.redis,
     redisPrefix: ctx.config.redisPrefix,
     db: ctx.db,
     settings: ctx.services.settings,

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   };
   const logger = createLogger('silent', { write: () => undefined });
   const system = createReminderSystem({
-    redisUrl: REDIS_URL,
+    redis: REDIS_URL,
     redisPrefix: prefix,
     db,
     settings: services.settings,

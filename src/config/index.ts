@@ -18,10 +18,20 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/clinic_concierge'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  /** PostgreSQL reached through PgBouncer in transaction pooling: nothing set per session (see the README). */
+  DATABASE_PGBOUNCER: z.enum(['true', 'false']).default('false'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .default('redis://127.0.0.1:6379'),
+  /** Redis Sentinel: the sentinels (host:port, comma-separated); REDIS_URL then gives the password and database only. */
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}(\s*,\s*[A-Za-z0-9.-]+:\d{1,5})*$/, 'must be host:port pairs separated by commas')
+    .optional(),
+  /** The master's name the sentinels monitor. */
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
   /** Prefix for every Redis key this instance writes, so several clinics or test runs can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default('cc'),
   CLINIC_NAME: z.string().min(1).max(60).default('Clinic Concierge'),
@@ -84,7 +94,10 @@ export type Config = Readonly<{
   port: number;
   databaseUrl: string;
   databasePoolMax: number;
+  databasePgbouncer: boolean;
   redisUrl: string;
+  /** Where Redis is, for every client: the URL, and the sentinels when Redis Sentinel is used. */
+  redis: Readonly<{ url: string; sentinels: ReadonlyArray<{ host: string; port: number }> | null; sentinelName: string | null; sentinelPassword: string | null }>;
   redisPrefix: string;
   clinicName: string;
   clinicTimezone: string;
@@ -154,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (production) warnings.push(...weakConnectionWarnings(e.DATABASE_URL, e.REDIS_URL));
+  if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: the master name is needed with REDIS_SENTINELS');
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT: must differ from PORT (the metrics port is meant to stay off the public one)');
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze({
@@ -161,7 +175,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databasePgbouncer: e.DATABASE_PGBOUNCER === 'true',
     redisUrl: e.REDIS_URL,
+    redis: Object.freeze({
+      url: e.REDIS_URL,
+      sentinels: e.REDIS_SENTINELS
+        ? e.REDIS_SENTINELS.split(',').map((pair) => {
+            const [host, port] = pair.trim().split(':');
+            return { host, port: Number(port) };
+          })
+        : null,
+      sentinelName: e.REDIS_SENTINEL_NAME ?? null,
+      sentinelPassword: e.REDIS_SENTINEL_PASSWORD ?? null,
+    }),
     redisPrefix: e.REDIS_PREFIX,
     clinicName: e.CLINIC_NAME,
     clinicTimezone: e.CLINIC_TIMEZONE,

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfigOrExit();
-  const db = createDb(createSequelize({ url: config.databaseUrl, poolMax: 2 }));
+  const db = createDb(createSequelize({ url: config.databaseUrl, poolMax: 2, pgbouncer: config.databasePgbouncer }));
   const audit = createAuditLog(db);
   try {
     const existing = await db.models.User.findOne({ where: { email } });

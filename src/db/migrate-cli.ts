@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const command = process.argv[2] ?? 'up';
   const config = loadConfig();
   if (await ensureDatabase(config.databaseUrl)) console.log('created the database');
-  const sequelize = createSequelize({ url: config.databaseUrl, poolMax: 2 });
+  const sequelize = createSequelize({ url: config.databaseUrl, poolMax: 2, pgbouncer: config.databasePgbouncer });
   const migrator = createMigrator(sequelize, (m) => console.log(m));
   try {
     switch (command) {

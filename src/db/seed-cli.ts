@@ -6,7 +6,7 @@ import { seedDemoClinic } from './seed';
 /** npm run seed: loads the demo clinic into the configured database (run npm run migrate first). */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = createDb(createSequelize({ url: config.databaseUrl, poolMax: 2 }));
+  const db = createDb(createSequelize({ url: config.databaseUrl, poolMax: 2, pgbouncer: config.databasePgbouncer }));
   try {
     const result = await seedDemoClinic(db);
     console.log(result.seeded ? `seeded ${result.doctors} doctors and ${result.patients} patients` : 'the demo clinic is already there');

@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { Clock } from '../domain/clock';
 import type { Db } from '../db/models';
 import type { Logger } from '../logging';
+import type { RedisTarget } from '../locks/redis';
 import type { Metrics } from '../observability/metrics';
 import type { AuditLog } from '../services/audit';
 import type { AppointmentEvents } from '../services/events';
@@ -13,7 +14,8 @@ import { createReminderScheduler, type ReminderScheduler } from './reminder-sche
 import { createReminderWorker, type ReminderSms } from './reminder-worker';
 
 export interface ReminderSystemDeps {
-  redisUrl: string;
+  /** Where Redis is (a URL, or Sentinel): the queues and workers connect there. */
+  redis: string | RedisTarget;
   redisPrefix: string;
   db: Db;
   settings: SettingsService;
@@ -51,7 +53,7 @@ export interface ReminderSystem {
  * workers (in the service, or alone with `npm run worker`) send them.
  */
 export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
-  const queues = createQueues(deps.redisUrl, deps.redisPrefix);
+  const queues = createQueues(deps.redis, deps.redisPrefix);
   deps.metrics?.watchQueue('reminders', () => queues.reminders.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchQueue('notifications', () => queues.notifications.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchRedis(queues.redis, 'queues');

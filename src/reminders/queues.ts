@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { newRedis, type RedisTarget } from '../locks/redis';
 
 /**
  * The BullMQ queues, with an init and a matching close. The producer connection fails fast when
@@ -21,8 +22,8 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(redisUrl: string, redisPrefix: string): Queues {
-  const producer = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3000 });
+export function createQueues(redis: string | RedisTarget, redisPrefix: string): Queues {
+  const producer = newRedis(redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3000 });
   producer.on('error', () => undefined);
   const prefix = `${redisPrefix}:bull`;
   const workers: Redis[] = [];
@@ -36,7 +37,7 @@ export function createQueues(redisUrl: string, redisPrefix: string): Queues {
     prefix,
     redis: producer,
     workerConnection() {
-      const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      const connection = newRedis(redis, { maxRetriesPerRequest: null });
       connection.on('error', () => undefined);
       workers.push(connection);
       return connection;

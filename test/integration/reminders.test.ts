@@ -69,7 +69,7 @@ beforeAll(async () => {
   const store = createRedisConversationStore(h.redis, h.prefix);
   const awaitReply = (phone: string, id: string, startsAt: number) => awaitReminderReply(store, phone, id, startsAt, h.clock.now());
   system = createReminderSystem({
-    redisUrl: TEST_REDIS_URL,
+    redis: TEST_REDIS_URL,
     redisPrefix: h.prefix,
     db: h.db,
     settings: h.services.settings,
@@ -291,7 +291,7 @@ describe('surviving restarts', () => {
     const p = await newPatient();
     const a = await book(p, '2026-12-14T14:00');
     await system.close();
-    system = createReminderSystem({ ...deps, redisUrl: TEST_REDIS_URL, redisPrefix: h.prefix, audit: h.services.audit, events: h.services.events, staff: null });
+    system = createReminderSystem({ ...deps, redis: TEST_REDIS_URL, redisPrefix: h.prefix, audit: h.services.audit, events: h.services.events, staff: null });
     expect(await delayedJob(a.id, 1440)).toBeDefined();
     // A job lost (a Redis flush, say) comes back from the appointments table.
     await system.queues.reminders.remove(reminderJobId(a.id, 1440));
