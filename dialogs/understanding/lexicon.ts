@@ -63,8 +63,51 @@ export interface LexiconMatch {
   spans: Array<{ start: number; end: number; kind: 'doctor' | 'specialty' }>;
 }
 
+/** The directory made ready for matching: names folded once, words indexed by length. */
+interface Compiled {
+  specialties: Array<{ name: string; phrases: string[][] }>;
+  /** Each distinct name word, with the doctors whose name has it and their other name words. */
+  words: Map<string, Array<{ doc: DoctorHit; names: string[] }>>;
+  /** The distinct name words by length, for typo candidates. */
+  byLength: Map<number, string[]>;
+}
+
+const compiled = new WeakMap<Directory, Compiled>();
+
+function compile(dir: Directory): Compiled {
+  const hit = compiled.get(dir);
+  if (hit) return hit;
+  const words: Compiled['words'] = new Map();
+  for (const d of dir.doctors) {
+    const names = fold(d.fullName).split(' ').filter(Boolean);
+    for (const n of new Set(names)) {
+      const list = words.get(n) ?? [];
+      list.push({ doc: { id: d.id, fullName: d.fullName }, names });
+      words.set(n, list);
+    }
+  }
+  const byLength: Compiled['byLength'] = new Map();
+  for (const w of words.keys()) byLength.set(w.length, [...(byLength.get(w.length) ?? []), w]);
+  const c: Compiled = {
+    specialties: dir.specialties.map((s) => ({ name: s.name, phrases: [...forms(s.name), ...s.keywords.map(fold)].map((p) => p.split(' ').filter(Boolean)).filter((p) => p.length) })),
+    words,
+    byLength,
+  };
+  compiled.set(dir, c);
+  return c;
+}
+
+/** Name words a typed word may be: itself, and those a slip of the keyboard away. */
+function nameCandidates(c: Compiled, w: string): string[] {
+  const out = c.words.has(w) ? [w] : [];
+  if (w.length < 4) return out;
+  for (let len = w.length - 2; len <= w.length + 2; len++) for (const n of c.byLength.get(len) ?? []) if (n !== w && close(w, n)) out.push(n);
+  return out;
+}
+
 /** Doctors and specialties named in `text` (already lower-case or not). */
 export function matchDirectory(text: string, dir: Directory): LexiconMatch {
+  const c = compile(dir);
   const folded = fold(text);
   const words = [...folded.matchAll(/\S+/g)].map((m) => ({ w: m[0], start: m.index!, end: m.index! + m[0].length }));
   const spans: LexiconMatch['spans'] = [];
@@ -72,10 +115,8 @@ export function matchDirectory(text: string, dir: Directory): LexiconMatch {
   // Specialties: a name, a person form, or a keyword (keywords may be several words: 'blood pressure').
   let specialty: string | null = null;
   let best = 0;
-  for (const s of dir.specialties) {
-    for (const phrase of [...forms(s.name), ...s.keywords.map(fold)]) {
-      const parts = phrase.split(' ').filter(Boolean);
-      if (parts.length === 0) continue;
+  for (const s of c.specialties) {
+    for (const parts of s.phrases) {
       for (let i = 0; i + parts.length <= words.length; i++) {
         const slice = words.slice(i, i + parts.length);
         if (!slice.every((x, j) => close(x.w, parts[j]))) continue;
@@ -95,16 +136,15 @@ export function matchDirectory(text: string, dir: Directory): LexiconMatch {
   for (const [i, x] of words.entries()) {
     if (NOT_NAMES.has(x.w) || /^\d/.test(x.w)) continue;
     const afterTitle = i > 0 && /^(dr|doctor|doc|dra)$/.test(words[i - 1].w);
-    for (const d of dir.doctors) {
-      const names = fold(d.fullName).split(' ');
-      for (const n of names) {
-        if (!(x.w === n || (close(x.w, n) && (afterTitle || x.w.length >= 5)))) continue;
+    for (const n of nameCandidates(c, x.w)) {
+      if (!(x.w === n || afterTitle || x.w.length >= 5)) continue;
+      for (const { doc, names } of c.words.get(n)!) {
         const next = words[i + 1];
         // Two words of the same name ('anika patel') make it that doctor alone.
         const both = next && names.some((m) => m !== n && close(next.w, m));
         const score = (x.w === n ? 2 : 1) + (afterTitle ? 1 : 0) + (both ? 5 : 0);
-        const prev = hits.get(d.id);
-        if (!prev || prev.score < score) hits.set(d.id, { doc: { id: d.id, fullName: d.fullName }, score });
+        const prev = hits.get(doc.id);
+        if (!prev || prev.score < score) hits.set(doc.id, { doc, score });
         spans.push({ start: afterTitle ? words[i - 1].start : x.start, end: both ? next.end : x.end, kind: 'doctor' });
       }
     }
