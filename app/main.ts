@@ -1,3 +1,5 @@
+// First: tracing (when configured) patches http, pg and ioredis before anything loads them.
+import { flushTracing } from './tracing';
 import { createAppContext } from './context';
 import { loadConfigOrExit } from '../src/config';
 import { createLogger } from '../src/logging';
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
       await ctx.close();
     };
     shutdown(server, { ...ctx, close: closeAll }, logger).then(
-      () => process.exit(0),
+      () => flushTracing().then(() => process.exit(0)),
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -1,3 +1,5 @@
+// First: tracing (when configured) patches http, pg and ioredis before anything loads them.
+import { flushTracing } from './tracing';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     metricsServer?.close();
     await reminders.close();
     await ctx.close();
+    await flushTracing();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

@@ -14,6 +14,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { seedDemoClinic } from '../src/db/seed';
+import { bareRestify, ratio } from './limits';
 import { openLoop, percentile } from './open-loop';
 import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
 
@@ -197,7 +198,13 @@ async function main(): Promise<void> {
     // A short warm-up, not reported: connection pools filled, code paths compiled.
     if (SCENARIOS.has('sms')) {
       await smsRun(WARMUP);
-      report('SMS webhook, patient conversations', await smsRun(DURATION));
+      const result = await smsRun(DURATION);
+      report('SMS webhook, patient conversations', result);
+      // The machine's own limit, in the same run: a bare restify on the same load.
+      const bare = await bareRestify({ connections: CONNECTIONS, seconds: DURATION, body: new URLSearchParams({ From: phones[0], Body: 'hi' }).toString() });
+      console.log(
+        `${'machine limit: bare restify'.padEnd(34)} ${Math.round(bare.rps)} req/s, p99 ${bare.p99} ms; the webhook did ${ratio(result.requests.average, bare.rps)} (target: >= 1,000 req/s, p99 < 100 ms)`,
+      );
     }
 
     // Doctors: direct messages asking for their schedule, the menu, a day. Slack is acknowledged at

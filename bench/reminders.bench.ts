@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     clinicName: 'Bench Clinic',
     now: Date.now,
     logger,
-    concurrency: 50,
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 50),
   });
 
   const t0 = performance.now();
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const duplicates = [...sends.values()].reduce((n, c) => n + (c - 1), 0);
   const sent = [...sends.values()].length;
   console.log(`fired: ${processed} jobs run, ${sent} texts sent, ${duplicates} duplicate texts (must be 0)`);
-  console.log(`throughput: ${Math.round(sent / ((last - first) / 1000))} texts/s while due (${N} due over ${SPREAD_MS / 1000} s, worker concurrency 50)`);
+  console.log(`throughput: ${Math.round(sent / ((last - first) / 1000))} texts/s while due (${N} due over ${SPREAD_MS / 1000} s, worker concurrency ${Number(process.env.BENCH_CONCURRENCY ?? 50)})`);
   console.log(`lateness against the due time: p50 ${pct(lateness, 50)} ms, p99 ${pct(lateness, 99)} ms, max ${Math.max(...lateness)} ms (${lateness.length} measured)`);
   console.log(`peak memory (RSS): ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
 

@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type Redis from 'ioredis';
 import type { DialogEngine } from '../../dialogs/engine';
 import type { InboundMessage, Reply, TurnResult } from '../../dialogs/types';
@@ -63,26 +64,20 @@ export interface InboundDeps {
   observeTurn?: (channel: Channel, intent: string | null | undefined) => void;
 }
 
+// A no-op unless app/tracing.ts registered a provider (OTEL_EXPORTER_OTLP_ENDPOINT).
+const tracer = trace.getTracer('clinic-concierge');
+
 export function createInboundPipeline(deps: InboundDeps): InboundPipeline {
   const done = (channel: Channel, outcome: InboundOutcome): InboundOutcome => {
     deps.observe?.(channel, outcome.kind);
+    trace.getActiveSpan()?.setAttribute('inbound.outcome', outcome.kind);
     return outcome;
   };
-  return {
-    async receive(req, gates = {}, deadlineMs = Infinity) {
-      if (req.deliveryId && !(await firstDelivery(deps.redis, deps.redisPrefix, req.channel, req.deliveryId))) return done(req.channel, { kind: 'duplicate' });
-      const early = await gates.beforeLimit?.();
-      if (early && 'stop' in early) return done(req.channel, { kind: 'gated', replies: early.stop, sender: null });
-
-      const verdict = await deps.limiter.check(req.channel, req.senderId);
-      if (verdict !== 'ok') return done(req.channel, { kind: 'limited', replies: verdict === 'limited-first' ? [{ text: SLOW_DOWN }] : [] });
-
-      const sender = await deps.identity.resolve(req.channel, req.senderId);
-      const gated = await gates.afterSender?.(sender);
-      if (gated && 'stop' in gated) return done(req.channel, { kind: 'gated', replies: gated.stop, sender });
-      if (gated && 'actor' in gated) sender.actor = gated.actor;
-
-      const turn = deps.engine
+  const dialogTurn = (req: InboundRequest, sender: Sender): Promise<TurnResult> =>
+    // The turn's span holds the SQL and Redis spans of the dialog; its attributes name the channel
+    // and what the message was read as, never who sent it or what it said.
+    tracer.startActiveSpan('dialog turn', { attributes: { 'messaging.system': req.channel, 'actor.role': sender.actor?.role ?? 'unknown' } }, (span) =>
+      deps.engine
         .handle({
           channel: req.channel,
           conversation: req.conversation,
@@ -90,17 +85,47 @@ export function createInboundPipeline(deps: InboundDeps): InboundPipeline {
           actor: sender.actor,
           ...(req.value !== undefined ? { value: req.value, buttonSeq: req.buttonSeq } : { text: req.text ?? '' }),
         })
-        .then((result) => {
-          deps.observeTurn?.(req.channel, result.intent);
-          return result;
-        });
-      if (!Number.isFinite(deadlineMs)) return done(req.channel, { kind: 'answered', result: await turn, sender });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (deadlineMs <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), deadlineMs))));
-      const first = await Promise.race([turn, late]);
-      clearTimeout(timer);
-      if (first === 'late') return done(req.channel, { kind: 'late', result: turn, sender });
-      return done(req.channel, { kind: 'answered', result: first, sender });
-    },
+        .then(
+          (result) => {
+            deps.observeTurn?.(req.channel, result.intent);
+            span.setAttribute('dialog.intent', result.intent ?? 'none');
+            span.end();
+            return result;
+          },
+          (err: unknown) => {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.name : 'error' });
+            span.end();
+            throw err;
+          },
+        ),
+    );
+  return {
+    receive: (req, gates, deadlineMs) =>
+      tracer.startActiveSpan(`inbound ${req.channel}`, { attributes: { 'messaging.system': req.channel } }, (span) =>
+        receive(req, gates, deadlineMs).finally(() => span.end()),
+      ),
   };
+
+  async function receive(req: InboundRequest, gates: Gates = {}, deadlineMs = Infinity): Promise<InboundOutcome> {
+    if (req.deliveryId && !(await firstDelivery(deps.redis, deps.redisPrefix, req.channel, req.deliveryId))) return done(req.channel, { kind: 'duplicate' });
+    const early = await gates.beforeLimit?.();
+    if (early && 'stop' in early) return done(req.channel, { kind: 'gated', replies: early.stop, sender: null });
+
+    const verdict = await deps.limiter.check(req.channel, req.senderId);
+    if (verdict !== 'ok') return done(req.channel, { kind: 'limited', replies: verdict === 'limited-first' ? [{ text: SLOW_DOWN }] : [] });
+
+    const sender = await deps.identity.resolve(req.channel, req.senderId);
+    const gated = await gates.afterSender?.(sender);
+    if (gated && 'stop' in gated) return done(req.channel, { kind: 'gated', replies: gated.stop, sender });
+    if (gated && 'actor' in gated) sender.actor = gated.actor;
+
+    const turn = dialogTurn(req, sender);
+    if (!Number.isFinite(deadlineMs)) return done(req.channel, { kind: 'answered', result: await turn, sender });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (deadlineMs <= 0 ? resolve('late') : (timer = setTimeout(() => resolve('late'), deadlineMs))));
+    const first = await Promise.race([turn, late]);
+    clearTimeout(timer);
+    if (first === 'late') return done(req.channel, { kind: 'late', result: turn, sender });
+    return done(req.channel, { kind: 'answered', result: first, sender });
+  }
 }

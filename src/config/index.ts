@@ -78,7 +78,7 @@ const schema = z.object({
   TEAMS_EMULATOR_OPEN: z.enum(['true', 'false']).default('false'),
   /** Run the reminder and notification workers inside the service (set false when `npm run worker` runs them). */
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
   /** How often missing reminder jobs are rebuilt from the appointments table. */
   REMINDER_RECONCILE_MS: z.coerce.number().int().min(500).max(86_400_000).default(600_000),
   /** How long after a booking its patient is texted "Booked" if the conversation's reply did not reach them. */

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { Db } from '../db/models';
 
@@ -43,7 +44,10 @@ export interface OutboxEntry {
 }
 
 export interface ReminderRepository {
-  /** The appointment a reminder is for, with the patient's phone, name and zone. */
+  /**
+   * The appointment a reminder is for, with the patient's phone, name and zone. Calls made in the
+   * same tick (a worker runs many reminders at once) share one query; so do claim and markSent.
+   */
   reminderTarget(appointmentId: string): Promise<ReminderTarget | null>;
   /** The appointment a notification is about, with both parties as they will hear of it. */
   notificationTarget(appointmentId: string): Promise<NotificationTarget | null>;
@@ -79,16 +83,54 @@ export function createReminderRepository(db: Db): ReminderRepository {
   const { ReminderDelivery, Appointment } = db.models;
   const select = <T extends object>(sql: string, replacements: Record<string, unknown>, transaction?: Transaction) =>
     sequelize.query<T>(sql, { replacements, type: QueryTypes.SELECT, transaction });
+  type Claim = { appointmentId: string; offsetMinutes: number; at: Date };
+  const claimKey = (c: Claim) => `${c.appointmentId}/${c.offsetMinutes}`;
+  // One statement for all the reminders that ask in the same tick: under a burst of due reminders
+  // the database sees a few large statements instead of thousands of small ones.
+  const targets = new DataLoader<string, ReminderTarget | null>(
+    async (ids) => {
+      const rows = await select<{ id: string; status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string }>(
+        `SELECT a.id, a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone
+           FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id IN (:ids)`,
+        { ids: [...ids] },
+      );
+      const byId = new Map(rows.map((r) => [r.id, { status: r.status, startsAt: new Date(r.starts_at), phone: r.phone_e164, fullName: r.full_name, zone: r.time_zone }]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
+  const claims = new DataLoader<Claim, boolean, string>(
+    async (items) => {
+      // The same reminder twice in one batch (a duplicate job): only its first asker may win.
+      const first = new Map<string, number>();
+      items.forEach((c, i) => first.has(claimKey(c)) || first.set(claimKey(c), i));
+      const unique = [...first.values()].map((i) => items[i]);
+      const rows = await select<{ appointment_id: string; offset_minutes: number }>(
+        `INSERT INTO reminder_deliveries (appointment_id, offset_minutes, status, attempted_at)
+         SELECT u.id, u.off, 'sending', u.at FROM unnest(ARRAY[:ids]::uuid[], ARRAY[:offsets]::int[], ARRAY[:ats]::timestamptz[]) AS u(id, off, at)
+         ON CONFLICT DO NOTHING RETURNING appointment_id, offset_minutes`,
+        { ids: unique.map((c) => c.appointmentId), offsets: unique.map((c) => c.offsetMinutes), ats: unique.map((c) => c.at.toISOString()) },
+      );
+      const won = new Set(rows.map((r) => `${r.appointment_id}/${r.offset_minutes}`));
+      return items.map((c, i) => won.has(claimKey(c)) && first.get(claimKey(c)) === i);
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
+  const sent = new DataLoader<Claim, true, string>(
+    async (items) => {
+      await sequelize.query(
+        `UPDATE reminder_deliveries d SET status = 'sent', sent_at = u.at
+           FROM unnest(ARRAY[:ids]::uuid[], ARRAY[:offsets]::int[], ARRAY[:ats]::timestamptz[]) AS u(id, off, at)
+          WHERE d.appointment_id = u.id AND d.offset_minutes = u.off`,
+        { replacements: { ids: items.map((c) => c.appointmentId), offsets: items.map((c) => c.offsetMinutes), ats: items.map((c) => c.at.toISOString()) } },
+      );
+      return items.map(() => true as const);
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
 
   return {
-    async reminderTarget(appointmentId) {
-      const [row] = await select<{ status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string }>(
-        `SELECT a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone
-           FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id = :id`,
-        { id: appointmentId },
-      );
-      return row ? { status: row.status, startsAt: new Date(row.starts_at), phone: row.phone_e164, fullName: row.full_name, zone: row.time_zone } : null;
-    },
+    reminderTarget: (appointmentId) => targets.load(appointmentId),
 
     async notificationTarget(appointmentId) {
       const [row] = await select<{
@@ -139,21 +181,14 @@ export function createReminderRepository(db: Db): ReminderRepository {
       return new Set(rows.map((d) => `${d.appointmentId}/${d.offsetMinutes}`));
     },
 
-    async claim(appointmentId, offsetMinutes, at) {
-      const [claimed] = await select<{ ok: number }>(
-        `INSERT INTO reminder_deliveries (appointment_id, offset_minutes, status, attempted_at) VALUES (:id, :offset, 'sending', :at)
-         ON CONFLICT DO NOTHING RETURNING 1 AS ok`,
-        { id: appointmentId, offset: offsetMinutes, at },
-      );
-      return Boolean(claimed);
-    },
+    claim: (appointmentId, offsetMinutes, at) => claims.load({ appointmentId, offsetMinutes, at }),
 
     async release(appointmentId, offsetMinutes) {
       await ReminderDelivery.destroy({ where: { appointmentId, offsetMinutes, status: 'sending' } });
     },
 
     async markSent(appointmentId, offsetMinutes, at) {
-      await ReminderDelivery.update({ status: 'sent', sentAt: at }, { where: { appointmentId, offsetMinutes } });
+      await sent.load({ appointmentId, offsetMinutes, at });
     },
 
     async markSkipped(appointmentId, offsetMinutes, reason) {

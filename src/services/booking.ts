@@ -18,8 +18,9 @@ import { isFreeSlot } from '../domain/slots';
 import type { AppointmentRow, Db } from '../db/models';
 import type { SlotLock } from '../locks/slot-lock';
 import type { AuditLog } from './audit';
-import { loadCalendar } from './calendar';
+import { loadCalendar, type DoctorCalendar } from './calendar';
 import { guardDb, violatedConstraint } from './db-errors';
+import { pipelinedTransaction, type Rows, type Statement } from '../db/pipelined-transaction';
 import type { AppointmentEvents } from './events';
 import type { SettingsService } from './settings';
 import { requireId } from './ids';
@@ -89,14 +90,15 @@ export function createBookingService(deps: BookingDeps): BookingService {
   async function requireFreeSlot(
     doctor: SlotDoctor,
     startsAt: Date,
-    transaction: Transaction,
+    transaction: Transaction | null,
+    loaded?: DoctorCalendar & { appointmentOverlaps: number },
   ): Promise<Date> {
     if (!doctor.active) throw new SlotUnavailableError('That doctor is not taking appointments.');
     const settings = await deps.settings.get();
     const start = startsAt.getTime();
     const end = start + doctor.slotMinutes * 60_000;
     // Only what overlaps this one slot matters; weekly hours are read whole (a handful of rows).
-    const calendar = await loadCalendar(db, doctor.id, new Date(start), new Date(end), transaction);
+    const calendar = loaded ?? (await loadCalendar(db, doctor.id, new Date(start), new Date(end), transaction ?? undefined));
     const query = {
       zone: doctor.timeZone,
       rules: calendar.rules,
@@ -118,15 +120,17 @@ export function createBookingService(deps: BookingDeps): BookingService {
     }
     // Is it a real slot that something occupies, or not a slot at all?
     if (isFreeSlot({ ...query, busy: [] }, start)) {
-      const takenByAppointment = await Appointment.count({
-        where: {
-          doctorId: doctor.id,
-          status: { [Op.ne]: 'cancelled' },
-          startsAt: { [Op.lt]: new Date(end) },
-          endsAt: { [Op.gt]: new Date(start) },
-        },
-        transaction,
-      });
+      const takenByAppointment = loaded
+        ? loaded.appointmentOverlaps
+        : await Appointment.count({
+            where: {
+              doctorId: doctor.id,
+              status: { [Op.ne]: 'cancelled' },
+              startsAt: { [Op.lt]: new Date(end) },
+              endsAt: { [Op.gt]: new Date(start) },
+            },
+            transaction: transaction ?? undefined,
+          });
       if (takenByAppointment > 0) throw new SlotTakenError(doctor.id, startsAt, 'booked');
       throw new SlotUnavailableError(`${doctor.fullName} is not available then.`);
     }
@@ -137,25 +141,36 @@ export function createBookingService(deps: BookingDeps): BookingService {
    * Locks the patient's row, so one patient's bookings are counted one after another however many
    * arrive at once, and holds a patient booking for themself to the clinic's caps.
    */
-  async function holdPatient(actor: Actor, patientId: string, doctor: SlotDoctor, startsAt: Date, transaction: Transaction): Promise<{ newPatient: boolean }> {
-    const [patient] = await db.sequelize.query<{ created_at: Date }>('SELECT created_at FROM patients WHERE id = :id FOR UPDATE', {
-      replacements: { id: patientId },
-      type: QueryTypes.SELECT,
-      transaction,
-    });
+  async function holdPatient(
+    actor: Actor,
+    patientId: string,
+    doctor: SlotDoctor,
+    startsAt: Date,
+    transaction: Transaction | null,
+    loaded?: { createdAt: Date | null; upcoming: number; same: number },
+  ): Promise<{ newPatient: boolean }> {
+    const [patient] = loaded
+      ? [loaded.createdAt ? { created_at: loaded.createdAt } : undefined]
+      : await db.sequelize.query<{ created_at: Date }>('SELECT created_at FROM patients WHERE id = :id FOR UPDATE', {
+          replacements: { id: patientId },
+          type: QueryTypes.SELECT,
+          transaction: transaction ?? undefined,
+        });
     if (!patient) throw new NotFoundError('The patient');
     const newPatient = deps.now() - new Date(patient.created_at).getTime() < 86_400_000;
     if (actor.role !== 'patient') return { newPatient };
     const settings = await deps.settings.get();
     const day = DateTime.fromJSDate(startsAt, { zone: doctor.timeZone }).startOf('day');
-    const [held] = await db.sequelize.query<{ upcoming: string; same: string }>(
+    const [held] = loaded
+      ? [{ upcoming: String(loaded.upcoming), same: String(loaded.same) }]
+      : await db.sequelize.query<{ upcoming: string; same: string }>(
       `SELECT count(*) AS upcoming,
               count(*) FILTER (WHERE doctor_id = :doctorId AND starts_at >= :dayStart AND starts_at < :dayEnd) AS same
          FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now`,
       {
         replacements: { patientId, doctorId: doctor.id, dayStart: day.toJSDate(), dayEnd: day.plus({ days: 1 }).toJSDate(), now: new Date(deps.now()) },
         type: QueryTypes.SELECT,
-        transaction,
+        transaction: transaction ?? undefined,
       },
     );
     const breach = bookingLimitBreach(
@@ -164,6 +179,92 @@ export function createBookingService(deps: BookingDeps): BookingService {
     );
     if (breach) throw new BookingLimitError(breach.limit, breach.max);
     return { newPatient };
+  }
+
+  /**
+   * Everything a booking reads, in the round trip that opens its transaction: the patient's row,
+   * locked (so one patient's bookings are counted one at a time), then, in a statement of its own,
+   * the doctor, their weekly hours, what is busy in the slot and what the patient already holds.
+   * The lock must be its own statement: under READ COMMITTED a statement sees the data of its
+   * start, so counts read in the statement that waited for the lock would miss the bookings the
+   * lock's previous holder just committed (ten at once would all pass a cap of three).
+   */
+  function bookingReads(doctorId: string, patientId: string, startsAt: Date): Statement[] {
+    return [
+      ['SELECT created_at FROM patients WHERE id = :patientId FOR UPDATE', { patientId }],
+      [
+        `WITH doc AS (SELECT id, full_name AS "fullName", time_zone AS "timeZone", slot_minutes AS "slotMinutes", active FROM doctors WHERE id = :doctorId),
+              slot AS (SELECT :startsAt::timestamptz AS s, :startsAt::timestamptz + (SELECT "slotMinutes" FROM doc) * interval '1 minute' AS e),
+              -- The doctor's calendar day, in their zone (23 or 25 hours on a daylight-saving day).
+              day AS (SELECT (date_trunc('day', :startsAt::timestamptz AT TIME ZONE d."timeZone") AT TIME ZONE d."timeZone") AS s,
+                             ((date_trunc('day', :startsAt::timestamptz AT TIME ZONE d."timeZone") + interval '1 day') AT TIME ZONE d."timeZone") AS e FROM doc d)
+         SELECT (SELECT row_to_json(doc) FROM doc) AS doctor,
+                (SELECT coalesce(json_agg(json_build_object('weekday', weekday, 'start_time', start_time::text, 'end_time', end_time::text, 'valid_from', valid_from::text, 'valid_to', valid_to::text)), '[]')
+                   FROM availability_rules WHERE doctor_id = :doctorId) AS rules,
+                (SELECT coalesce(json_agg(b), '[]') FROM (
+                   SELECT (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e, false AS appointment
+                     FROM time_off WHERE doctor_id = :doctorId AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)
+                   UNION ALL
+                   SELECT (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint, true
+                     FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)) b) AS busy,
+                (SELECT count(*) FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now) AS upcoming,
+                (SELECT count(*) FROM appointments, day WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now AND doctor_id = :doctorId
+                    AND starts_at >= day.s AND starts_at < day.e) AS same`,
+        { doctorId, patientId, startsAt, now: new Date(deps.now()) },
+      ],
+    ];
+  }
+
+  function readBookingContext([locked, [row]]: Rows[]) {
+    const r = row as {
+      doctor: SlotDoctor | null;
+      rules: Array<{ weekday: number; start_time: string; end_time: string; valid_from: string | null; valid_to: string | null }>;
+      busy: Array<{ s: string; e: string; appointment: boolean }>;
+      upcoming: string;
+      same: string;
+    };
+    if (!r.doctor) throw new NotFoundError('The doctor');
+    const calendar = {
+      rules: r.rules.map((x) => ({ weekday: Number(x.weekday), start: x.start_time.slice(0, 5), end: x.end_time.slice(0, 5), validFrom: x.valid_from, validTo: x.valid_to })),
+      busy: r.busy.map((b) => ({ start: Number(b.s), end: Number(b.e) })),
+      appointmentOverlaps: r.busy.filter((b) => b.appointment).length,
+    };
+    const createdAt = (locked[0]?.created_at as Date | undefined) ?? null;
+    return { doctor: r.doctor, calendar, patient: { createdAt, upcoming: Number(r.upcoming), same: Number(r.same) } };
+  }
+
+  /** The appointment, its audit entry and its outbox row, in one statement. */
+  function bookingWrite(values: NewAppointment, actor: Actor, payload: Record<string, unknown>): Statement {
+    return [
+      `WITH a AS (
+         INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, created_at, updated_at)
+         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :now, :now)
+         RETURNING id, doctor_id, patient_id, starts_at, ends_at, status, channel, reason, rescheduled_from),
+       au AS (
+         INSERT INTO audit_log (actor_user_id, actor_role, channel, action, outcome, patient_id, subject_type, subject_id, details)
+         SELECT :actorUserId, :actorRole, :actorChannel, 'appointment.book', 'allowed', a.patient_id, 'appointment', a.id::text, '{}'::jsonb FROM a),
+       ob AS (
+         INSERT INTO outbox (kind, appointment_id, payload) SELECT 'appointment.booked', a.id, :payload::jsonb FROM a)
+       SELECT id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
+              status, channel, reason, rescheduled_from AS "rescheduledFrom" FROM a`,
+      {
+        ...values,
+        now: new Date(deps.now()),
+        actorUserId: actor.userId ?? null,
+        actorRole: actor.role ?? null,
+        actorChannel: actor.channel ?? null,
+        payload: JSON.stringify(payload),
+      },
+    ];
+  }
+
+  /** A write refused by a constraint, as the domain error it means. */
+  function bookingRefusal(err: unknown, values: Pick<NewAppointment, 'doctorId' | 'startsAt'>): unknown {
+    const constraint = violatedConstraint(err);
+    if (constraint === 'appointments_no_patient_overlap') return new PatientBusyError();
+    if (constraint === 'appointments_no_doctor_overlap') return new SlotTakenError(values.doctorId, values.startsAt, 'booked');
+    if (constraint === 'appointments_patient_id_fkey') return new NotFoundError('The patient');
+    return err;
   }
 
   /** What must follow the commit (reminders, notices, the patient's confirmation), written with it. */
@@ -213,23 +314,21 @@ export function createBookingService(deps: BookingDeps): BookingService {
       try {
         appointment = await deps.locks.withSlot(doctorId, startsAt, () =>
           guardDb(() =>
-            db.sequelize.transaction(async (transaction) => {
-              const doctor = await findDoctor(doctorId, transaction);
-              const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
-              const { newPatient } = await holdPatient(actor, patientId, doctor, startsAt, transaction);
+            // Two round trips: the reads open the transaction; the write (appointment, audit,
+            // outbox) goes with the COMMIT.
+            pipelinedTransaction(db.sequelize, async (tx) => {
+              const context = readBookingContext(await tx.run(...bookingReads(doctorId, patientId, startsAt)));
+              const doctor = context.doctor;
+              const endsAt = await requireFreeSlot(doctor, startsAt, null, context.calendar);
+              const { newPatient } = await holdPatient(actor, patientId, doctor, startsAt, null, context.patient);
               // Overlaps with the patient's other appointments are the patient exclusion
               // constraint's to refuse, in the insert itself (PatientBusyError).
-              const appointment = await insertAppointment(
-                { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId },
-                transaction,
-              );
-              await audit.record(
-                actor,
-                { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: appointment.id, patientId },
-                transaction,
-              );
-              await afterCommit('appointment.booked', appointment.id, { actorRole: actor.role, tellPatient: actor.role === 'patient', newPatient }, transaction);
-              return appointment;
+              const values = { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId };
+              const [[row]] = await tx
+                .commit(bookingWrite(values, actor, { actorRole: actor.role, tellPatient: actor.role === 'patient', newPatient }))
+                .catch((err: unknown) => Promise.reject(bookingRefusal(err, values)));
+              const view = row as unknown as AppointmentView;
+              return { ...view, startsAt: new Date(view.startsAt), endsAt: new Date(view.endsAt) };
             }),
           ),
         );

@@ -27,7 +27,8 @@ export async function guardDb<T>(work: () => Promise<T>): Promise<T> {
 
 /** The name of the constraint a write broke, if any (exclusion 23P01, unique 23505, check 23514). */
 export function violatedConstraint(err: unknown): string | null {
-  const e = err as { parent?: { constraint?: unknown; code?: unknown }; original?: { constraint?: unknown } };
-  const name = e?.parent?.constraint ?? e?.original?.constraint;
+  // Sequelize wraps the driver's error (parent, original); a query on a raw connection throws it bare.
+  const e = err as { parent?: { constraint?: unknown; code?: unknown }; original?: { constraint?: unknown }; constraint?: unknown };
+  const name = e?.parent?.constraint ?? e?.original?.constraint ?? e?.constraint;
   return typeof name === 'string' ? name : null;
 }

@@ -203,6 +203,19 @@ describe('the worker', () => {
     expect(texts).toEqual([]);
   });
 
+  it('sends one text when the same reminder runs twice at the same moment (their claims share one statement)', async () => {
+    const p = await newPatient();
+    const a = await book(p, '2026-12-10T15:00');
+    h.clock.set(ny('2026-12-10T13:00'));
+    twilioAccepts();
+    const job = { data: { appointmentId: a.id, offsetMinutes: 120 } };
+    const outcomes = await Promise.all([processReminder(deps, job), processReminder(deps, job), processReminder(deps, job)]);
+    expect(outcomes.sort()).toEqual(['duplicate', 'duplicate', 'sent']);
+    expect(texts).toHaveLength(1);
+    const rows = await h.db.models.ReminderDelivery.findAll({ where: { appointmentId: a.id } });
+    expect(rows.map((r) => [r.offsetMinutes, r.status])).toEqual([[120, 'sent']]);
+  });
+
   it('gives the claim back when Twilio fails, so the retry sends it once', async () => {
     const p = await newPatient();
     const a = await book(p, '2026-12-10T14:00');

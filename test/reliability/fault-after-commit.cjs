@@ -3,17 +3,24 @@
  * CC_FAULT_AFTER_COMMIT=N, every Nth transaction that committed a new booking throws right after
  * its commit, as if the process had failed there. Counted, never timed, so the test is exact.
  * Test code only: the service itself has no fault switch.
+ *
+ * A booking commits in the same round trip as its insert (src/db/pipelined-transaction.ts), so the
+ * fault is put on the driver's query: a batch that inserts an appointment and ends in COMMIT.
  */
-const { Sequelize } = require('sequelize');
+const { Client } = require('pg');
 
 const every = Number(process.env.CC_FAULT_AFTER_COMMIT || 0);
 if (every > 0) {
-  const original = Sequelize.prototype.transaction;
+  const original = Client.prototype.query;
   let committed = 0;
-  Sequelize.prototype.transaction = async function transaction(...args) {
-    const result = await original.apply(this, args);
-    const isNewBooking = result && typeof result === 'object' && result.status === 'booked' && result.doctorId && result.patientId && !result.rescheduledFrom;
-    if (isNewBooking && ++committed % every === 0) throw new Error('injected fault right after the commit');
-    return result;
+  Client.prototype.query = function query(config, ...rest) {
+    const text = typeof config === 'string' ? config : config && config.text;
+    const booking = typeof text === 'string' && /INSERT INTO appointments/.test(text) && /COMMIT\s*$/.test(text) && !/rescheduled_from,\s*created_at/.test(text);
+    const result = original.call(this, config, ...rest);
+    if (!booking || !result || typeof result.then !== 'function') return result;
+    return result.then((value) => {
+      if (++committed % every === 0) throw new Error('injected fault right after the commit');
+      return value;
+    });
   };
 }
