@@ -5,7 +5,7 @@
 import restify from 'restify';
 
 const server = restify.createServer({ name: 'bare', handleUncaughtExceptions: false });
-server.post('/sms', restify.plugins.urlEncodedBodyParser({ mapParams: false, maxBodySize: 64 * 1024 } as restify.plugins.UrlEncodedBodyParserOptions), (_req, res) => {
+server.post('/sms', restify.plugins.urlEncodedBodyParser({ mapParams: false, maxBodySize: 64 * 1024 } as restify.plugins.UrlEncodedBodyParserOptions), async (_req, res) => {
   res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8' });
   res.end('<?xml version="1.0" encoding="UTF-8"?><Response/>');
 });

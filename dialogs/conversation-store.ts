@@ -26,7 +26,12 @@ const TURN_LOCK_MS = 15_000;
 const TURN_WAIT_MS = 10_000;
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
-export function createRedisConversationStore(redis: Redis, prefix: string): ConversationStore {
+type WithRelease = Redis & { ccReleaseTurn?(key: string, token: string): Promise<number> };
+
+export function createRedisConversationStore(client: Redis, prefix: string): ConversationStore {
+  // A script defined once is sent by its hash (EVALSHA), not its text, on every turn.
+  const redis = client as WithRelease;
+  if (!redis.ccReleaseTurn) redis.defineCommand('ccReleaseTurn', { numberOfKeys: 1, lua: RELEASE });
   const key = (channel: string, senderId: string) =>
     `${prefix}:conv:${createHash('sha256').update(`${channel}\u0000${senderId}`).digest('hex').slice(0, 32)}`;
   return {
@@ -57,7 +62,7 @@ export function createRedisConversationStore(redis: Redis, prefix: string): Conv
       try {
         return await turn();
       } finally {
-        await redis.eval(RELEASE, 1, lockKey, token).catch(() => undefined);
+        await redis.ccReleaseTurn!(lockKey, token).catch(() => undefined);
       }
     },
   };

@@ -39,6 +39,17 @@ const NOT_NAMES = new Set(
 function close(word: string, target: string): boolean {
   if (word === target) return true;
   if (word.length < 4 || target.length < 4) return false;
+  const key = `${word}\u0000${target}`;
+  const known = closeCache.get(key);
+  if (known !== undefined) return known;
+  if (closeCache.size >= MAX_REMEMBERED) closeCache.clear();
+  const result = closeByEdits(word, target);
+  closeCache.set(key, result);
+  return result;
+}
+
+function closeByEdits(word: string, target: string): boolean {
+  if (word.length < 4 || target.length < 4) return false;
   const { steps } = damerau(word, target);
   // Four letters: only two swapped ('skni' for 'skin'), never another letter ('more' is not 'mole').
   if (target.length === 4) return steps === 1 && [...word].sort().join('') === [...target].sort().join('');
@@ -70,7 +81,13 @@ interface Compiled {
   words: Map<string, Array<{ doc: DoctorHit; names: string[] }>>;
   /** The distinct name words by length, for typo candidates. */
   byLength: Map<number, string[]>;
+  /** Typo candidates already worked out: people use the same words over and over. */
+  candidates: Map<string, string[]>;
 }
+
+/** Bounded, so a flood of made-up words cannot grow it without end. */
+const MAX_REMEMBERED = 20_000;
+const closeCache = new Map<string, boolean>();
 
 const compiled = new WeakMap<Directory, Compiled>();
 
@@ -92,6 +109,7 @@ function compile(dir: Directory): Compiled {
     specialties: dir.specialties.map((s) => ({ name: s.name, phrases: [...forms(s.name), ...s.keywords.map(fold)].map((p) => p.split(' ').filter(Boolean)).filter((p) => p.length) })),
     words,
     byLength,
+    candidates: new Map(),
   };
   compiled.set(dir, c);
   return c;
@@ -99,9 +117,14 @@ function compile(dir: Directory): Compiled {
 
 /** Name words a typed word may be: itself, and those a slip of the keyboard away. */
 function nameCandidates(c: Compiled, w: string): string[] {
+  const known = c.candidates.get(w);
+  if (known) return known;
   const out = c.words.has(w) ? [w] : [];
-  if (w.length < 4) return out;
-  for (let len = w.length - 2; len <= w.length + 2; len++) for (const n of c.byLength.get(len) ?? []) if (n !== w && close(w, n)) out.push(n);
+  if (w.length >= 4) {
+    for (let len = w.length - 2; len <= w.length + 2; len++) for (const n of c.byLength.get(len) ?? []) if (n !== w && closeByEdits(w, n)) out.push(n);
+  }
+  if (c.candidates.size >= MAX_REMEMBERED) c.candidates.clear();
+  c.candidates.set(w, out);
   return out;
 }
 

@@ -31,7 +31,9 @@ export function newRedis(target: string | RedisTarget, extra: RedisOptions = {})
 
 /**
  * A Redis client for request paths: no offline queue, so a command while Redis is down fails at
- * once (and the user hears 'try again shortly') instead of hanging until Redis returns.
+ * once (and the user hears 'try again shortly') instead of hanging until Redis returns. Commands
+ * issued in the same tick by concurrent requests go out in one write (auto-pipelining): under load
+ * that is most of what a request's Redis calls cost (docs/performance.md).
  */
 export function createRedis(target: string | RedisTarget, extra: RedisOptions = {}): Redis {
   return newRedis(target, {
@@ -40,6 +42,7 @@ export function createRedis(target: string | RedisTarget, extra: RedisOptions = 
     maxRetriesPerRequest: 1,
     connectTimeout: 3_000,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
+    enableAutoPipelining: true,
     ...extra,
   });
 }

@@ -1,10 +1,10 @@
-import { Op, QueryTypes } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import type { AppointmentView } from '../domain/appointment';
 import type { Clock } from '../domain/clock';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import { requireActForPatient, requireAppointmentAccess, requireManageDoctor } from '../domain/policy';
-import type { Db } from '../db/models';
+import type { AppointmentRow, Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
 import { isId, requireId } from './ids';
@@ -38,14 +38,15 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         const id = requireId(patientId, 'The patient');
         await permit(deps.audit, actor, { action: 'appointment.list', subjectType: 'appointment', subjectId: id, patientId: id }, () => requireActForPatient(actor, id, 'list appointments'));
         const now = new Date(deps.now());
-        const rows = await Appointment.findAll({
-          where:
-            when === 'upcoming'
-              ? { patientId: id, status: 'booked', endsAt: { [Op.gt]: now } }
-              : { patientId: id, [Op.or]: [{ endsAt: { [Op.lte]: now } }, { status: { [Op.ne]: 'booked' } }] },
-          order: [['startsAt', when === 'upcoming' ? 'ASC' : 'DESC']],
-          limit: Math.min(Math.max(limit, 1), 50),
-        });
+        // Plain SQL: read on most patient turns (offers leave out the patient's own times).
+        const rows = await deps.db.sequelize.query<AppointmentRow>(
+          `SELECT id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
+                  status, channel, reason, rescheduled_from AS "rescheduledFrom"
+             FROM appointments
+            WHERE patient_id = :id AND ${when === 'upcoming' ? "status = 'booked' AND ends_at > :now" : "(ends_at <= :now OR status <> 'booked')"}
+            ORDER BY starts_at ${when === 'upcoming' ? 'ASC' : 'DESC'} LIMIT :limit`,
+          { replacements: { id, now, limit: Math.min(Math.max(limit, 1), 50) }, type: QueryTypes.SELECT },
+        );
         return rows.map(toAppointmentView);
       }),
 

@@ -9,7 +9,7 @@ import { isIsoDate, parseLocalTime } from '../domain/time';
 import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { requireId } from './ids';
-import { loadCalendar } from './calendar';
+import { loadDoctorCalendar } from './calendar';
 import { guardDb } from './db-errors';
 import type { SettingsService } from './settings';
 import { toAppointmentView } from './views';
@@ -61,9 +61,10 @@ export function createAvailabilityService(deps: {
   }
 
   async function slotQuery(doctorId: string, from: Date, to: Date) {
-    const doctor = await activeDoctor(doctorId);
+    const found = await loadDoctorCalendar(db, requireId(doctorId, 'The doctor'), from, to);
+    if (!found) throw new NotFoundError('The doctor');
+    const { doctor, calendar } = found;
     const settings = await deps.settings.get();
-    const calendar = await loadCalendar(db, doctor.id, from, to);
     return {
       doctor,
       query: {

@@ -68,3 +68,43 @@ export async function loadWeeklyRules(db: Db, doctorIds: readonly string[], tran
   }
   return out;
 }
+
+export interface CalendarDoctor {
+  id: string;
+  fullName: string;
+  timeZone: string;
+  slotMinutes: number;
+  active: boolean;
+}
+
+/**
+ * One doctor and their calendar between two instants, in one statement: the offer of times is on
+ * the path of most patient messages, and each round trip to the database costs more than the rest
+ * of the work (docs/performance.md). Null when there is no such doctor.
+ */
+export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, to: Date): Promise<{ doctor: CalendarDoctor; calendar: DoctorCalendar } | null> {
+  const [row] = await db.sequelize.query<{
+    doctor: CalendarDoctor | null;
+    rules: Array<{ weekday: number; start_time: string; end_time: string; valid_from: string | null; valid_to: string | null }>;
+    busy: Array<{ s: string; e: string }>;
+  }>(
+    `SELECT (SELECT json_build_object('id', id, 'fullName', full_name, 'timeZone', time_zone, 'slotMinutes', slot_minutes, 'active', active) FROM doctors WHERE id = :id) AS doctor,
+            (SELECT coalesce(json_agg(json_build_object('weekday', weekday, 'start_time', start_time::text, 'end_time', end_time::text, 'valid_from', valid_from::text, 'valid_to', valid_to::text)), '[]')
+               FROM availability_rules WHERE doctor_id = :id) AS rules,
+            (SELECT coalesce(json_agg(b), '[]') FROM (
+               SELECT (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
+                 FROM time_off WHERE doctor_id = :id AND starts_at < :to AND ends_at > :from
+               UNION ALL
+               SELECT (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint
+                 FROM appointments WHERE doctor_id = :id AND status <> 'cancelled' AND starts_at < :to AND ends_at > :from) b) AS busy`,
+    { replacements: { id: doctorId, from, to }, type: QueryTypes.SELECT },
+  );
+  if (!row?.doctor) return null;
+  return {
+    doctor: row.doctor,
+    calendar: {
+      rules: row.rules.map((r) => ({ weekday: Number(r.weekday), start: r.start_time.slice(0, 5), end: r.end_time.slice(0, 5), validFrom: r.valid_from, validTo: r.valid_to })),
+      busy: row.busy.map((b) => ({ start: Number(b.s), end: Number(b.e) })),
+    },
+  };
+}
