@@ -1,3 +1,4 @@
+import { escapeLiteral } from 'pg';
 import type { Sequelize } from 'sequelize';
 
 /**
@@ -8,8 +9,8 @@ import type { Sequelize } from 'sequelize';
  * instead of five, and round trips are what a booking spends its time on (docs/performance.md).
  *
  * An error in a batch skips the rest of it (the COMMIT too); the transaction is then rolled back.
- * Values are written into the text as SQL literals by Sequelize's own escaping, as every other
- * query of the service is.
+ * Values are written into the text as SQL literals by the driver's own escaping (pg's
+ * escapeLiteral), as Sequelize writes every other query's; only the types a booking sends are taken.
  */
 export type Statement = readonly [sql: string, replacements?: Record<string, unknown>];
 export type Rows = Array<Record<string, unknown>>;
@@ -35,7 +36,7 @@ export async function pipelinedTransaction<T>(sequelize: Sequelize, work: (tx: P
   const connection = await manager.getConnection({ type: 'write' });
   const progress = { state: 'idle' as 'idle' | 'open' | 'done' };
   const send = async (statements: Statement[], opening: boolean, closing: boolean): Promise<Rows[]> => {
-    const texts = statements.map(([sql, replacements]) => inject(sequelize, sql, replacements ?? {}));
+    const texts = statements.map(([sql, replacements]) => inject(sql, replacements ?? {}));
     const batch = [...(opening ? ['BEGIN'] : []), ...texts, ...(closing ? ['COMMIT'] : [])].join(';\n');
     const raw = await connection.query(batch);
     const results = Array.isArray(raw) ? raw : [raw];
@@ -69,10 +70,20 @@ export async function pipelinedTransaction<T>(sequelize: Sequelize, work: (tx: P
   }
 }
 
-/** `:name` placeholders replaced by escaped literals; `::type` casts are left alone. */
-function inject(sequelize: Sequelize, sql: string, replacements: Record<string, unknown>): string {
-  return sql.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (whole, name: string) => {
+/** `:name` placeholders replaced by literals; `::type` casts are left alone. */
+function inject(sql: string, replacements: Record<string, unknown>): string {
+  return sql.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_whole, name: string) => {
     if (!(name in replacements)) throw new Error(`no value for :${name}`);
-    return sequelize.escape(replacements[name] as string);
+    return literal(replacements[name], name);
   });
+}
+
+function literal(value: unknown, name: string): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'string') return escapeLiteral(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  // An instant as UTC ISO text: the column is timestamptz, so no session time zone is involved.
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return `'${value.toISOString()}'`;
+  throw new Error(`:${name} is not a value a statement can take`);
 }

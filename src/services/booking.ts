@@ -160,9 +160,9 @@ export function createBookingService(deps: BookingDeps): BookingService {
     const newPatient = deps.now() - new Date(patient.created_at).getTime() < 86_400_000;
     if (actor.role !== 'patient') return { newPatient };
     const settings = await deps.settings.get();
-    const day = DateTime.fromJSDate(startsAt, { zone: doctor.timeZone }).startOf('day');
-    const [held] = loaded
-      ? [{ upcoming: String(loaded.upcoming), same: String(loaded.same) }]
+    const day = loaded ? null : DateTime.fromJSDate(startsAt, { zone: doctor.timeZone }).startOf('day');
+    const [held] = loaded || !day
+      ? [{ upcoming: String(loaded?.upcoming ?? 0), same: String(loaded?.same ?? 0) }]
       : await db.sequelize.query<{ upcoming: string; same: string }>(
       `SELECT count(*) AS upcoming,
               count(*) FILTER (WHERE doctor_id = :doctorId AND starts_at >= :dayStart AND starts_at < :dayEnd) AS same
