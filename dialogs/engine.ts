@@ -9,7 +9,7 @@ import { timeOffFlow } from './doctor/time-off';
 import { isNext, type DialogDeps, type Flow, type FlowName, type FlowStart, type Next, type StepSpec, type Turn } from './flow';
 import { appointmentsFlow } from './patient/appointments';
 import { bookingFlow } from './patient/booking';
-import { PATIENT_HELP, patientMenu, patientMenuChoice } from './patient/menu';
+import { patientMenu, patientMenuChoice } from './patient/menu';
 import { profileFlow } from './patient/profile';
 import { registrationFlow } from './patient/registration';
 import { reminderFlow } from './patient/reminder-reply';
@@ -20,6 +20,8 @@ import { errorText } from './support/error-replies';
 import { understand as read, type Understood } from './understanding';
 import type { Directory } from './understanding/lexicon';
 import type { ConversationState, FlowPosition, InboundMessage, Reply, TurnResult } from './types';
+import { catalog as shippedCatalog, DEFAULT_LOCALE, type Catalog } from '../src/i18n/catalog';
+import { detectLanguage, languageRequest } from '../src/i18n/language';
 
 /**
  * The channel-neutral dialog engine: one neutral message in, replies out. It finds who is
@@ -43,6 +45,17 @@ const GLOBAL = {
   back: /^(back|go back|previous)$/i,
   exit: /^(exit|nevermind|never mind|forget it|abandon|stop that|quit this)$/i,
 };
+type GlobalWord = keyof typeof GLOBAL;
+
+const foldWord = (s: string) => s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/[.!¡¿?]+/g, '').trim();
+
+/** HELP, MENU, BACK, EXIT in English, or in the words of the conversation's language (AYUDA, ATRAS). */
+function isGlobal(word: GlobalWord, input: string, catalog: Catalog, locale: string): boolean {
+  if (GLOBAL[word].test(input)) return true;
+  const own = catalog.words(locale).keywords[word] ?? [];
+  const folded = foldWord(input);
+  return own.some((w) => foldWord(w) === folded);
+}
 
 export const PRIVATE_ONLY = 'To keep patient details private I only answer in a direct message. Please message me directly.';
 
@@ -80,9 +93,9 @@ function stepOf(at: FlowPosition): StepSpec<FlowName> | null {
 }
 
 /** Words for a message nothing could read: a date that is no date ('Feb 30') is told so. */
-function notUnderstood(text: string): string {
+function notUnderstood(t: Turn, text: string): string {
   const dateLike = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*\d|\b\d{1,2}\s*[/.-]\s*\d{1,2}\b|\b\d{1,2}(st|nd|rd|th)\b/i;
-  return dateLike.test(text) ? "I couldn't read that as a day or time. Try 'Dec 5' or 'next Tuesday at 3'." : "Sorry, I didn't get that.";
+  return t.say(dateLike.test(text) ? 'engine.notADate' : 'engine.notUnderstood');
 }
 
 export function createDialogEngine(given: DialogDeps): DialogEngine {
@@ -97,7 +110,13 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     return cachedDirectory.value;
   };
   // Admins' chat text is the /clinic grammar, on every channel.
-  const deps: DialogDeps = { ...given, adminCommands: given.adminCommands ?? createAdminCommands(given.services), directory: given.directory ?? directory };
+  const deps: DialogDeps = {
+    ...given,
+    adminCommands: given.adminCommands ?? createAdminCommands(given.services),
+    directory: given.directory ?? directory,
+    catalog: given.catalog ?? shippedCatalog(),
+  };
+  const texts = deps.catalog!;
   const idleMs = deps.idleMs ?? IDLE_MS;
 
   async function resolveActor(msg: InboundMessage): Promise<Actor | null> {
@@ -113,12 +132,30 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
   }
 
   function menuOf(t: Turn, lead?: string): Reply[] {
-    return t.actor?.role === 'doctor' ? doctorMenu(lead) : patientMenu(lead);
+    return t.actor?.role === 'doctor' ? doctorMenu(lead) : patientMenu(t, lead);
   }
 
   function helpOf(t: Turn): string {
-    if (!t.actor) return 'I can book and manage appointments by text once you are registered. Reply MENU to start again.';
-    return t.actor.role === 'doctor' ? DOCTOR_HELP : PATIENT_HELP;
+    if (!t.actor) return t.say('help.stranger');
+    return t.actor.role === 'doctor' ? DOCTOR_HELP : t.say('help.patient');
+  }
+
+  /** "ESPAÑOL", "ENGLISH", "idioma": the conversation (and a patient's record) changes language. */
+  async function language(t: Turn, input: string): Promise<Reply[] | null> {
+    if (t.actor && t.actor.role !== 'patient') return null;
+    const asked = languageRequest(input, texts);
+    if (!asked) return null;
+    if ('ask' in asked) {
+      const options = texts.locales.map((l) => texts.words(l).name.toUpperCase()).join(' / ');
+      return [{ text: t.say('language.ask', { options }) }];
+    }
+    t.locale = asked.switchTo;
+    t.state.locale = asked.switchTo;
+    if (t.actor?.patientId) {
+      await deps.services.patients.updateProfile(t.actor, t.actor.patientId, { locale: asked.switchTo });
+      t.actor = { ...t.actor, locale: asked.switchTo };
+    }
+    return [{ text: t.say('language.switched') }, ...(t.state.at ? await ask(t) : t.actor ? menuOf(t) : [])];
   }
 
   async function route(t: Turn, u: Understood): Promise<Routed> {
@@ -193,9 +230,17 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         const admitted = deps.registrations ? await deps.registrations.admit(msg.senderId) : 'ok';
         if (admitted !== 'ok') {
           deps.logger?.warn({ channel: msg.channel, throttle: admitted }, 'registration refused by the throttle');
-          return [{ text: "Sorry, we can't sign up new numbers by text right now. Please call the clinic, or try again later." }];
+          return [{ text: t.say('engine.registrationsClosed') }];
         }
         Object.assign(state, freshState(deps.now()));
+        // The first message says which language to answer in ("hola", "quiero una cita").
+        const switched = languageRequest(input, texts);
+        const detected = switched && 'switchTo' in switched ? switched.switchTo : detectLanguage(input, texts);
+        if (detected) {
+          state.locale = detected;
+          t.locale = detected;
+        }
+        if (switched) input = '';
         // A first message that asks for something is kept, and carried out once they are registered.
         const first = input ? await t.understand(input) : null;
         return start(t, { flow: 'registration', data: { pending: first && isRequest(first) ? input : null } });
@@ -211,22 +256,25 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       return deps.adminCommands!(actor, text || 'help');
     }
 
+    const switched = await language(t, input);
+    if (switched) return switched;
     const at = state.at;
     const step = at ? stepOf(at) : null;
-    if (GLOBAL.help.test(input)) return [{ text: step?.help ?? helpOf(t) }, ...(at ? await ask(t) : [])];
-    if (actor && (GLOBAL.menu.test(input) || (GLOBAL.exit.test(input) && at))) {
-      const leaving = GLOBAL.exit.test(input);
+    const said = (word: GlobalWord) => isGlobal(word, input, texts, t.locale);
+    if (said('help')) return [{ text: step?.help ? t.say(step.help) : helpOf(t) }, ...(at ? await ask(t) : [])];
+    if (actor && (said('menu') || (said('exit') && at))) {
+      const leaving = said('exit');
       state.at = null;
       state.back = [];
-      return leaving ? [{ text: 'OK, I stopped that.' }, ...menuOf(t)] : menuOf(t);
+      return leaving ? [{ text: t.say('engine.stopped') }, ...menuOf(t)] : menuOf(t);
     }
-    if (GLOBAL.back.test(input)) {
+    if (said('back')) {
       const previous = state.back.pop();
-      if (!previous) return [{ text: "There's nothing to go back to." }, ...(await ask(t))];
+      if (!previous) return [{ text: t.say('engine.nothingBack') }, ...(await ask(t))];
       state.at = previous;
       return ask(t);
     }
-    if (!input) return at ? [{ text: 'I got an empty message.' }, ...(await ask(t))] : menuOf(t);
+    if (!input) return at ? [{ text: t.say('engine.empty') }, ...(await ask(t))] : menuOf(t);
 
     const u = await t.understand(input, { prefer: at ? flowOf(at)?.prefer : t.actor?.role === 'doctor' ? 'nearest' : undefined });
     t.intent = u.yesNo ?? (u.choice !== null ? 'choice' : u.intent);
@@ -235,13 +283,13 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
       const next = await step.answer(t, at.data as never, u);
       if ('unhandled' in next) {
         // Not an answer to the question: a new request ('actually, cancel my 3pm'), or nothing known.
-        replies = await newRequest(t, u, async () => [{ text: notUnderstood(u.text) }, ...(await ask(t))]);
+        replies = await newRequest(t, u, async () => [{ text: notUnderstood(t, u.text) }, ...(await ask(t))]);
       } else {
         replies = await apply(t, next);
       }
     } else {
       const choice = u.choice !== null && u.text.trim().split(/\s+/).length <= 3 ? (actor?.role === 'doctor' ? doctorMenuChoice(u.choice, deps.now(), t.zone) : patientMenuChoice(u.choice)) : null;
-      replies = choice ? await start(t, choice) : await newRequest(t, u, async () => menuOf(t, "Sorry, I didn't understand that. Reply with a number, or tell me in your own words."));
+      replies = choice ? await start(t, choice) : await newRequest(t, u, async () => menuOf(t, t.say('menu.notUnderstood')));
     }
     // What a new patient first asked for, carried out now that they are registered.
     if (t.resume && t.actor) {
@@ -270,17 +318,24 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     const now = deps.now();
     let actor: Actor | null = null;
     let state: ConversationState | null = null;
+    let spoken = DEFAULT_LOCALE;
     const preface: Reply[] = [];
     try {
       actor = msg.actor !== undefined ? msg.actor : await resolveActor(msg);
       state = await deps.store.load(msg.channel, msg.senderId);
+      let idleLocale: string | undefined;
       if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
-        preface.push({ text: "Welcome back! It's been a while, so let's start fresh." });
+        idleLocale = state.locale;
+        preface.push({ text: 'engine.welcomeBack' });
         state = null;
       }
       // A state another role left (a patient who became staff), or of a flow that no longer exists.
       if (state?.at && (!flowOf(state.at) || !stepOf(state.at) || flowOf(state.at)!.role !== roleOf(actor))) state = null;
-      state ??= freshState(now);
+      state ??= { ...freshState(now), ...(idleLocale ? { locale: idleLocale } : {}) };
+      // A patient reads their own language; anyone else the one their conversation is in.
+      const locale = [actor?.locale, state.locale].find((l) => texts.has(l)) ?? DEFAULT_LOCALE;
+      spoken = locale;
+      for (const p of preface) p.text = texts.t(locale, p.text);
       // The identity service gives the zone and name with the actor: no further look-up per message.
       const zone = actor?.timeZone ?? deps.clinicTimezone;
       const firstName = actor?.role === 'patient' && actor.name ? actor.name.split(' ')[0] : null;
@@ -292,15 +347,17 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         state,
         zone,
         firstName,
+        locale,
+        say: (key, vars) => texts.t(t.locale, key, vars),
         told: [],
         understand: async (text, opts = {}) =>
-          read(text, { role: t.actor?.role === 'doctor' ? 'doctor' : 'patient', zone: t.zone, now: deps.now(), prefer: opts.prefer, directory: await deps.directory!() }),
+          read(text, { role: t.actor?.role === 'doctor' ? 'doctor' : 'patient', zone: t.zone, now: deps.now(), prefer: opts.prefer, directory: await deps.directory!(), locale: t.locale }),
       };
       let replies: Reply[];
       if (msg.buttonSeq !== undefined && msg.buttonSeq !== state.seq) {
         // A button from an earlier message, or a replayed one: it must not pick from today's list.
         await deps.services.audit.record(actor, { action: 'dialog.stale_button', outcome: 'denied', details: { channel: msg.channel } }).catch(() => undefined);
-        replies = [{ text: "That button is from an earlier message. Here's where we are now:" }, ...(await ask(t))];
+        replies = [{ text: t.say('engine.staleButton') }, ...(await ask(t))];
       } else {
         replies = await turn(t, input);
       }
@@ -322,7 +379,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         deps.logger?.error({ err, channel: msg.channel, at: state?.at?.flow }, 'dialog turn failed');
       }
       // The conversation keeps its place: the person can simply try again.
-      return { replies: [...preface, { text: errorText(err) }], actor, seq: state?.seq ?? 0 };
+      return { replies: [...preface, { text: errorText(err, (key, vars) => texts.t(spoken, key, vars), spoken) }], actor, seq: state?.seq ?? 0 };
     }
   }
 }

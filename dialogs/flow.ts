@@ -5,6 +5,7 @@ import type { Services } from '../src/services';
 import type { ConversationStore } from './conversation-store';
 import type { Understood } from './understanding';
 import type { Directory } from './understanding/lexicon';
+import type { Catalog } from '../src/i18n/catalog';
 import type { ConversationState, InboundMessage, Reply } from './types';
 import type { AppointmentsData, AppointmentsStep } from './patient/appointments';
 import type { BookingData, BookingStep } from './patient/booking';
@@ -75,6 +76,8 @@ export interface DialogDeps {
   registrations?: { admit(phone: string): Promise<'ok' | 'block-full' | 'clinic-full'> };
   /** The clinic's doctors and specialties, for reading names and symptoms (cached by the engine). */
   directory?: () => Promise<Directory>;
+  /** The patient-facing texts, per language (src/i18n); the shipped catalogs by default. */
+  catalog?: Catalog;
 }
 
 export interface Turn {
@@ -86,6 +89,10 @@ export interface Turn {
   zone: string;
   /** The patient's first name, for a friendly word. */
   firstName: string | null;
+  /** The language the person reads (the patient's own, or the one their first message was in). */
+  locale: string;
+  /** A text of the catalog, in the person's language. */
+  say(key: string, vars?: Record<string, unknown>): string;
   /** Appointments this turn's replies confirm to the patient ("Booked: ..."); the channel marks them told once delivered. */
   told: string[];
   /** Reads any text as a message (a registration's first request, replayed after consent). */
@@ -100,7 +107,7 @@ export interface StepSpec<F extends FlowName> {
   /** The question. May instead return what happens next (a value the person already gave). */
   ask(t: Turn, data: DataOf<F>): Promise<Reply[] | Next<F>>;
   answer(t: Turn, data: DataOf<F>, u: Understood): Promise<Next<F>>;
-  /** Help for this step, for HELP. */
+  /** Help for this step, for HELP: a catalog key, or a text (staff flows are English). */
   help?: string;
 }
 
@@ -133,3 +140,11 @@ export const YES_NO_CHOICES = [
   { label: 'Yes', value: 'YES' },
   { label: 'No', value: 'NO' },
 ];
+
+/** Yes and No buttons, labelled in the person's language (the values stay YES and NO). */
+export function yesNoChoices(t: Pick<Turn, 'say'>): Reply['choices'] {
+  return [
+    { label: t.say('common.yes'), value: 'YES' },
+    { label: t.say('common.no'), value: 'NO' },
+  ];
+}

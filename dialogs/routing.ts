@@ -5,7 +5,7 @@ import { scheduleFor } from './doctor/schedule';
 import type { FlowStart, Turn } from './flow';
 import { appointmentsFrom } from './patient/appointments';
 import { bookingFrom } from './patient/booking';
-import { PATIENT_HELP, patientMenu } from './patient/menu';
+import { patientMenu } from './patient/menu';
 import type { Understood } from './understanding';
 import type { Reply } from './types';
 
@@ -43,13 +43,13 @@ export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
     case 'specialties':
       return { flow: 'booking', data: bookingFrom(u, { listSpecialties: !u.specialty && !u.doctors.length }) };
     case 'greeting':
-      return patientMenu(`Hi${t.firstName ? ` ${t.firstName}` : ''}! What would you like to do? Reply with a number, or tell me in your own words.`);
+      return patientMenu(t, t.say('menu.hi', { who: t.firstName ? ` ${t.firstName}` : '' }));
     case 'thanks':
       return [{ text: "You're welcome! Reply MENU for anything else." }];
     case 'bye':
       return [{ text: `Take care${t.firstName ? `, ${t.firstName}` : ''}! Text us any time.` }];
     case 'help':
-      return [{ text: PATIENT_HELP }];
+      return [{ text: t.say('help.patient') }];
     default:
   }
   // A day long past ('03/14/1990', a date of birth sent late) is no request to book.

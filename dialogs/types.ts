@@ -72,6 +72,8 @@ export interface ConversationState {
   seq: number;
   /** Not reset by idleness before this instant: a reminder's C/R/X may come hours later. */
   keepUntil?: number;
+  /** The language of this conversation, until the person is registered (then it is the patient's). */
+  locale?: string;
 }
 
 export interface TurnResult {

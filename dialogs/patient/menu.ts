@@ -1,4 +1,4 @@
-import type { FlowStart } from '../flow';
+import type { FlowStart, Turn } from '../flow';
 import { numbered } from '../flow';
 import type { Reply } from '../types';
 
@@ -6,10 +6,10 @@ import type { Reply } from '../types';
  * A patient's menu. A number picks a line; anything else is read as a request in words. No line
  * invites a carrier opt-out word ("cancel" would end every text, not the appointment).
  */
-const ITEMS = ['Book an appointment', 'My appointments', 'Move or call off one', 'Past appointments', 'My details'] as const;
+const ITEMS = ['menu.book', 'menu.list', 'menu.change', 'menu.past', 'menu.details'] as const;
 
-export function patientMenu(lead = 'What would you like to do? Reply with a number.'): Reply[] {
-  return [{ text: lead, choices: numbered([...ITEMS], (x) => x) }];
+export function patientMenu(t: Pick<Turn, 'say'>, lead = t.say('menu.prompt')): Reply[] {
+  return [{ text: lead, choices: numbered([...ITEMS], (x) => t.say(x)) }];
 }
 
 export function patientMenuChoice(n: number): FlowStart | null {
@@ -28,6 +28,3 @@ export function patientMenuChoice(n: number): FlowStart | null {
       return null;
   }
 }
-
-export const PATIENT_HELP =
-  "Tell me what you need in your own words, like 'dermatologist tomorrow afternoon', 'my appointments' or 'move my Friday appointment'. MENU shows the options, BACK goes back a step, EXIT stops what you are doing.";

@@ -1,4 +1,9 @@
 import { Culture, recognizeBoolean, recognizeNumber, recognizeOrdinal } from '@microsoft/recognizers-text-suite';
+import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
+
+/** Recognizers-Text's culture for a catalog language; English where it has none. */
+const CULTURES: Record<string, string> = { en: Culture.English, es: Culture.Spanish, pt: Culture.Portuguese, fr: Culture.French, de: Culture.German, it: Culture.Italian, nl: Culture.Dutch };
+const cultureOf = (locale: string) => CULTURES[locale.slice(0, 2)] ?? Culture.English;
 
 /**
  * Yes, no and "which one", in any form: Recognizers-Text's boolean and number models ("yes please",
@@ -27,11 +32,19 @@ const clean = (text: string) => text.toLowerCase().replace(/[.!?,;:]+/g, ' ').re
  * A plain yes or no, or null. A message that says more than that ("no, Dr Ortega") is not a plain
  * answer: the rest may be a new request, and the step reads it as one.
  */
-export function yesNo(text: string): YesNo | null {
+export function yesNo(text: string, locale = DEFAULT_LOCALE): YesNo | null {
   const t = clean(text);
   if (!t || t.length > 40) return null;
   if (YES.has(t)) return 'yes';
   if (NO.has(t)) return 'no';
+  if (locale !== DEFAULT_LOCALE) {
+    // The language's own words first ('claro', 'vale', 'no gracias'), then its Recognizers model.
+    const words = catalog().words(locale);
+    if (words.yes.some((w) => clean(w) === t)) return 'yes';
+    if (words.no.some((w) => clean(w) === t)) return 'no';
+    const own = recognizeBoolean(t, cultureOf(locale))[0];
+    if (own && own.start === 0 && own.end + 1 >= t.length) return (own.resolution as { value: boolean }).value ? 'yes' : 'no';
+  }
   const found = recognizeBoolean(t, Culture.English)[0];
   if (!found) return null;
   const rest = `${t.slice(0, found.start)} ${t.slice(found.end + 1)}`.replace(FILLER, ' ').trim();
@@ -42,13 +55,20 @@ export function yesNo(text: string): YesNo | null {
 const DIGITS = /^(?:#|no\.?|nr\.?|number|option|choice|the)?\s*(\d{1,2})(?:st|nd|rd|th)?(?:\s*(?:one|please|pls))?\s*[.)!]?$/;
 
 /** Which item of a list: '1', '1.', '#2', 'option 3', 'one', 'the first', 'the second one'. */
-export function choiceNumber(text: string): number | null {
+export function choiceNumber(text: string, locale = DEFAULT_LOCALE): number | null {
   const t = clean(text);
   if (!t) return null;
   const digits = DIGITS.exec(t);
   if (digits) return Number(digits[1]);
   // Words only in a short message: 'the second one', not 'I have two kids'.
   if (t.split(' ').length > 4) return null;
+  if (locale !== DEFAULT_LOCALE) {
+    // 'la primera', 'el segundo', 'opción 2', 'dos': the language's ordinals and numbers.
+    const culture = cultureOf(locale);
+    const ordinal = recognizeOrdinal(t, culture)[0] ?? recognizeNumber(t.split(' ').length <= 2 ? t : '', culture)[0];
+    const value = ordinal ? Number((ordinal.resolution as { value: string }).value) : NaN;
+    if (Number.isInteger(value) && value >= 1 && value <= 20) return value;
+  }
   const ordinal = recognizeOrdinal(t, Culture.English)[0];
   if (ordinal && /^\d+$/.test(String((ordinal.resolution as { value: string }).value))) return Number((ordinal.resolution as { value: string }).value);
   const rest = t === 'one' ? t : t.replace(/\b(the|one|number|option|please|pls)\b/g, ' ').trim();

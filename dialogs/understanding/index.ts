@@ -31,6 +31,8 @@ export interface UnderstandContext {
   /** 'nearest' where a day looked up may be past (a doctor's schedule). */
   prefer?: 'future' | 'nearest';
   directory: Directory;
+  /** The language the person writes in ('en' by default): yes, no and choices are read in it too. */
+  locale?: string;
 }
 
 export async function understand(text: string, ctx: UnderstandContext): Promise<Understood> {
@@ -54,8 +56,8 @@ export async function understand(text: string, ctx: UnderstandContext): Promise<
     text,
     intent,
     score,
-    yesNo: yesNo(text),
-    choice: choiceNumber(text),
+    yesNo: yesNo(text, ctx.locale),
+    choice: choiceNumber(text, ctx.locale),
     when: when?.reading ?? null,
     doctors: found.doctors,
     specialty: found.specialty,

@@ -36,6 +36,7 @@ export interface PatientRow extends Model<InferAttributes<PatientRow>, InferCrea
   timeZone: string;
   smsOptOut: CreationOptional<boolean>;
   smsOptOutAt: CreationOptional<Date | null>;
+  locale: CreationOptional<string>;
   verificationLockedAt: CreationOptional<Date | null>;
   verificationClearedAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
@@ -227,6 +228,7 @@ export function defineModels(sequelize: Sequelize) {
       timeZone: { type: DataTypes.STRING, allowNull: false },
       smsOptOut: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       smsOptOutAt: { type: DataTypes.DATE, allowNull: true },
+      locale: { type: DataTypes.STRING, allowNull: false, defaultValue: 'en' },
       verificationLockedAt: { type: DataTypes.DATE, allowNull: true },
       verificationClearedAt: { type: DataTypes.DATE, allowNull: true },
       ...stamps,

@@ -14,4 +14,6 @@ export interface Actor {
   /** The patient's or doctor's own IANA zone, and their name, as known when the actor was built. */
   timeZone?: string;
   name?: string;
+  /** The language a patient reads (a catalog code: 'en', 'es'). */
+  locale?: string;
 }

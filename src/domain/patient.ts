@@ -37,3 +37,10 @@ export function validateTimeZone(input: string): string {
 export function firstName(fullName: string): string {
   return fullName.trim().split(/\s+/)[0] ?? '';
 }
+
+/** A language code as the catalogs name them ('en', 'es', 'pt-BR'). */
+export function validateLocale(input: string): string {
+  const code = String(input ?? '').trim();
+  if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(code)) throw new ValidationError('That is not a language code.', 'locale');
+  return code;
+}

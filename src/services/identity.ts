@@ -54,6 +54,7 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
     display_name: string;
     patient_id: string | null;
     patient_zone: string | null;
+    patient_locale: string | null;
     sms_opt_out: boolean | null;
     doctor_id: string | null;
     doctor_zone: string | null;
@@ -66,7 +67,7 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
 
   async function row(where: string, replacements: Record<string, unknown>, from = 'users u'): Promise<Row | undefined> {
     const [found] = await deps.db.sequelize.query<Row>(
-      `SELECT u.id, u.role, u.active, u.display_name, p.id AS patient_id, p.time_zone AS patient_zone, p.sms_opt_out,
+      `SELECT u.id, u.role, u.active, u.display_name, p.id AS patient_id, p.time_zone AS patient_zone, p.locale AS patient_locale, p.sms_opt_out,
               d.id AS doctor_id, d.time_zone AS doctor_zone
          FROM ${from} LEFT JOIN patients p ON p.user_id = u.id LEFT JOIN doctors d ON d.user_id = u.id
         WHERE ${where} LIMIT 1`,
@@ -82,6 +83,7 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
       if (!row.patient_id) return null;
       actor.patientId = row.patient_id;
       actor.timeZone = row.patient_zone ?? undefined;
+      actor.locale = row.patient_locale ?? undefined;
     } else if (row.role === 'doctor') {
       actor.doctorId = row.doctor_id;
       actor.timeZone = row.doctor_zone ?? undefined;

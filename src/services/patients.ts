@@ -1,7 +1,7 @@
 import type { Actor } from '../domain/actor';
 import type { Clock } from '../domain/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
-import { normalizePhone, validateDateOfBirth, validateFullName, validateTimeZone } from '../domain/patient';
+import { normalizePhone, validateDateOfBirth, validateFullName, validateLocale, validateTimeZone } from '../domain/patient';
 import { requireActForPatient, requireReadPatient } from '../domain/policy';
 import { VERIFY_RULES, verificationState, type VerificationState } from '../domain/verification';
 import { Op, QueryTypes } from 'sequelize';
@@ -21,6 +21,8 @@ export interface PatientView {
   timeZone: string;
   smsOptOut: boolean;
   verificationLocked: boolean;
+  /** The language the patient reads ('en', 'es'). */
+  locale: string;
 }
 
 export interface RegisterPatientInput {
@@ -29,6 +31,8 @@ export interface RegisterPatientInput {
   dateOfBirth: string;
   timeZone: string;
   channel?: 'sms' | 'console';
+  /** The language the conversation was held in. */
+  locale?: string;
 }
 
 export interface PatientsService {
@@ -55,7 +59,7 @@ export interface PatientsService {
   updateProfile(
     actor: Actor,
     patientId: string,
-    changes: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone'>>,
+    changes: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone' | 'locale'>>,
   ): Promise<PatientView>;
 }
 
@@ -70,6 +74,7 @@ export function toPatientView(row: PatientRow): PatientView {
     timeZone: row.timeZone,
     smsOptOut: row.smsOptOut,
     verificationLocked: Boolean(row.verificationLockedAt),
+    locale: row.locale ?? 'en',
   };
 }
 
@@ -101,12 +106,13 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
         const fullName = validateFullName(input.fullName);
         const dateOfBirth = validateDateOfBirth(input.dateOfBirth, deps.now());
         const timeZone = validateTimeZone(input.timeZone);
+        const locale = validateLocale(input.locale ?? 'en');
         const channel = input.channel ?? 'sms';
         try {
           return await db.sequelize.transaction(async (transaction) => {
             const user = await User.create({ role: 'patient', email: null, displayName: fullName }, { transaction });
             const patient = await Patient.create(
-              { userId: user.id, fullName, dateOfBirth, phoneE164: phone, timeZone, preferredChannel: 'sms' },
+              { userId: user.id, fullName, dateOfBirth, phoneE164: phone, timeZone, preferredChannel: 'sms', locale },
               { transaction },
             );
             // The phone number is the patient's SMS identity, whichever channel they registered on.
@@ -195,10 +201,11 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
       guardDb(async () => {
         const id = requireId(patientId, 'The patient');
         await permit(audit, actor, { action: 'patient.update', subjectType: 'patient', subjectId: id, patientId: id }, () => requireActForPatient(actor, id, 'change patient details'));
-        const update: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone'>> = {};
+        const update: Partial<Pick<PatientView, 'fullName' | 'dateOfBirth' | 'timeZone' | 'locale'>> = {};
         if (changes.fullName !== undefined) update.fullName = validateFullName(changes.fullName);
         if (changes.dateOfBirth !== undefined) update.dateOfBirth = validateDateOfBirth(changes.dateOfBirth, deps.now());
         if (changes.timeZone !== undefined) update.timeZone = validateTimeZone(changes.timeZone);
+        if (changes.locale !== undefined) update.locale = validateLocale(changes.locale);
         if (Object.keys(update).length === 0) throw new ValidationError('Nothing to change.');
         return db.sequelize.transaction(async (transaction) => {
           const row = await Patient.findByPk(id, { transaction });

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import i18next, { type i18n } from 'i18next';
+
+/**
+ * Every text a patient reads comes from a catalog per language (src/i18n/locales/<code>.json),
+ * through i18next: placeholders ({{name}}), plural forms by the language's own rules (key_one,
+ * key_other, from Intl.PluralRules), and English where a catalog lacks a key (a test makes sure none
+ * does). Staff read English; patients read their own language.
+ *
+ * A language is its catalog plus its words (<code>.words.json: how it is recognised, switched to,
+ * and what its yes, no and keywords are). Adding one is adding those two files.
+ */
+export const DEFAULT_LOCALE = 'en';
+
+export interface LocaleWords {
+  /** The language's own name, as a patient would type it to switch ("Español"). */
+  name: string;
+  /** Words that switch to this language ("español", "spanish"). */
+  switch: string[];
+  /** Words that mark a first message as this language ("hola", "quiero", "cita"). */
+  detect: string[];
+  yes: string[];
+  no: string[];
+  /** The language's words for the engine's keywords: help, menu, back, exit, more, language. */
+  keywords: Partial<Record<'help' | 'menu' | 'back' | 'exit' | 'more' | 'language', string[]>>;
+}
+
+export interface Catalog {
+  /** Every language with a catalog, English first. */
+  locales: string[];
+  has(locale: string | null | undefined): boolean;
+  t(locale: string, key: string, vars?: Record<string, unknown>): string;
+  words(locale: string): LocaleWords;
+  /** The raw catalog of a language, for the completeness test. */
+  messages(locale: string): Record<string, string>;
+}
+
+export function loadCatalog(dir = path.join(__dirname, 'locales')): Catalog {
+  const files = fs.readdirSync(dir).filter((f) => /^[a-z]{2}(-[A-Z]{2})?\.json$/.test(f));
+  const messages: Record<string, Record<string, string>> = {};
+  const words: Record<string, LocaleWords> = {};
+  for (const f of files) {
+    const code = f.replace(/\.json$/, '');
+    messages[code] = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    const wordsFile = path.join(dir, `${code}.words.json`);
+    words[code] = fs.existsSync(wordsFile) ? JSON.parse(fs.readFileSync(wordsFile, 'utf8')) : { name: code, switch: [], detect: [], yes: [], no: [], keywords: {} };
+  }
+  if (!messages[DEFAULT_LOCALE]) throw new Error(`no ${DEFAULT_LOCALE}.json catalog in ${dir}`);
+  const instance: i18n = i18next.createInstance();
+  void instance.init({
+    initAsync: false,
+    resources: Object.fromEntries(Object.entries(messages).map(([code, m]) => [code, { translation: m }])),
+    fallbackLng: DEFAULT_LOCALE,
+    // Texts go out as SMS and chat text, not HTML; the channels escape what they render.
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    keySeparator: false,
+    nsSeparator: false,
+  });
+  const locales = [DEFAULT_LOCALE, ...Object.keys(messages).filter((c) => c !== DEFAULT_LOCALE).sort()];
+  const fixed = new Map(locales.map((l) => [l, instance.getFixedT(l)]));
+  return {
+    locales,
+    has: (locale) => Boolean(locale && messages[locale]),
+    t(locale, key, vars) {
+      const t = fixed.get(locale) ?? fixed.get(DEFAULT_LOCALE)!;
+      return t(key, vars ?? {}) as string;
+    },
+    words: (locale) => words[locale] ?? words[DEFAULT_LOCALE],
+    messages: (locale) => messages[locale] ?? {},
+  };
+}
+
+let shared: Catalog | null = null;
+/** The catalogs shipped with the service, read once (they are data, not state). */
+export function catalog(): Catalog {
+  shared ??= loadCatalog();
+  return shared;
+}
