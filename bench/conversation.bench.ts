@@ -92,6 +92,47 @@ function answerTo(reply: string, s: Script, turn: number): string | null {
   return null;
 }
 
+/** Common Spanish given names and surnames (accents as people write them). */
+const ES_FIRST = ['José', 'María', 'Lucía', 'Juan', 'Carmen', 'Luis', 'Ana', 'Sofía', 'Miguel', 'Ramón', 'Elena', 'Jorge', 'Inés', 'Pablo', 'Rocío', 'Andrés', 'Marta', 'Raúl', 'Teresa', 'Diego'];
+const ES_LAST = ['García', 'Fernández', 'López', 'Martínez', 'Sánchez', 'Pérez', 'Gómez', 'Díaz', 'Ruiz', 'Torres'];
+const ES_OPENERS = ['hola', 'buenas tardes', 'buenos días', 'hola, quiero una cita', 'necesito una cita', 'quisiera pedir cita', 'hola buenas'];
+const ES_YES = ['sí', 'si', 'claro', 'vale', 'de acuerdo', 'sí, por favor'];
+
+async function spanishConversations(engine: ReturnType<typeof createDialogEngine>, setNow: (t: number) => void, start: number) {
+  const out = { conversations: 0, turns: 0, replies: 0, oneSegment: 0, maxSegments: 0, booked: 0, english: 0 };
+  const say = async (phone: string, text: string) => {
+    const { replies, locale } = await engine.handle({ channel: 'sms', conversation: 'direct', senderId: phone, text });
+    out.turns++;
+    const bodies = smsBodies(replies, { locale });
+    for (const b of bodies) {
+      out.replies++;
+      const seg = smsSegments(b);
+      if (seg === 1) out.oneSegment++;
+      out.maxSegments = Math.max(out.maxSegments, seg);
+      if (/\b(Reply|Sorry|Please|What would|appointment)\b/.test(b)) out.english++;
+    }
+    return bodies.join('\n');
+  };
+  for (let i = 0; i < 40; i++) {
+    setNow(start + i * 60_000);
+    const phone = `+1555${String(60 + (i % 30)).padStart(3, '0')}${String(i).padStart(4, '0')}`;
+    const name = `${ES_FIRST[i % ES_FIRST.length]} ${ES_LAST[i % ES_LAST.length]}`;
+    out.conversations++;
+    await say(phone, ES_OPENERS[i % ES_OPENERS.length]);
+    await say(phone, name);
+    await say(phone, `0${1 + (i % 9)}/1${i % 3}/19${60 + i}`);
+    await say(phone, ES_YES[i % ES_YES.length]);
+    await say(phone, '1');
+    await say(phone, ['Dr Okafor', 'Dr Brooks', 'Dr Chen', 'Dr Anika Patel'][i % 4]);
+    await say(phone, String(1 + (i % 3)));
+    if (/^Reservado: /m.test(await say(phone, ES_YES[(i + 1) % ES_YES.length]))) out.booked++;
+    await say(phone, '2');
+    await say(phone, `0${1 + (i % 9)}/1${i % 3}/19${60 + i}`);
+    await say(phone, 'menu');
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   console.log('Clinic Concierge conversation benchmark');
   console.log(machine());
@@ -171,6 +212,10 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - t0) / 1000;
 
+    // Spanish: patients who write in Spanish register and book by the menu, list and change; every
+    // reply counted in segments as it would be sent (accents kept: UCS-2 past one non-GSM letter).
+    const spanish = await spanishConversations(engine, (t) => (now = t), NOW + n * 60_000);
+
     const patientsPlayed = all.filter((s) => s.kind === 'patient').length;
     console.log(`\n${all.length} conversations (${patientsPlayed} patients, ${all.length - patientsPlayed} doctor sessions), ${turns} turns`);
     console.log(`texts to book from a natural first message: median ${pct(textsToBook, 50)}, p90 ${pct(textsToBook, 90)}, max ${Math.max(...textsToBook)}; within 3: ${share(textsToBook.filter((x) => x <= 3).length, patientsPlayed)} (target: at most 3)`);
@@ -189,6 +234,9 @@ async function main(): Promise<void> {
     for (const r of compareReaders(loadCases([path.join(CORPUS, 'dates.duckling.en.json')]))) console.log(`  ${formatReaderScore(r)}`);
     const intents = await scoreIntents(JSON.parse(fs.readFileSync(path.join(CORPUS, 'intents.public.en.json'), 'utf8')) as IntentCase[]);
     console.log(`intent classifier: ${intents.cases} public phrasings, ${share(intents.right, intents.cases)} read right`);
+    console.log(
+      `Spanish: ${spanish.conversations} conversations, ${spanish.turns} turns, ${spanish.booked} booked; replies within one segment: ${share(spanish.oneSegment, spanish.replies)} (target: at least 90%), most segments in a reply: ${spanish.maxSegments} (target: at most 2), English words in replies: ${spanish.english}`,
+    );
     console.log(`peak memory (rss): ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     clearInterval(sampler);

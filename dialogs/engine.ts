@@ -373,13 +373,13 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         // message starts from the last saved place, and the steps there read what really happened.
         deps.logger?.warn({ err, channel: msg.channel, at: state.at?.flow }, 'conversation not saved');
       }
-      return { replies: [...preface, ...replies], actor: t.actor, seq: state.seq, told: t.told, intent: t.actor?.role === 'admin' ? 'admin-command' : (t.intent ?? null) };
+      return { replies: [...preface, ...replies], actor: t.actor, seq: state.seq, told: t.told, locale: t.locale, intent: t.actor?.role === 'admin' ? 'admin-command' : (t.intent ?? null) };
     } catch (err) {
       if (!(err instanceof DomainError)) {
         deps.logger?.error({ err, channel: msg.channel, at: state?.at?.flow }, 'dialog turn failed');
       }
       // The conversation keeps its place: the person can simply try again.
-      return { replies: [...preface, { text: errorText(err, (key, vars) => texts.t(spoken, key, vars), spoken) }], actor, seq: state?.seq ?? 0 };
+      return { replies: [...preface, { text: errorText(err, (key, vars) => texts.t(spoken, key, vars), spoken) }], actor, seq: state?.seq ?? 0, locale: spoken };
     }
   }
 }

@@ -45,9 +45,9 @@ export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
     case 'greeting':
       return patientMenu(t, t.say('menu.hi', { who: t.firstName ? ` ${t.firstName}` : '' }));
     case 'thanks':
-      return [{ text: "You're welcome! Reply MENU for anything else." }];
+      return [{ text: t.say('routing.welcome') }];
     case 'bye':
-      return [{ text: `Take care${t.firstName ? `, ${t.firstName}` : ''}! Text us any time.` }];
+      return [{ text: t.say('routing.bye', { who: t.firstName ? `, ${t.firstName}` : '' }) }];
     case 'help':
       return [{ text: t.say('help.patient') }];
     default:
@@ -55,7 +55,7 @@ export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
   // A day long past ('03/14/1990', a date of birth sent late) is no request to book.
   const past = u.when !== null && isPast(u.when, t);
   if (past && !u.doctors.length && !u.specialty) {
-    return u.rest ? [{ text: "That day has passed. Tell me a day ahead, like 'Dec 5' or 'next Tuesday'." }] : null;
+    return u.rest ? [{ text: t.say('routing.past') }] : null;
   }
   const ahead = u.when && !past ? u.when : null;
   if (u.intent === 'book' || u.doctors.length || u.specialty || (ahead && !u.yesNo && u.choice === null)) return { flow: 'booking', data: bookingFrom(u) };

@@ -83,6 +83,8 @@ export interface TurnResult {
   seq: number;
   /** Appointments whose booking these replies confirm: once delivered, the channel marks them told. */
   told?: string[];
+  /** The language the replies are in (the SMS channel keeps its letters when it is not English). */
+  locale?: string;
   /** What the message was read as (the classifier's intent; 'yes', 'choice', a flow's answer), for the metrics. */
   intent?: string | null;
 }

@@ -1,3 +1,4 @@
+import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 /**
  * Carrier keywords, matched as carriers match them: the whole message, any case. The opt-out words
  * are Twilio's defaults (the CTIA list plus REVOKE and OPTOUT); no prompt of ours ever asks a patient
@@ -26,9 +27,25 @@ export function twilioAnswered(optOutType: unknown): boolean {
 
 const callClinic = (clinicPhone: string | null) => (clinicPhone ? `call the clinic at ${clinicPhone}` : 'call the clinic');
 
-/** What carriers require a HELP reply to say: who we are, how to get help, how to stop. */
-export function carrierHelp(clinicName: string, clinicPhone: string | null = null): string {
-  return `${clinicName}: appointment booking by text. Reply MENU for options. For help ${callClinic(clinicPhone)}; in an emergency call 911. Msg & data rates may apply. Reply STOP to opt out.`;
+/** What carriers require a HELP reply to say: who we are, how to get help, how to stop; in the patient's language. */
+export function carrierHelp(clinicName: string, clinicPhone: string | null = null, locale = DEFAULT_LOCALE): string {
+  const texts = catalog();
+  const call = clinicPhone ? texts.t(locale, 'sms.callClinicAt', { phone: clinicPhone }) : texts.t(locale, 'sms.callClinic');
+  return texts.t(locale, 'sms.help', { clinic: clinicName, call });
+}
+
+/**
+ * HELP in another language (AYUDA): the language it is in, or null. Carriers and Twilio answer
+ * HELP and INFO only, so these are always ours to answer.
+ */
+export function helpWordLocale(text: string): string | null {
+  const word = text.trim().replace(/[.!¡]+/g, '').toLowerCase();
+  const texts = catalog();
+  for (const locale of texts.locales) {
+    if (locale === DEFAULT_LOCALE) continue;
+    if ((texts.words(locale).keywords.help ?? []).some((w) => w.toLowerCase() === word)) return locale;
+  }
+  return null;
 }
 
 /**

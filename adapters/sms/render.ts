@@ -11,9 +11,12 @@ const MAX_SEGMENTS = 3;
  * segments hold 70 characters, not 160); text that needs more than that (emoji, other scripts) is
  * left as it is.
  */
-export function smsBodies(replies: Reply[]): string[] {
+export function smsBodies(replies: Reply[], opts: { locale?: string } = {}): string[] {
   if (replies.length === 0) return [];
-  return split(toGsm(replies.map(renderPlain).join('\n')));
+  const text = replies.map(renderPlain).join('\n');
+  // Folding is for English, where an accent is only ever in a name. Other languages keep their
+  // letters: 'dígame' is not 'digame', and their catalogs are written to fit a segment as they are.
+  return split(!opts.locale || opts.locale === 'en' ? toGsm(text) : text);
 }
 
 const GSM_PLAIN = /^[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\[~\]|€]*$/;

@@ -4,7 +4,7 @@ import type { Logger } from '../../src/logging';
 import type { PatientsService } from '../../src/services/patients';
 import type { InboundPipeline } from '../shared/inbound';
 import { sourceOf } from '../shared/source';
-import { carrierHelp, keywordOf, optOutConfirmation, twilioAnswered } from './keywords';
+import { carrierHelp, helpWordLocale, keywordOf, optOutConfirmation, twilioAnswered } from './keywords';
 import { smsBodies } from './render';
 import type { SmsSender } from './sms-sender';
 
@@ -111,7 +111,9 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
               log.info('message from an opted-out number; no reply sent');
               return { stop: [] };
             }
-            if (keyword === 'help') return { stop: ours ? [{ text: carrierHelp(deps.clinicName, deps.clinicPhone ?? null) }] : [] };
+            if (keyword === 'help') return { stop: ours ? [{ text: carrierHelp(deps.clinicName, deps.clinicPhone ?? null, sender.actor?.locale) }] : [] };
+            const helpIn = helpWordLocale(text);
+            if (helpIn) return { stop: [{ text: carrierHelp(deps.clinicName, deps.clinicPhone ?? null, helpIn) }] };
             return null;
           },
         },
@@ -128,14 +130,14 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
           return sendXml(res, 200, twiml(outcome.replies.map((r) => r.text)));
         case 'answered':
           log.info({ ms: Date.now() - started, replies: outcome.result.replies.length }, 'sms answered');
-          sendXml(res, 200, twiml(smsBodies(outcome.result.replies)));
+          sendXml(res, 200, twiml(smsBodies(outcome.result.replies, { locale: outcome.result.locale })));
           await told(outcome.result.told);
           return;
         case 'late': {
           // Twilio gives the webhook 15 seconds in all: answer now, text the reply when it is ready.
           sendXml(res, 200, twiml([]));
           const slow = await outcome.result;
-          for (const body of smsBodies(slow.replies)) await deps.sender.send(from, body);
+          for (const body of smsBodies(slow.replies, { locale: slow.locale })) await deps.sender.send(from, body);
           await told(slow.told);
           log.info({ ms: Date.now() - started }, 'sms answered through the Messages API');
           return;

@@ -1,8 +1,11 @@
 import { DateTime } from 'luxon';
 import type { AppointmentView } from '../../src/domain/appointment';
 import type { Flow, FlowStart, Next, Turn } from '../flow';
-import { numbered, pick, YES_NO_CHOICES } from '../flow';
-import { doctorName, formatSlot } from '../support/format';
+import { numbered, pick, yesNoChoices } from '../flow';
+import { doctorName, formatClock, formatDate, formatSlot } from '../support/format';
+
+/** A slot in the patient's zone and language. */
+const slot = (t: Turn, instant: number | Date) => formatSlot(instant, t.zone, t.deps.now(), t.locale);
 import type { Understood } from '../understanding';
 import type { WhenReading } from '../understanding/dates';
 import { spanOf, suits } from './offers';
@@ -78,13 +81,11 @@ function fits(t: Turn, a: Item, filter: AppointmentsData['filter'], mode: Appoin
 function describeFilter(t: Turn, filter: NonNullable<AppointmentsData['filter']>): string {
   const parts: string[] = [];
   const when = filter.when;
-  if (when?.kind === 'day') parts.push(`on ${DateTime.fromISO(when.date, { zone: t.zone }).toFormat('ccc d LLL')}`);
-  if (when?.kind === 'range') parts.push('then');
-  if (when && (when.kind === 'day' || when.kind === 'time') && when.time !== undefined) {
-    parts.push(`at ${DateTime.fromObject({ hour: Math.floor(when.time / 60), minute: when.time % 60 }).toFormat('h:mm a')}`);
-  }
-  if (filter.doctorIds?.length) parts.push('with that doctor');
-  return parts.join(' ') || 'like that';
+  if (when?.kind === 'day') parts.push(t.say('appts.filterOn', { day: formatDate(DateTime.fromISO(when.date, { zone: t.zone }).toJSDate(), t.zone, undefined, t.locale) }));
+  if (when?.kind === 'range') parts.push(t.say('appts.filterThen'));
+  if (when && (when.kind === 'day' || when.kind === 'time') && when.time !== undefined) parts.push(t.say('appts.filterAt', { time: formatClock(when.time, t.locale) }));
+  if (filter.doctorIds?.length) parts.push(t.say('appts.filterDoctor'));
+  return parts.join(' ') || t.say('appts.filterLike');
 }
 
 /** Moving one is booking a new time for it ('to the afternoon': that day's afternoon). */
@@ -101,16 +102,16 @@ export const appointmentsFlow: Flow<'appointments'> = {
   first: 'list',
   steps: {
     list: {
-      help: 'Reply with the number of an appointment to move it or call it off, or MENU.',
+      help: 'appts.listHelp',
       async ask(t, d) {
         const check = verifyFirst(t, 'list', d);
         if (check) return check;
         const upcoming = await describe(t, await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'upcoming', 10));
-        if (upcoming.length === 0) return { done: [{ text: 'You have no upcoming appointments. Reply 1 to book one.' }] };
+        if (upcoming.length === 0) return { done: [{ text: t.say('appts.none') }] };
         const matching = upcoming.filter((a) => fits(t, a, d.filter, d.mode));
         if (d.filter && matching.length === 0) {
           // Never a guess at which one was meant: the list, and they choose.
-          return { to: 'list', data: { filter: null, appts: null, note: `You have no appointment ${describeFilter(t, d.filter)}.` }, replace: true };
+          return { to: 'list', data: { filter: null, appts: null, note: t.say('appts.noneLike', { what: describeFilter(t, d.filter) }) }, replace: true };
         }
         if (matching.length === 1 && d.mode !== 'view' && !d.note) {
           if (d.mode === 'cancel') return { to: 'cancel', data: { appt: matching[0] }, replace: true };
@@ -118,9 +119,9 @@ export const appointmentsFlow: Flow<'appointments'> = {
           return { to: 'item', data: { appt: matching[0] }, replace: true };
         }
         const list = matching.slice(0, 5);
-        const head = d.mode === 'cancel' ? 'Which one should I call off?' : d.mode === 'reschedule' ? 'Which one would you like to move?' : d.mode === 'change' ? 'Which one would you like to change?' : 'Your upcoming appointments:';
+        const head = t.say(d.mode === 'cancel' ? 'appts.whichCancel' : d.mode === 'reschedule' ? 'appts.whichMove' : d.mode === 'change' ? 'appts.whichChange' : 'appts.upcoming');
         return {
-          stay: [{ text: d.note ? `${d.note} ${head}` : head, choices: numbered(list, (a) => `${formatSlot(a.startsAt, t.zone, t.deps.now())}, ${a.doctor}`) }, { text: d.mode === 'view' ? 'Reply a number to change it, or MENU.' : 'Reply with its number.' }],
+          stay: [{ text: d.note ? `${d.note} ${head}` : head, choices: numbered(list, (a) => `${slot(t, a.startsAt)}, ${a.doctor}`) }, { text: t.say(d.mode === 'view' ? 'appts.replyChange' : 'appts.replyNumber') }],
           data: { appts: list },
         };
       },
@@ -136,21 +137,21 @@ export const appointmentsFlow: Flow<'appointments'> = {
           const matching = (d.appts ?? []).filter((a) => fits(t, a, { when: u.when, doctorIds: u.doctors.map((x) => x.id) }));
           if (matching.length === 1 && u.intent !== 'book') return { to: d.mode === 'cancel' ? 'cancel' : 'item', data: { appt: matching[0] } };
         }
-        if (u.choice !== null) return { retry: `Please reply with a number from 1 to ${(d.appts ?? []).length}.` };
+        if (u.choice !== null) return { retry: t.say('booking.numberFrom', { count: (d.appts ?? []).length }) };
         return { unhandled: true };
       },
     },
 
     item: {
-      help: 'Reply R to move this appointment, X to call it off, or MENU.',
+      help: 'appts.itemHelp',
       async ask(t, d) {
         const a = d.appt!;
         return [
           {
-            text: `${formatSlot(a.startsAt, t.zone, t.deps.now())} with ${a.doctor}. Reply R to move it or X to call it off.`,
+            text: t.say('appts.item', { when: slot(t, a.startsAt), doctor: a.doctor }),
             choices: [
-              { label: 'Move it', value: 'R' },
-              { label: 'Call it off', value: 'X' },
+              { label: t.say('appts.moveIt'), value: 'R' },
+              { label: t.say('appts.callOff'), value: 'X' },
             ],
           },
         ];
@@ -165,22 +166,22 @@ export const appointmentsFlow: Flow<'appointments'> = {
     },
 
     cancel: {
-      help: 'Reply YES to call off this appointment, or NO to keep it.',
+      help: 'appts.cancelHelp',
       async ask(t, d) {
         const check = verifyFirst(t, 'cancel', d);
         if (check) return check;
         const a = d.appt!;
-        return [{ text: `Call off your appointment on ${formatSlot(a.startsAt, t.zone, t.deps.now())} with ${a.doctor}? Reply YES or NO.`, choices: YES_NO_CHOICES }];
+        return [{ text: t.say('appts.cancelAsk', { when: slot(t, a.startsAt), doctor: a.doctor }), choices: yesNoChoices(t) }];
       },
       async answer(t, d, u) {
         const a = d.appt!;
-        if (u.yesNo === 'no') return { done: [{ text: 'OK, it stays booked. Reply MENU for anything else.' }] };
+        if (u.yesNo === 'no') return { done: [{ text: t.say('appts.kept') }] };
         if (u.yesNo !== 'yes') {
           if (u.intent && u.intent !== 'cancel') return { unhandled: true };
-          return { retry: 'Please reply YES to call it off or NO to keep it.', alone: true };
+          return { retry: t.say('appts.cancelAgain'), alone: true };
         }
         await t.deps.services.booking.cancel(t.actor!, a.id, 'cancelled by the patient');
-        return { done: [{ text: `Done: your appointment on ${formatSlot(a.startsAt, t.zone, t.deps.now())} with ${a.doctor} is called off. Reply MENU to book another time.` }] };
+        return { done: [{ text: t.say('appts.cancelled', { when: slot(t, a.startsAt), doctor: a.doctor }) }] };
       },
     },
 
@@ -189,11 +190,11 @@ export const appointmentsFlow: Flow<'appointments'> = {
         const check = verifyFirst(t, 'past', d);
         if (check) return check;
         const past = await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'past', 5);
-        if (past.length === 0) return { done: [{ text: 'You have no past appointments with us yet.' }] };
+        if (past.length === 0) return { done: [{ text: t.say('appts.nonePast') }] };
         const items = await describe(t, past);
-        const status: Record<string, string> = { booked: 'done', completed: 'done', cancelled: 'called off', no_show: 'missed' };
-        const lines = items.map((a, i) => `${formatSlot(a.startsAt, t.zone, t.deps.now())}, ${a.doctor} (${status[past[i].status]})`);
-        return { done: [{ text: ['Your recent appointments:', ...lines].join('\n') }] };
+        const status: Record<string, string> = { booked: 'appts.statusDone', completed: 'appts.statusDone', cancelled: 'appts.statusCancelled', no_show: 'appts.statusMissed' };
+        const lines = items.map((a, i) => `${slot(t, a.startsAt)}, ${a.doctor} (${t.say(status[past[i].status])})`);
+        return { done: [{ text: [t.say('appts.recent'), ...lines].join('\n') }] };
       },
       async answer() {
         return { unhandled: true };

@@ -10,10 +10,11 @@ import {
   ValidationError,
 } from '../../src/domain/errors';
 import type { Flow, Next, Turn } from '../flow';
-import { numbered, pick, YES_NO_CHOICES } from '../flow';
+import { numbered, pick, yesNoChoices } from '../flow';
 import { errorText } from '../support/error-replies';
-import { doctorName, formatSlot } from '../support/format';
+import { doctorName, formatClock, formatDate, formatSlot, formatTime } from '../support/format';
 import type { Understood } from '../understanding';
+import { catalog, saysKeyword } from '../../src/i18n/catalog';
 import type { WhenReading } from '../understanding/dates';
 import { exactOffer, exactTime, findOffers, nearestOffers, type Offer } from './offers';
 
@@ -70,10 +71,12 @@ export function bookingFrom(u: Understood, extra: Partial<BookingData> = {}): Bo
 }
 
 const dr = (name: string) => doctorName(name);
+/** A slot in the patient's zone and language. */
+const slot = (t: Turn, instant: number | Date) => formatSlot(instant, t.zone, t.deps.now(), t.locale);
 
 /** The slot shown to a patient: its day and time, and the doctor when several are offered. */
 function offerLabel(o: Offer, t: Turn, withDoctor: boolean): string {
-  const when = formatSlot(o.start, t.zone, t.deps.now());
+  const when = slot(t, o.start);
   return withDoctor ? `${when}, ${dr(o.doctorName)}` : when;
 }
 
@@ -110,7 +113,7 @@ async function proceed(t: Turn, d: BookingData): Promise<Out> {
     }
     if (d.specialty) {
       const doctors = dir.doctors.filter((x) => x.specializations.includes(d.specialty!));
-      if (doctors.length === 0) return { to: 'who', data: { ...d, specialty: null, note: `No doctor here sees ${d.specialty} patients yet.` }, replace: true };
+      if (doctors.length === 0) return { to: 'who', data: { ...d, specialty: null, note: t.say('booking.noSpecialist', { specialty: d.specialty }) }, replace: true };
       if (doctors.length === 1) return proceed(t, { ...d, doctorId: doctors[0].id, doctorName: doctors[0].fullName });
       // Several doctors of that specialty: the earliest times among them, whoever has them.
       return offerTimes(t, d, doctors.map((x) => ({ id: x.id, name: x.fullName })));
@@ -145,44 +148,47 @@ async function offerTimes(t: Turn, d: BookingData, doctors: Array<{ id: string; 
     const window = 'window' in d.when ? d.when.window : undefined;
     if (dayStart !== null && window) {
       const part = await findOffers(t, { doctors, when: { kind: 'time', window }, after: Math.max(dayStart, d.after ?? 0), moving: d.moving });
-      if (part.length) return { to: 'times', data: { ...d, offered: part, note: `${nothingOn(t, d.when, true)} Other days:`, when: { kind: 'time', window } }, replace: true };
+      if (part.length) return { to: 'times', data: { ...d, offered: part, note: t.say('booking.otherDays', { nothing: nothingOn(t, d.when, true) }), when: { kind: 'time', window } }, replace: true };
     }
     if (d.when.kind === 'day' && doctors.length === 1) {
       const around = DateTime.fromISO(d.when.date, { zone: t.zone }).plus({ minutes: exactTime(d.when) ?? 9 * 60 }).toMillis();
       const near = await nearestOffers(t, doctors[0], around, d.moving);
-      if (near.length) return { to: 'times', data: { ...d, offered: near, note: `${nothingOn(t, d.when)} Nearest free times:`, when: null }, replace: true };
+      if (near.length) return { to: 'times', data: { ...d, offered: near, note: t.say('booking.nearestTimes', { nothing: nothingOn(t, d.when) }), when: null }, replace: true };
     }
     const from = dayStart !== null && dayStart > t.deps.now() ? dayStart - 1 : d.after;
     const later = (await findOffers(t, { doctors, when: null, after: from, moving: d.moving })).concat();
     const any = later.length ? later : await findOffers(t, { doctors, when: null, after: d.after, moving: d.moving });
-    if (any.length) return { to: 'times', data: { ...d, offered: any, note: `${nothingOn(t, d.when)} ${later.length && dayStart !== null ? 'Next' : 'First'} free times:`, when: null }, replace: true };
+    if (any.length) return { to: 'times', data: { ...d, offered: any, note: t.say(later.length && dayStart !== null ? 'booking.nextTimes' : 'booking.firstTimes', { nothing: nothingOn(t, d.when) }), when: null }, replace: true };
   }
   if (doctors.length === 1 && !d.moving) {
     const others = await colleagues(t, doctors[0].id);
     if (others.length) {
-      return { to: 'doctor', data: { ...d, candidates: others, note: `${dr(doctors[0].name)} has nothing free soon. These doctors do:`, doctorId: null, doctorName: null }, replace: true };
+      return { to: 'doctor', data: { ...d, candidates: others, note: t.say('booking.nothingSoon', { doctor: dr(doctors[0].name) }), doctorId: null, doctorName: null }, replace: true };
     }
   }
-  return { done: [{ text: `Sorry, ${doctors.length === 1 ? dr(doctors[0].name) : 'no doctor'} has nothing free in the next weeks. Please call the clinic.` }] };
+  return { done: [{ text: doctors.length === 1 ? t.say('booking.noneForWeeks', { doctor: dr(doctors[0].name) }) : t.say('booking.noneForWeeksAny') }] };
 }
 
 /** 'Nothing is free on Sat 5 Dec.', naming what was asked where it can. */
 function nothingOn(t: Turn, when: WhenReading, then = false): string {
-  if (when.kind === 'day') return `Nothing is free on ${DateTime.fromISO(when.date, { zone: t.zone }).toFormat('ccc d LLL')}${when.yearShown ? ` ${when.date.slice(0, 4)}` : ''}${then ? ' then' : ''}.`;
-  return 'Nothing is free then.';
+  if (when.kind === 'day') {
+    const day = `${formatDate(DateTime.fromISO(when.date, { zone: t.zone }).toJSDate(), t.zone, undefined, t.locale)}${when.yearShown ? ` ${when.date.slice(0, 4)}` : ''}`;
+    return t.say(then ? 'booking.nothingOnThen' : 'booking.nothingOn', { day });
+  }
+  return t.say('booking.nothingThen');
 }
 
 /** Why these times, when a time was asked for and they are not all at it. */
 function notFreeNote(t: Turn, when: WhenReading | null, offered: Offer[]): string | null {
   const wanted = exactTime(when);
   if (wanted === null) return null;
-  const label = DateTime.fromObject({ hour: Math.floor(wanted / 60), minute: wanted % 60 }).toFormat('h:mm a');
+  const label = formatClock(wanted, t.locale);
   if (when?.kind === 'time') {
-    const atIt = offered.every((o) => DateTime.fromMillis(o.start, { zone: t.zone }).toFormat('h:mm a') === label);
-    return atIt ? `Free at ${label}:` : `Nearest free times to ${label}:`;
+    const atIt = offered.every((o) => formatTime(o.start, t.zone, t.locale) === label);
+    return t.say(atIt ? 'booking.freeAt' : 'booking.nearestTo', { time: label });
   }
-  const day = when?.kind === 'day' ? DateTime.fromISO(when.date, { zone: t.zone }).toFormat('ccc d LLL') : '';
-  return `${label}${day ? ` on ${day}` : ''} is not free. Nearest free times:`;
+  const day = when?.kind === 'day' ? formatDate(DateTime.fromISO(when.date, { zone: t.zone }).toJSDate(), t.zone, undefined, t.locale) : '';
+  return day ? t.say('booking.notFreeOn', { time: label, day }) : t.say('booking.notFree', { time: label });
 }
 
 /** A time alone said about times already on one day ('the 3:30 one', 'at 4 then') is that day's. */
@@ -236,7 +242,7 @@ const elsewhere = (u: Understood) => u.choice === null && u.yesNo === null && u.
 async function specialtiesList(t: Turn): Promise<string> {
   const dir = await directory(t);
   const names = [...new Set(dir.doctors.flatMap((d) => d.specializations))].sort();
-  return `We have ${names.join(', ')}.`;
+  return t.say('booking.specialties', { names: names.join(', ') });
 }
 
 export const bookingFlow: Flow<'booking'> = {
@@ -245,20 +251,20 @@ export const bookingFlow: Flow<'booking'> = {
   first: 'who',
   steps: {
     who: {
-      help: "Tell me the kind of doctor (like 'skin doctor' or 'cardiology'), a symptom ('knee pain'), or a doctor's name ('Dr Patel'). LIST shows them all.",
+      help: 'booking.whoHelp',
       async ask(t, d) {
-        if (d.listSpecialties) return [{ text: `${await specialtiesList(t)} Which would you like, or which doctor?` }];
+        if (d.listSpecialties) return [{ text: t.say('booking.whichOfList', { list: await specialtiesList(t) }) }];
         if (d.doctorId || d.specialty || d.candidates?.length) return proceed(t, d);
-        return [{ text: `${d.note ? `${d.note} ` : ''}Which doctor or kind of doctor? For example 'skin doctor' or 'Dr Patel'. LIST shows them all.` }];
+        return [{ text: t.say('booking.askWho', { note: d.note ? `${d.note} ` : '' }) }];
       },
       async answer(t, d, u) {
-        if (u.intent === 'specialties' && !u.specialty && !u.doctors.length) return { retry: `${await specialtiesList(t)} Which would you like?`, alone: true };
+        if ((u.intent === 'specialties' || saysKeyword(t.deps.catalog ?? catalog(), t.locale, 'list', u.text)) && !u.specialty && !u.doctors.length) return { retry: t.say('booking.whichOf', { list: await specialtiesList(t) }), alone: true };
         // A number with no list to pick from is never a name ('three' is not Dr Rahman).
-        if (u.choice !== null && !u.doctors.length && !u.specialty) return { retry: `Please tell me a kind of doctor or a doctor's name. ${await specialtiesList(t)}`, alone: true };
+        if (u.choice !== null && !u.doctors.length && !u.specialty) return { retry: t.say('booking.notANumber', { list: await specialtiesList(t) }), alone: true };
         const c = changes(u, t, d);
         if (c && (c.doctorId || c.specialty || c.candidates)) return proceed(t, { ...d, ...c, when: c.when ?? d.when });
         if (u.intent && ELSEWHERE.has(u.intent)) return { unhandled: true };
-        if (c?.when) return { to: 'who', data: { ...d, when: c.when, note: 'Got the time.' }, replace: true };
+        if (c?.when) return { to: 'who', data: { ...d, when: c.when, note: t.say('booking.gotTime') }, replace: true };
         // Words the clinic's list does not know: the database's looser search (names, keywords, typos).
         if (u.rest.length >= 3) {
           const found = await t.deps.services.doctors.search(u.text, { limit: 5, slotsPerDoctor: 1 });
@@ -266,17 +272,17 @@ export const bookingFlow: Flow<'booking'> = {
           if (found.length > 1) return proceed(t, { ...d, candidates: found.map((f) => ({ id: f.doctor.id, name: f.doctor.fullName, specialties: f.doctor.specializations })) });
         }
         if (u.intent && u.intent !== 'book') return { unhandled: true };
-        return { retry: `I couldn't find a doctor for that. ${await specialtiesList(t)} Which would you like, or which doctor?`, alone: true };
+        return { retry: t.say('booking.noDoctorFor', { list: await specialtiesList(t) }), alone: true };
       },
     },
 
     doctor: {
-      help: 'Reply with the number of the doctor you would like, or tell me another doctor or a day.',
+      help: 'booking.doctorHelp',
       async ask(t, d) {
         const list = d.candidates ?? [];
-        const soon = (c: Candidate) => (c.next ? `, next ${formatSlot(c.next, t.zone, t.deps.now())}` : '');
+        const soon = (c: Candidate) => (c.next ? t.say('booking.nextFree', { when: slot(t, c.next) }) : '');
         const label = (c: Candidate) => `${dr(c.name)}${c.specialties.length ? ` (${c.specialties[0]})` : ''}${soon(c)}`;
-        return [{ text: d.note ?? 'Which doctor? Reply with a number:', choices: numbered(list, label) }];
+        return [{ text: d.note ?? t.say('booking.whichDoctor'), choices: numbered(list, label) }];
       },
       async answer(t, d, u) {
         if (elsewhere(u)) return { unhandled: true };
@@ -290,19 +296,19 @@ export const bookingFlow: Flow<'booking'> = {
           if (both.length === 1) return proceed(t, { ...d, doctorId: both[0].id, doctorName: both[0].name, byName: true, candidates: null, note: null });
         }
         if (c) return proceed(t, { ...d, ...c, candidates: c.candidates ?? d.candidates });
-        if (u.choice !== null) return { retry: `Please reply with a number from 1 to ${(d.candidates ?? []).length}.` };
+        if (u.choice !== null) return { retry: t.say('booking.numberFrom', { count: (d.candidates ?? []).length }) };
         return { unhandled: true };
       },
     },
 
     times: {
-      help: "Reply with a number to pick a time, or tell me a day or time like 'tomorrow afternoon' or 'Dec 5 at 3', or MORE for later times.",
+      help: 'booking.timesHelp',
       async ask(t, d) {
         const offered = d.offered ?? [];
         const several = new Set(offered.map((o) => o.doctorId)).size > 1;
         const one = several ? null : offered[0]?.doctorName ?? d.doctorName;
-        const head = d.note ?? (one ? `Free times with ${dr(one)}:` : 'Free times:');
-        return [{ text: head, choices: numbered(offered, (o) => offerLabel(o, t, several)) }, { text: 'Reply a number, another day or time, or MORE.' }];
+        const head = d.note ?? (one ? t.say('booking.freeWith', { doctor: dr(one) }) : t.say('booking.free'));
+        return [{ text: head, choices: numbered(offered, (o) => offerLabel(o, t, several)) }, { text: t.say('booking.replyTimes') }];
       },
       async answer(t, d, u) {
         if (elsewhere(u)) return { unhandled: true };
@@ -320,7 +326,11 @@ export const bookingFlow: Flow<'booking'> = {
           if (match.length === 1) return { to: 'confirm', data: { startsAt: match[0].start, doctorId: match[0].doctorId, doctorName: match[0].doctorName } };
         }
         // 'more', 'later', 'other days' (not 'next Tue 3pm', which is a time of its own).
-        const more = !u.when && !u.doctors.length && !u.specialty && (u.intent === 'more' || /\b(more|later|other days?|another day|different day|next ones?)\b/.test(u.text.toLowerCase()));
+        const more =
+          !u.when &&
+          !u.doctors.length &&
+          !u.specialty &&
+          (u.intent === 'more' || /\b(more|later|other days?|another day|different day|next ones?)\b/.test(u.text.toLowerCase()) || saysKeyword(t.deps.catalog ?? catalog(), t.locale, 'more', u.text));
         if (more) {
           if (/\b(other days?|another day|different day)\b/.test(u.text.toLowerCase()) && offered.length) {
             // Days after the ones shown, whatever day was asked for: 'other days' leaves that day.
@@ -332,20 +342,18 @@ export const bookingFlow: Flow<'booking'> = {
         }
         const c = changes(u, t, d);
         if (c) return proceed(t, { ...d, ...c, ...(c.doctorId || c.specialty || c.candidates ? {} : sameWho(d)) });
-        if (u.yesNo === 'no') return { retry: 'OK. Tell me another day or time, or MENU.', alone: true };
-        if (u.choice !== null) return { retry: `Please reply with a number from 1 to ${offered.length}.` };
+        if (u.yesNo === 'no') return { retry: t.say('booking.otherTime'), alone: true };
+        if (u.choice !== null) return { retry: t.say('booking.numberFrom', { count: offered.length }) };
         return { unhandled: true };
       },
     },
 
     confirm: {
-      help: 'Reply YES to book that time, NO to choose another, or tell me another day or time.',
+      help: 'booking.confirmHelp',
       async ask(t, d) {
-        const when = formatSlot(d.startsAt!, t.zone, t.deps.now());
-        const text = d.moving
-          ? `Move your appointment with ${dr(d.doctorName!)} to ${when}? Reply YES or NO.`
-          : `Book ${dr(d.doctorName!)} on ${when}? Reply YES or NO.`;
-        return [{ text, choices: YES_NO_CHOICES }];
+        const when = slot(t, d.startsAt!);
+        const text = t.say(d.moving ? 'booking.confirmMove' : 'booking.confirm', { doctor: dr(d.doctorName!), when });
+        return [{ text, choices: yesNoChoices(t) }];
       },
       async answer(t, d, u) {
         if (elsewhere(u)) return { unhandled: true };
@@ -359,12 +367,12 @@ export const bookingFlow: Flow<'booking'> = {
         const chosen = pick(d.offered ?? undefined, u);
         if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName }, replace: true };
         if (u.intent && u.intent !== 'book' && u.intent !== 'no') return { unhandled: true };
-        return { retry: 'Please reply YES to book it or NO to choose another time.', alone: true };
+        return { retry: t.say('booking.confirmAgain'), alone: true };
       },
     },
 
     clarify: {
-      help: 'Reply 1 or 2, or tell me the date.',
+      help: 'booking.clarifyHelp',
       async ask(t, d) {
         if (d.when?.kind !== 'ask') return proceed(t, d);
         return [{ text: d.when.question, choices: numbered(d.when.options, (o) => o.label) }];
@@ -392,7 +400,7 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
       ? await booking.reschedule(t.actor!, d.moving, startsAt)
       : await booking.book(t.actor!, { doctorId: d.doctorId!, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel });
     t.told.push(appt.id);
-    return { done: [{ text: `${d.moving ? 'Moved' : 'Booked'}: ${name} on ${formatSlot(appt.startsAt, t.zone, t.deps.now())}. We'll text you a reminder. Reply MENU for anything else.` }] };
+    return { done: [{ text: t.say(d.moving ? 'booking.moved' : 'booking.booked', { doctor: name, when: slot(t, appt.startsAt) }) }] };
   } catch (err) {
     // A YES sent again after a reply that never arrived (or an error after the commit): the
     // booking is there, and the patient hears so instead of "taken".
@@ -402,21 +410,21 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
       );
       if (mine) {
         t.told.push(mine.id);
-        return { done: [{ text: `${d.moving ? 'Moved' : 'Booked'}: ${name} on ${formatSlot(mine.startsAt, t.zone, t.deps.now())}. We'll text you a reminder. Reply MENU for anything else.` }] };
+        return { done: [{ text: t.say(d.moving ? 'booking.moved' : 'booking.booked', { doctor: name, when: slot(t, mine.startsAt) }) }] };
       }
     }
-    if (err instanceof BookingLimitError) return { done: [{ text: errorText(err) }] };
+    if (err instanceof BookingLimitError) return { done: [{ text: errorText(err, t.say, t.locale) }] };
     if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) {
       // Before the date-of-birth check, "you already have an appointment then" would tell a phone's
       // holder something of the patient's record: the same words as any time that cannot be had.
       const sorry =
-        err instanceof SlotTakenError ? 'Sorry, that time was just taken.' : err instanceof PatientBusyError && !t.state.verified ? "Sorry, that time can't be booked." : errorText(err);
+        err instanceof SlotTakenError ? t.say('booking.justTaken') : err instanceof PatientBusyError && !t.state.verified ? t.say('booking.cannotBook') : errorText(err, t.say, t.locale);
       const near = await nearestOffers(t, { id: d.doctorId!, name: d.doctorName! }, startsAt.getTime(), d.moving);
-      if (near.length === 0) return { done: [{ text: `${sorry} ${name} has nothing else free nearby. Reply MENU to start again.` }] };
-      return { to: 'times', data: { offered: near, note: `${sorry} Nearest free times:` }, replace: true };
+      if (near.length === 0) return { done: [{ text: t.say('booking.nothingNearby', { sorry, doctor: name }) }] };
+      return { to: 'times', data: { offered: near, note: t.say('booking.nearest', { sorry }) }, replace: true };
     }
     if (err instanceof ServiceUnavailableError || err instanceof ValidationError || err instanceof NotFoundError) {
-      return { done: [{ text: `${errorText(err)} Reply MENU to start again.` }] };
+      return { done: [{ text: t.say('booking.startAgain', { error: errorText(err, t.say, t.locale) }) }] };
     }
     throw err;
   }

@@ -2,6 +2,7 @@ import { ValidationError } from '../../src/domain/errors';
 import type { Flow, Next, Turn } from '../flow';
 import { numbered } from '../flow';
 import { readDateOfBirth, readTimeZone } from '../support/personal';
+import { DEFAULT_LOCALE } from '../../src/i18n/catalog';
 
 /** A patient's own details: name, date of birth, time zone (after the date-of-birth check). */
 export type ProfileStep = 'menu' | 'name' | 'dob' | 'zone';
@@ -12,9 +13,9 @@ type Out = Next<'profile'>;
 async function update(t: Turn, changes: { fullName?: string; dateOfBirth?: string; timeZone?: string }, said: (p: { fullName: string; timeZone: string }) => string): Promise<Out> {
   try {
     const p = await t.deps.services.patients.updateProfile(t.actor!, t.actor!.patientId!, changes);
-    return { done: [{ text: `${said(p)} Reply MENU for anything else.` }] };
+    return { done: [{ text: said(p) }] };
   } catch (err) {
-    if (err instanceof ValidationError) return { retry: err.message };
+    if (err instanceof ValidationError) return { retry: t.locale === DEFAULT_LOCALE ? err.message : t.say('errors.notPossible') };
     throw err;
   }
 }
@@ -25,47 +26,47 @@ export const profileFlow: Flow<'profile'> = {
   first: 'menu',
   steps: {
     menu: {
-      help: 'Reply 1 to change your name, 2 your date of birth, 3 your time zone, or MENU.',
+      help: 'profile.menuHelp',
       async ask(t) {
         if (!t.state.verified) return { start: { flow: 'verification', data: { then: { flow: 'profile', data: {} } } } };
         const me = await t.deps.services.patients.get(t.actor!, t.actor!.patientId!);
-        return [{ text: `Your details: ${me.fullName}, times shown in ${me.timeZone}. What would you like to change?`, choices: numbered(['Name', 'Date of birth', 'Time zone'], (x) => x) }];
+        return [{ text: t.say('profile.details', { name: me.fullName, zone: me.timeZone }), choices: numbered(['profile.name', 'profile.dob', 'profile.zone'], (x) => t.say(x)) }];
       },
-      async answer(_t, _d, u) {
+      async answer(t, _d, u) {
         const n = u.text.trim().toLowerCase();
-        if (u.choice === 1 || /\bname\b/.test(n)) return { to: 'name' };
-        if (u.choice === 2 || /birth|dob|birthday/.test(n)) return { to: 'dob' };
-        if (u.choice === 3 || /zone/.test(n)) return { to: 'zone' };
-        if (u.choice !== null) return { retry: 'Please reply 1, 2 or 3.' };
+        if (u.choice === 1 || /\b(name|nombre)\b/.test(n)) return { to: 'name' };
+        if (u.choice === 2 || /birth|dob|birthday|nacimiento/.test(n)) return { to: 'dob' };
+        if (u.choice === 3 || /zone|zona/.test(n)) return { to: 'zone' };
+        if (u.choice !== null) return { retry: t.say('profile.oneTwoThree') };
         return { unhandled: true };
       },
     },
     name: {
-      async ask() {
-        return [{ text: 'What is your full name?' }];
+      async ask(t) {
+        return [{ text: t.say('registration.askName') }];
       },
       async answer(t, _d, u) {
-        return update(t, { fullName: u.text }, (p) => `Thanks, your name is now ${p.fullName}.`);
+        return update(t, { fullName: u.text }, (p) => t.say('profile.nameDone', { name: p.fullName }));
       },
     },
     dob: {
-      async ask() {
-        return [{ text: 'What is your correct date of birth? (for example 04/12/1988)' }];
+      async ask(t) {
+        return [{ text: t.say('profile.askDob') }];
       },
       async answer(t, _d, u) {
         const dob = readDateOfBirth(u.text, t.zone);
-        if (!dob) return { retry: 'Please send your date of birth like 04/12/1988.', alone: true };
-        return update(t, { dateOfBirth: dob }, () => 'Thanks, your date of birth is updated.');
+        if (!dob) return { retry: t.say('verify.format'), alone: true };
+        return update(t, { dateOfBirth: dob }, () => t.say('profile.dobDone'));
       },
     },
     zone: {
-      async ask() {
-        return [{ text: "Which time zone are you in? For example 'New York', 'London' or 'America/Chicago'." }];
+      async ask(t) {
+        return [{ text: t.say('profile.askZone') }];
       },
       async answer(t, _d, u) {
         const zone = readTimeZone(u.text);
-        if (!zone) return { retry: "I don't know that time zone. Try a city like 'Chicago' or a name like 'America/Chicago'.", alone: true };
-        return update(t, { timeZone: zone }, (p) => `Done. I'll show times in ${p.timeZone} from now on.`);
+        if (!zone) return { retry: t.say('profile.unknownZone'), alone: true };
+        return update(t, { timeZone: zone }, (p) => t.say('profile.zoneDone', { zone: p.timeZone }));
       },
     },
   },

@@ -35,34 +35,34 @@ export const reminderFlow: Flow<'reminder'> = {
   first: 'reply',
   steps: {
     reply: {
-      help: 'Reply C to confirm your appointment, R to change it or X to call it off. MENU for everything else.',
-      async ask() {
-        return [{ text: 'Reply C to confirm, R to change or X to call it off.' }];
+      help: 'reminder.help',
+      async ask(t) {
+        return [{ text: t.say('reminder.ask') }];
       },
       async answer(t, d, u) {
         const word = u.text.trim().toLowerCase().replace(/[.!]+$/, '');
         // 'sure, see you then', 'yes thank you!': a yes up front confirms, whatever follows it.
-        const leadingYes = yesNo(word.split(/[\s,.!]+/)[0] ?? '') === 'yes' && u.intent !== 'cancel' && u.intent !== 'reschedule';
-        const confirm = word === 'c' || word === 'confirm' || word === 'confirmed' || u.yesNo === 'yes' || u.intent === 'yes' || leadingYes;
-        const move = word === 'r' || word === 'change' || word === 'move' || u.intent === 'reschedule';
-        const off = word === 'x' || word === 'call it off' || word === 'call off' || u.intent === 'cancel';
+        const leadingYes = yesNo(word.split(/[\s,.!]+/)[0] ?? '', t.locale) === 'yes' && u.intent !== 'cancel' && u.intent !== 'reschedule';
+        const confirm = ['c', 'confirm', 'confirmed', 'confirmo', 'confirmar', 'confirmada'].includes(word) || u.yesNo === 'yes' || u.intent === 'yes' || leadingYes;
+        const move = ['r', 'change', 'move', 'cambiar', 'cambiarla'].includes(word) || u.intent === 'reschedule';
+        const off = ['x', 'call it off', 'call off', 'anular', 'anularla'].includes(word) || u.intent === 'cancel';
         if (!confirm && !move && !off) return { unhandled: true };
         const appt = await t.deps.services.appointments.get(t.actor!, d.appointmentId);
-        if (appt.status !== 'booked') return { done: [{ text: 'That appointment is no longer booked. Reply MENU to book another time.' }] };
-        const when = formatSlot(appt.startsAt, t.zone, t.deps.now());
+        if (appt.status !== 'booked') return { done: [{ text: t.say('reminder.notBooked') }] };
+        const when = formatSlot(appt.startsAt, t.zone, t.deps.now(), t.locale);
         if (confirm) {
           await t.deps.services.booking.confirmAttendance(t.actor!, d.appointmentId);
-          return { done: [{ text: `Thanks${t.firstName ? `, ${t.firstName}` : ''}! See you on ${when}.` }] };
+          return { done: [{ text: t.say('reminder.confirmed', { who: t.firstName ? `, ${t.firstName}` : '', when }) }] };
         }
         if (off) {
           await t.deps.services.booking.cancel(t.actor!, d.appointmentId, 'cancelled by the patient from a reminder');
-          return { done: [{ text: `Done: your appointment on ${when} is called off. Reply MENU to book another time.` }] };
+          return { done: [{ text: t.say('reminder.cancelled', { when }) }] };
         }
         const doctor = await t.deps.services.doctors.get(appt.doctorId);
         const move_ = { flow: 'booking' as const, data: { moving: d.appointmentId, doctorId: appt.doctorId, doctorName: doctor.fullName, when: u.when } };
         // Moving names the doctor: the date-of-birth check comes first.
         if (!t.state.verified) return { start: { flow: 'verification', data: { then: move_ } } };
-        return { start: move_, say: [{ text: `Let's find a new time with ${doctorName(doctor.fullName)}.` }] };
+        return { start: move_, say: [{ text: t.say('reminder.newTime', { doctor: doctorName(doctor.fullName) }) }] };
       },
     },
   },

@@ -12,10 +12,7 @@ export interface VerificationData {
   then: FlowStart;
 }
 
-const CLOSED = {
-  paused: 'For your security, date of birth checks are paused for 15 minutes. Please try again later, or call the clinic.',
-  locked: 'For your security, access to your appointments by text is locked after too many wrong dates of birth. Please call the clinic to unlock it.',
-} as const;
+const CLOSED = { paused: 'verify.paused', locked: 'verify.locked' } as const;
 
 export const verificationFlow: Flow<'verification'> = {
   name: 'verification',
@@ -23,17 +20,17 @@ export const verificationFlow: Flow<'verification'> = {
   first: 'dob',
   steps: {
     dob: {
-      help: 'To protect your details I check your date of birth once per conversation. Send it like 04/12/1988.',
+      help: 'verify.help',
       async ask(t) {
         const state = await t.deps.services.patients.verificationState(t.actor!);
-        if (state !== 'open') return { done: [{ text: CLOSED[state] }] };
-        return [{ text: 'To keep your details private, please reply with your date of birth (for example 04/12/1988).' }];
+        if (state !== 'open') return { done: [{ text: t.say(CLOSED[state]) }] };
+        return [{ text: t.say('verify.ask') }];
       },
       async answer(t, d, u) {
         const dob = readDateOfBirth(u.text, t.zone);
         if (!dob) {
           if (u.intent && !['book', 'yes', 'no'].includes(u.intent) && u.score >= 0.9) return { unhandled: true };
-          return { retry: 'Please send your date of birth like 04/12/1988.', alone: true };
+          return { retry: t.say('verify.format'), alone: true };
         }
         const result = await t.deps.services.patients.checkDateOfBirth(t.actor!, dob);
         if (result === 'ok') {
@@ -41,8 +38,8 @@ export const verificationFlow: Flow<'verification'> = {
           // On to where they were going; BACK from there skips this check.
           return { start: d.then, replace: true };
         }
-        if (result === 'wrong') return { retry: "That doesn't match our records. Please try again.", alone: true };
-        return { done: [{ text: result === 'paused' ? `That doesn't match our records. ${CLOSED.paused}` : CLOSED.locked }] };
+        if (result === 'wrong') return { retry: t.say('verify.wrong'), alone: true };
+        return { done: [{ text: result === 'paused' ? t.say('verify.wrongPaused', { closed: t.say(CLOSED.paused) }) : t.say(CLOSED.locked) }] };
       },
     },
   },

@@ -1,31 +1,44 @@
 import { DateTime } from 'luxon';
+import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 import type { Reply } from '../types';
 
-/** How times and lists read in a short message. */
+/** How times and lists read in a short message, in the reader's language ('Fri 4 Dec, 10:00 AM', 'vie 4 dic, 10:00'). */
+type FormatKey = 'format.slot' | 'format.slotYear' | 'format.date' | 'format.dateYear' | 'format.time' | 'format.day';
+
+function localized(dt: DateTime, key: FormatKey, locale: string): string {
+  // English keeps luxon's own default locale, as every reply before catalogs did.
+  if (locale === DEFAULT_LOCALE) return dt.toFormat(catalog().t(DEFAULT_LOCALE, key));
+  return dt.setLocale(locale).toFormat(catalog().t(locale, key));
+}
 
 /**
  * 'Fri 4 Dec, 10:00 AM'; with the year when it is not this year ('Mon 15 Feb 2027, 10:00 AM'), so a
  * year never changes without the reply saying so.
  */
-export function formatSlot(instant: number | Date, zone: string, now?: number): string {
+export function formatSlot(instant: number | Date, zone: string, now?: number, locale = DEFAULT_LOCALE): string {
   const dt = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone });
   const otherYear = now !== undefined && dt.year !== DateTime.fromMillis(now, { zone }).year;
-  return dt.toFormat(otherYear ? 'ccc d LLL yyyy, h:mm a' : 'ccc d LLL, h:mm a');
+  return localized(dt, otherYear ? 'format.slotYear' : 'format.slot', locale);
 }
 
 /** 'Fri 4 Dec' (with the year when it is not this year). */
-export function formatDate(instant: number | Date, zone: string, now?: number): string {
+export function formatDate(instant: number | Date, zone: string, now?: number, locale = DEFAULT_LOCALE): string {
   const dt = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone });
   const otherYear = now !== undefined && dt.year !== DateTime.fromMillis(now, { zone }).year;
-  return dt.toFormat(otherYear ? 'ccc d LLL yyyy' : 'ccc d LLL');
+  return localized(dt, otherYear ? 'format.dateYear' : 'format.date', locale);
 }
 
-export function formatTime(instant: number | Date, zone: string): string {
-  return DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }).toFormat('h:mm a');
+export function formatTime(instant: number | Date, zone: string, locale = DEFAULT_LOCALE): string {
+  return localized(DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }), 'format.time', locale);
 }
 
-export function formatDay(instant: number | Date, zone: string): string {
-  return DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }).toFormat('cccc d LLLL');
+/** A time of day given in minutes ('3:00 PM', '15:00'). */
+export function formatClock(minutes: number, locale = DEFAULT_LOCALE): string {
+  return localized(DateTime.fromObject({ hour: Math.floor(minutes / 60), minute: minutes % 60 }), 'format.time', locale);
+}
+
+export function formatDay(instant: number | Date, zone: string, locale = DEFAULT_LOCALE): string {
+  return localized(DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }), 'format.day', locale);
 }
 
 export function doctorName(fullName: string): string {

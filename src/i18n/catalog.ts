@@ -23,7 +23,7 @@ export interface LocaleWords {
   yes: string[];
   no: string[];
   /** The language's words for the engine's keywords: help, menu, back, exit, more, language. */
-  keywords: Partial<Record<'help' | 'menu' | 'back' | 'exit' | 'more' | 'language', string[]>>;
+  keywords: Partial<Record<'help' | 'menu' | 'back' | 'exit' | 'more' | 'list' | 'language', string[]>>;
 }
 
 export interface Catalog {
@@ -70,6 +70,13 @@ export function loadCatalog(dir = path.join(__dirname, 'locales')): Catalog {
     words: (locale) => words[locale] ?? words[DEFAULT_LOCALE],
     messages: (locale) => messages[locale] ?? {},
   };
+}
+
+/** Whether `text` is, alone, one of the language's words for a keyword ('otras' for more, 'lista' for list). */
+export function saysKeyword(catalog: Catalog, locale: string, keyword: keyof LocaleWords['keywords'], text: string): boolean {
+  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/[^\p{L}\p{N} ]+/gu, '').trim();
+  const t = fold(text);
+  return (catalog.words(locale).keywords[keyword] ?? []).some((w) => fold(w) === t);
 }
 
 let shared: Catalog | null = null;

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Clock } from '../domain/clock';
 import { firstName } from '../domain/patient';
+import { catalog, DEFAULT_LOCALE } from '../i18n/catalog';
 import type { Db } from '../db/models';
 import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
@@ -43,6 +44,13 @@ export interface NotificationDeps {
 }
 
 const fmt = (t: Date, zone: string) => DateTime.fromJSDate(t, { zone }).toFormat("ccc d LLL 'at' h:mm a");
+/** A patient's notice in their language: the time as a reminder shows it. */
+const patientText = (locale: string, key: string, startsAt: Date, zone: string, vars: Record<string, unknown>) => {
+  const texts = catalog();
+  const dt = DateTime.fromJSDate(startsAt, { zone });
+  const when = (locale === DEFAULT_LOCALE ? dt : dt.setLocale(locale)).toFormat(texts.t(locale, 'format.reminder'));
+  return texts.t(locale, key, { ...vars, when });
+};
 
 export async function processNotification(deps: NotificationDeps, job: Pick<Job<NotificationJob>, 'data'>): Promise<string> {
   const data = job.data;
@@ -58,7 +66,7 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
     if (row.patientToldAt) return 'already told';
     if (!row.phone || !deps.sms) return 'no phone';
     // Doctor and time, as the reply would have said; nothing clinical.
-    const text = `${data.moved ? 'Moved' : 'Booked'}: Dr ${row.doctorName} on ${fmt(row.startsAt, row.patientZone)}. We'll text you a reminder. Reply MENU for anything else.`;
+    const text = patientText(row.patientLocale, data.moved ? 'notice.moved' : 'notice.booked', row.startsAt, row.patientZone, { doctor: row.doctorName });
     const result = await deps.sms.send(row.phone, text);
     if (result === 'sent') await repo.markPatientTold(data.appointmentId, new Date(deps.now()));
     log.info({ appointmentId: data.appointmentId, result }, 'patient told of booking by text');
@@ -67,7 +75,7 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
   if (data.kind === 'patient-cancelled') {
     if (!row.phone || !deps.sms) return 'no phone';
     // No doctor, specialty or reason: only what the patient needs to know.
-    const text = `Hi ${firstName(row.patientName)}, your appointment at ${deps.clinicName} on ${fmt(row.startsAt, row.patientZone)} has been cancelled by the clinic. Reply MENU to book another time.`;
+    const text = patientText(row.patientLocale, 'notice.cancelledByClinic', row.startsAt, row.patientZone, { name: firstName(row.patientName), clinic: deps.clinicName });
     const result = await deps.sms.send(row.phone, text);
     log.info({ appointmentId: data.appointmentId, result }, 'patient told of cancellation');
     return result;

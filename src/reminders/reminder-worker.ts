@@ -4,6 +4,7 @@ import { DateTime } from 'luxon';
 import type { Clock } from '../domain/clock';
 import { inQuietHours, quietPeriodAround } from '../domain/reminders';
 import { firstName } from '../domain/patient';
+import { catalog, DEFAULT_LOCALE } from '../i18n/catalog';
 import type { Db } from '../db/models';
 import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
@@ -30,9 +31,11 @@ export interface ReminderDeps {
 export type ReminderOutcome = 'sent' | 'skipped' | 'duplicate' | 'deferred';
 
 /** The reminder text: first name, day and time, clinic name. Never the doctor, specialty or reason. */
-export function reminderText(first: string, startsAt: number, zone: string, clinicName: string): string {
-  const when = DateTime.fromMillis(startsAt, { zone }).toFormat("ccc d LLL 'at' h:mm a");
-  return `Hi ${first}, a reminder of your appointment at ${clinicName} on ${when}. Reply C to confirm, R to change it or X to call it off.`;
+export function reminderText(first: string, startsAt: number, zone: string, clinicName: string, locale = DEFAULT_LOCALE): string {
+  const texts = catalog();
+  const dt = DateTime.fromMillis(startsAt, { zone });
+  const when = (locale === DEFAULT_LOCALE ? dt : dt.setLocale(locale)).toFormat(texts.t(locale, 'format.reminder'));
+  return texts.t(locale, 'reminder.text', { name: first, clinic: clinicName, when });
 }
 
 /**
@@ -76,7 +79,7 @@ export async function processReminder(deps: ReminderDeps, job: Pick<Job<Reminder
   }
   let result: 'sent' | 'opted-out' | 'not-registered';
   try {
-    result = await deps.sms.send(phone, reminderText(firstName(row.fullName), startsAt, row.zone, deps.clinicName));
+    result = await deps.sms.send(phone, reminderText(firstName(row.fullName), startsAt, row.zone, deps.clinicName, row.locale));
   } catch (err) {
     await repo.release(appointmentId, offsetMinutes);
     const retryable = (err as { retryable?: boolean }).retryable !== false;

@@ -14,6 +14,8 @@ export interface ReminderTarget {
   phone: string | null;
   fullName: string;
   zone: string;
+  /** The language the patient reads. */
+  locale: string;
 }
 
 export interface NotificationTarget {
@@ -25,6 +27,7 @@ export interface NotificationTarget {
   patientName: string;
   phone: string | null;
   patientZone: string;
+  patientLocale: string;
   doctorUserId: string | null;
   doctorZone: string;
 }
@@ -89,12 +92,12 @@ export function createReminderRepository(db: Db): ReminderRepository {
   // the database sees a few large statements instead of thousands of small ones.
   const targets = new DataLoader<string, ReminderTarget | null>(
     async (ids) => {
-      const rows = await select<{ id: string; status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string }>(
-        `SELECT a.id, a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone
+      const rows = await select<{ id: string; status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string; locale: string }>(
+        `SELECT a.id, a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone, p.locale
            FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id IN (:ids)`,
         { ids: [...ids] },
       );
-      const byId = new Map(rows.map((r) => [r.id, { status: r.status, startsAt: new Date(r.starts_at), phone: r.phone_e164, fullName: r.full_name, zone: r.time_zone }]));
+      const byId = new Map(rows.map((r) => [r.id, { status: r.status, startsAt: new Date(r.starts_at), phone: r.phone_e164, fullName: r.full_name, zone: r.time_zone, locale: r.locale }]));
       return ids.map((id) => byId.get(id) ?? null);
     },
     { cache: false, maxBatchSize: 500 },
@@ -141,11 +144,12 @@ export function createReminderRepository(db: Db): ReminderRepository {
         patient_name: string;
         phone_e164: string | null;
         patient_zone: string;
+        patient_locale: string;
         doctor_user_id: string | null;
         doctor_zone: string;
         doctor_name: string;
       }>(
-        `SELECT a.starts_at, a.ends_at, a.status, a.patient_told_at, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone,
+        `SELECT a.starts_at, a.ends_at, a.status, a.patient_told_at, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone, p.locale AS patient_locale,
                 d.user_id AS doctor_user_id, d.time_zone AS doctor_zone, d.full_name AS doctor_name
            FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
           WHERE a.id = :id`,
@@ -161,6 +165,7 @@ export function createReminderRepository(db: Db): ReminderRepository {
         patientName: row.patient_name,
         phone: row.phone_e164,
         patientZone: row.patient_zone,
+        patientLocale: row.patient_locale,
         doctorUserId: row.doctor_user_id,
         doctorZone: row.doctor_zone,
       };

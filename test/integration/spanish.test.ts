@@ -35,10 +35,10 @@ const localeOf = async (phone: string) => (await h.db.models.Patient.findOne({ w
 it('registers a patient who writes "hola" in Spanish, and takes "sí" for the consent', async () => {
   const phone = '+15550130001';
   await transcript(phone, [
-    ['hola', /^¡Bienvenido a .+! Pido y gestiono citas por mensaje\. ¿Cuál es su nombre completo\? \(For English, reply ENGLISH\)$/],
-    ['María López', /^Gracias, María\. ¿Cuál es su fecha de nacimiento\?/],
+    ['hola', /^¡Bienvenido a .+! Gestiono sus citas por mensaje\. ¿Su nombre completo, por favor\? \(For English, reply ENGLISH\)$/],
+    ['María López', /^Gracias, María\. ¿Su fecha de nacimiento\?/],
     ['04/12/1988', /^¿Podemos escribirle sobre sus citas/],
-    ['sí', /^¡Listo, María!\n¿Qué desea hacer\? Responda con un número\.\n1 Pedir una cita\n2 Mis citas/],
+    ['sí', /^¡Listo, María!\n¿Qué desea hacer\? Elija una:\n1 Pedir una cita\n2 Mis citas/],
   ]);
   expect(await localeOf(phone)).toBe('es');
   // The next conversation, on any instance, is in Spanish too: it comes from the patient's record.
@@ -75,7 +75,7 @@ it('switches language at any time, and the patient record follows', async () => 
   await insertPatient(h.db, { name: 'Rosa Díaz', phone, dateOfBirth: '1980-01-01', timeZone: NY });
   await transcript(phone, [
     ['ESPAÑOL', /^De acuerdo, le escribiré en español\.\n¿Qué desea hacer\?/],
-    ['ayuda', /^Dígame qué necesita/],
+    ['ayuda', /^Escriba lo que necesita/],
     ['idioma', /^¿En qué idioma\? Responda ENGLISH \/ ESPAÑOL\.$/],
     ['english', /^OK, I'll write in English from now on\.\nWhat would you like to do\?/],
   ]);

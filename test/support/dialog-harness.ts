@@ -35,9 +35,9 @@ export function createChat(h: Harness, extra: Partial<DialogDeps> = {}): Chat {
     turns: [],
     maxSegments: 0,
     async say(senderId, text, channel = 'sms') {
-      const { replies } = await chat.engine.handle({ channel, conversation: 'direct', senderId, text });
+      const { replies, locale } = await chat.engine.handle({ channel, conversation: 'direct', senderId, text });
       chat.last = replies;
-      const bodies = smsBodies(replies);
+      const bodies = smsBodies(replies, { locale });
       chat.turns.push(bodies);
       for (const b of bodies) chat.maxSegments = Math.max(chat.maxSegments, smsSegments(b));
       return replies.map(renderPlain).join('\n');

@@ -1,0 +1,116 @@
+import nock from 'nock';
+import twilio from 'twilio';
+import { seedDemoClinic } from '../../src/db/seed';
+import { reminderText } from '../../src/reminders/reminder-worker';
+import { smsSegments } from '../../dialogs/support/format';
+import { createHarness, type Harness } from '../support/harness';
+import { request, startApp, type HttpApp } from '../support/http-app';
+
+/**
+ * Issue 13's done-when, through the real SMS webhook with requests signed as Twilio signs them: a
+ * patient who writes in Spanish registers, books, lists, moves, calls off, asks for AYUDA, opts out
+ * and back in, all in Spanish; and every Spanish reply is counted in SMS segments.
+ */
+const AUTH_TOKEN = 'spanish_auth_token_0123456789abcdef';
+const ACCOUNT_SID = `AC${'e'.repeat(32)}`;
+const PUBLIC = 'https://bot.spanish-clinic.test';
+const FROM_NUMBER = '+15550002222';
+const env = { TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_FROM_NUMBER: FROM_NUMBER, PUBLIC_BASE_URL: PUBLIC, RATE_LIMIT_PER_MINUTE: '100' };
+let h: Harness;
+let app: HttpApp;
+let sidSeq = 0;
+const replies: string[] = [];
+
+async function text(from: string, body: string): Promise<string> {
+  const params = { MessageSid: `SM${String(++sidSeq).padStart(32, 'e')}`, AccountSid: ACCOUNT_SID, From: from, To: FROM_NUMBER, Body: body, NumMedia: '0' };
+  const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC}/sms`, params);
+  const res = await request(app.port, 'POST', '/sms', new URLSearchParams(params).toString(), { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature });
+  expect(res.status).toBe(200);
+  const bodies = [...res.body.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((m) => m[1].replace(/&apos;/g, "'").replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
+  replies.push(...bodies);
+  return bodies.join('\n');
+}
+
+async function transcript(from: string, lines: Array<[string, RegExp]>) {
+  for (const [said, expected] of lines) {
+    const reply = await text(from, said);
+    if (!expected.test(reply)) throw new Error(`after "${said}" expected ${expected}, but the bot said:\n${reply}`);
+  }
+}
+
+beforeAll(async () => {
+  // Monday 30 November 2026, 8:00 in New York.
+  h = await createHarness('spanish_sms', { now: '2026-11-30T13:00:00Z' });
+  await seedDemoClinic(h.db);
+  app = await startApp(h, env, { twilioClient: twilio(ACCOUNT_SID, AUTH_TOKEN, { keepAlive: false }) });
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(async () => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  await app.close();
+  await h.close();
+});
+
+it('registers, books, lists, moves and calls off in Spanish', async () => {
+  const phone = '+15550777001';
+  await transcript(phone, [
+    ['Hola', /^¡Bienvenido a .+! Gestiono sus citas por mensaje\. ¿Su nombre completo, por favor\? \(For English, reply ENGLISH\)$/],
+    ['Lucía Fernández', /^Gracias, Lucía\. ¿Su fecha de nacimiento\?/],
+    ['12/04/1985', /^¿Podemos escribirle sobre sus citas/],
+    ['Sí', /^¡Listo, Lucía!\n¿Qué desea hacer\? Elija una:\n1 Pedir una cita\n2 Mis citas\n3 Cambiar o anular una\n4 Citas pasadas\n5 Mis datos$/],
+    ['1', /^¿Qué médico o especialidad\?/],
+    ['Dr Okafor', /^Horas libres con Dr James Okafor:\n1 lun 30 nov, 09:00\n2 lun 30 nov, 09:15\n3 lun 30 nov, 09:30\nElija una, escriba otra fecha u hora, o responda OTRAS\.$/],
+    ['OTRAS', /^Horas libres con Dr James Okafor:\n1 lun 30 nov, 09:45\n/],
+    ['1', /^¿Reservo con Dr James Okafor el lun 30 nov, 09:45\? Responda SI o NO\.$/],
+    ['claro', /^Reservado: Dr James Okafor, lun 30 nov, 09:45\. Le enviaremos un recordatorio\./],
+    ['2', /^Sus citas pendientes:\n1 lun 30 nov, 09:45, Dr James Okafor\nElija una para cambiarla, o MENU\.$/],
+    ['1', /^lun 30 nov, 09:45 con Dr James Okafor\. Responda R para cambiarla o X para anularla\.$/],
+    ['R', /^Horas libres con Dr James Okafor:/],
+    ['1', /^¿Cambio su cita con Dr James Okafor al lun 30 nov, 09:00\? Responda SI o NO\.$/],
+    ['vale', /^Cita cambiada: Dr James Okafor, lun 30 nov, 09:00\./],
+    ['3', /^lun 30 nov, 09:00 con Dr James Okafor\. Responda R para cambiarla o X para anularla\.$/],
+    ['X', /^¿Anulo su cita del lun 30 nov, 09:00 con Dr James Okafor\? Responda SI o NO\.$/],
+    ['si', /^Hecho: su cita del lun 30 nov, 09:00 con Dr James Okafor queda anulada\./],
+    ['2', /^No tiene citas pendientes\. Responda 1 para pedir una\.$/],
+  ]);
+  const patient = await h.db.models.Patient.findOne({ where: { phoneE164: phone } });
+  expect(patient?.locale).toBe('es');
+});
+
+it('answers AYUDA in Spanish, and takes STOP and START as carriers do', async () => {
+  const phone = '+15550777002';
+  await transcript(phone, [
+    ['buenos días', /^¡Bienvenido/],
+    ['Pedro Gómez', /^Gracias, Pedro/],
+    ['01/02/1970', /^¿Podemos escribirle/],
+    ['de acuerdo', /^¡Listo, Pedro!/],
+    ['AYUDA', /^.+: citas por mensaje\. MENU para ver opciones\. Para ayuda, llame al centro\. Emergencias: 911\. Pueden aplicarse tarifas\. STOP para darse de baja\.$/],
+  ]);
+  // Twilio answers STOP and START itself by default: the service records them and says nothing.
+  expect(await text(phone, 'STOP')).toBe('');
+  expect((await h.db.models.Patient.findOne({ where: { phoneE164: phone } }))?.smsOptOut).toBe(true);
+  expect(await text(phone, 'START')).toBe('');
+  expect((await h.db.models.Patient.findOne({ where: { phoneE164: phone } }))?.smsOptOut).toBe(false);
+  await transcript(phone, [['menu', /^¿Qué desea hacer\?/]]);
+});
+
+it('sends the reminder in the patient’s language', () => {
+  const at = Date.parse('2026-12-04T15:00:00Z');
+  expect(reminderText('Lucía', at, 'America/New_York', 'Clínica Demo', 'es')).toBe(
+    'Hola Lucía, le recordamos su cita en Clínica Demo el vie 4 dic a las 10:00. Responda C para confirmar, R para cambiarla o X para anularla.',
+  );
+  expect(reminderText('Lucy', at, 'America/New_York', 'Demo Clinic')).toBe(
+    'Hi Lucy, a reminder of your appointment at Demo Clinic on Fri 4 Dec at 10:00 AM. Reply C to confirm, R to change it or X to call it off.',
+  );
+});
+
+it('keeps Spanish replies short: none over two segments, and at least 90% in one', () => {
+  if (process.env.SHOW_SEGMENTS) for (const r of replies) console.log(smsSegments(r), r.length, JSON.stringify(r));
+  expect(replies.length).toBeGreaterThan(15);
+  const segments = replies.map(smsSegments);
+  const over = replies.filter((_, i) => segments[i] > 2);
+  expect(over).toEqual([]);
+  expect(segments.filter((n) => n === 1).length / replies.length).toBeGreaterThanOrEqual(0.9);
+});
