@@ -227,19 +227,17 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         return [{ text: "Hello! I don't know your account yet. Please ask a clinic admin to link it, then message me again." }];
       }
       if (state.at?.flow !== 'registration') {
+        // The first message says which language to answer in ("hola", "quiero una cita"), even a refusal.
+        const switched = languageRequest(input, texts);
+        const detected = switched && 'switchTo' in switched ? switched.switchTo : detectLanguage(input, texts);
+        if (detected) t.locale = detected;
         const admitted = deps.registrations ? await deps.registrations.admit(msg.senderId) : 'ok';
         if (admitted !== 'ok') {
           deps.logger?.warn({ channel: msg.channel, throttle: admitted }, 'registration refused by the throttle');
           return [{ text: t.say('engine.registrationsClosed') }];
         }
         Object.assign(state, freshState(deps.now()));
-        // The first message says which language to answer in ("hola", "quiero una cita").
-        const switched = languageRequest(input, texts);
-        const detected = switched && 'switchTo' in switched ? switched.switchTo : detectLanguage(input, texts);
-        if (detected) {
-          state.locale = detected;
-          t.locale = detected;
-        }
+        if (detected) state.locale = detected;
         if (switched) input = '';
         // A first message that asks for something is kept, and carried out once they are registered.
         const first = input ? await t.understand(input) : null;
