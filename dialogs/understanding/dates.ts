@@ -39,6 +39,8 @@ export interface ReadOptions {
   now: number;
   /** 'future' for booking; 'nearest' for looking things up (a schedule, a day off already taken). */
   prefer?: 'future' | 'nearest';
+  /** The language the message is in: 'es' reads it with Recognizers-Text's Spanish model. */
+  locale?: string;
 }
 
 /** What was read, and where in the text (so the rest of the message can be read for other things). */
@@ -65,6 +67,12 @@ const PART_TIMEX: Record<string, keyof typeof DAY_PARTS> = { TMO: 'morning', TAF
 function plainPart(matched: string, timex: string): Window | null {
   // With clock times ('5 to seven in the morning') the part of the day only says which half.
   if (/\b(early|late|mid|middle|later)\b|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b/.test(matched)) return null;
+  // Spanish parts of the day: 'por la tarde' is the afternoon (Recognizers calls it evening),
+  // 'por la mañana' the morning ('mañana' alone is tomorrow), 'por la noche' the evening.
+  if (/\b(por|de|en|a) la tarde\b|^tarde$/.test(matched)) return DAY_PARTS.afternoon;
+  if (/\b(por|de|en|a) la mañana\b/.test(matched)) return DAY_PARTS.morning;
+  if (/\b(por|de|en|a) la noche\b|\besta noche\b/.test(matched)) return DAY_PARTS.evening;
+  if (/\b(al )?mediod[ií]a\b/.test(matched)) return DAY_PARTS.lunch;
   const code = /T(MO|AF|EV|NI)$/.exec(timex)?.[0].slice(1);
   if (code && PART_TIMEX[`T${code}`]) return DAY_PARTS[PART_TIMEX[`T${code}`]];
   const word = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b${p}(time)?\\b`).test(matched));
@@ -79,13 +87,19 @@ export function clinicHour(hour: number): number {
   return hour >= 1 && hour <= 6 ? hour + 12 : hour;
 }
 
-const MERIDIEM = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight)\b|\d\s*[ap]\b|\bin \d+ (hours?|minutes?|mins?)\b/i;
+const MERIDIEM = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight)\b|\d\s*[ap]\b|\bin \d+ (hours?|minutes?|mins?)\b|\b(de|por) la (mañana|tarde|noche)\b|\bmadrugada\b/i;
 
-let english: ReturnType<DateTimeRecognizer['getDateTimeModel']> | null = null;
-function model() {
-  english ??= new DateTimeRecognizer(Culture.English).getDateTimeModel();
-  return english;
+const models = new Map<string, ReturnType<DateTimeRecognizer['getDateTimeModel']>>();
+function model(locale = 'en') {
+  const culture = locale === 'es' ? Culture.Spanish : Culture.English;
+  let m = models.get(culture);
+  if (!m) models.set(culture, (m = new DateTimeRecognizer(culture).getDateTimeModel()));
+  return m;
 }
+
+/** Spanish words that may be a day or a time; other messages skip the recognizer. */
+const DATEISH_ES =
+  /\d|\b(hoy|mañana|manana|pasado|ayer|semana|finde|mes|tarde|noche|mediod[ií]a|almuerzo|comida|comer|antes|pronto|posible|próxim[oa]|proxim[oa]|siguiente|que viene|lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|ene|feb|mar|abr|may|jun|jul|ago|sep|oct|nov|dic|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|libre|disponible)\b/i;
 
 /** Anything that could be a day or a time; other messages ("yes", "2", "skin doctor") skip the recognizer. */
 const DATEISH = new RegExp(
@@ -103,7 +117,7 @@ const cache = new Map<string, WhenFound | null>();
 
 /** The day or time in `text`, or null when there is none. */
 export function findWhen(text: string, opts: ReadOptions): WhenFound | null {
-  const key = `${opts.zone}|${Math.floor(opts.now / 60_000)}|${opts.prefer ?? 'future'}|${text}`;
+  const key = `${opts.locale ?? 'en'}|${opts.zone}|${Math.floor(opts.now / 60_000)}|${opts.prefer ?? 'future'}|${text}`;
   if (cache.has(key)) return cache.get(key)!;
   const read_ = read(text, opts);
   const found: WhenFound | null = read_ ? { ...read_, text: normalize(text) } : null;
@@ -121,18 +135,19 @@ type Local = DateTime<boolean>;
 type Found = Omit<WhenFound, 'text'>;
 
 function read(raw: string, opts: ReadOptions): Found | null {
-  const text = normalize(raw);
-  if (!text.trim() || !DATEISH.test(text)) return null;
+  const spanish = opts.locale === 'es';
+  const text = spanish ? normalizeEs(raw) : normalize(raw);
+  if (!text.trim() || !(spanish ? DATEISH_ES : DATEISH).test(text)) return null;
   const now = DateTime.fromMillis(opts.now, { zone: opts.zone });
-  const ctx: Ctx = { now, prefer: opts.prefer ?? 'future' };
+  const ctx: Ctx = { now, prefer: opts.prefer ?? 'future', locale: opts.locale };
 
-  const early = earlyRules(text, ctx);
+  const early = spanish ? earlyRulesEs(text, ctx) : earlyRules(text, ctx);
   if (early) return early;
 
   // Recognizers works on a Date whose local fields are the person's wall clock; what it returns is
   // wall clock again, rebuilt in their zone below, so the server's own zone never matters.
   const reference = new Date(now.year, now.month - 1, now.day, now.hour, now.minute);
-  const results = model()
+  const results = model(opts.locale)
     .parse(text, reference)
     .filter((r) => /^datetimeV2\.(date|time|datetime|daterange|timerange|datetimerange|duration)$/.test(r.typeName));
   const kinds = results.map((r) => r.typeName.replace('datetimeV2.', ''));
@@ -196,14 +211,15 @@ function weekdayAgrees(reading: WhenReading, text: string, ctx: Ctx): WhenReadin
 function openEnded(reading: WhenReading, before: string): WhenReading {
   if ((reading.kind !== 'time' && reading.kind !== 'day') || reading.time === undefined || reading.window) return reading;
   const { time, ...rest } = reading;
-  if (/\b(through|thru|until|till|by|before|no later than|up to|not after)\s*$/.test(before)) return { ...rest, window: { start: 0, end: time } };
-  if (/\b(from|after|starting(?: at| from)?|any ?time after|later than|not before|no earlier than)\s*$/.test(before)) return { ...rest, window: { start: time, end: END_OF_DAY } };
+  if (/\b(through|thru|until|till|by|before|no later than|up to|not after|hasta|antes de)( las?)?\s*$/.test(before)) return { ...rest, window: { start: 0, end: time } };
+  if (/\b(from|after|starting(?: at| from)?|any ?time after|later than|not before|no earlier than|desde|a partir de|después de|despues de)( las?)?\s*$/.test(before)) return { ...rest, window: { start: time, end: END_OF_DAY } };
   return reading;
 }
 
 interface Ctx {
   now: Local;
   prefer: 'future' | 'nearest';
+  locale?: string;
 }
 
 type Value = { timex?: string; type?: string; value?: string; start?: string; end?: string; Mod?: string };
@@ -307,21 +323,21 @@ function earlyRules(text: string, ctx: Ctx): Found | null {
 function lateRules(text: string, ctx: Ctx, foundDay: boolean): Found | null {
   let m: RegExpExecArray | null;
   // 'the 15th', 'on the 3rd at 2': the next such day of a month.
-  if (!foundDay && (m = ORDINAL_DAY.exec(text))) {
+  if (!foundDay && ctx.locale !== 'es' && (m = ORDINAL_DAY.exec(text))) {
     const found = ordinalDay(text, m, ctx);
     if (found) return found;
   }
   // 'after 5', 'before 11', 'by 2pm', 'between 2 and 4', 'after lunch': a window of the day.
-  const window = windowRule(text);
+  const window = ctx.locale === 'es' ? windowRuleEs(text) : windowRule(text);
   if (window) {
     const before = text.slice(0, window.start).trim();
-    const dayPart = before ? read(before, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
+    const dayPart = before ? read(before, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer, locale: ctx.locale }) : null;
     if (dayPart && dayPart.reading.kind === 'day' && dayPart.reading.time === undefined) {
       return { reading: { ...dayPart.reading, window: window.window }, start: dayPart.start, end: window.end };
     }
     if (dayPart && dayPart.reading.kind === 'range') return { reading: { ...dayPart.reading, window: window.window }, start: dayPart.start, end: window.end };
     const after = text.slice(window.end).trim();
-    const dayAfter = after ? read(after, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
+    const dayAfter = after ? read(after, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer, locale: ctx.locale }) : null;
     if (dayAfter && (dayAfter.reading.kind === 'day' || dayAfter.reading.kind === 'range') && !('time' in dayAfter.reading && dayAfter.reading.time !== undefined)) {
       return { reading: { ...dayAfter.reading, window: window.window }, start: window.start, end: window.end + 1 + dayAfter.end };
     }
@@ -346,7 +362,7 @@ function ordinalDay(text: string, m: RegExpExecArray, ctx: Ctx): Found | null {
 /** A time said after a day ('the 15th at 9'), and where it ends in `text`: the rest may be a doctor's name. */
 function readRest(text: string, from: number, ctx: Ctx): { time?: number; window?: Window; end: number } | null {
   const rest = text.slice(from);
-  const found = rest.trim() ? read(rest, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer }) : null;
+  const found = rest.trim() ? read(rest, { zone: ctx.now.zoneName!, now: ctx.now.toMillis(), prefer: ctx.prefer, locale: ctx.locale }) : null;
   if (!found || found.reading.kind !== 'time') return null;
   const lead = rest.length - rest.trimStart().length;
   return { time: found.reading.time, window: found.reading.window, end: from + lead + found.end };
@@ -507,7 +523,7 @@ function nearestRange(vs: Value[], ctx: Ctx): Value {
 function choose(days: Local[], ctx: Ctx, timex: string, matched: string, time?: number): WhenReading {
   const today = ctx.now.startOf('day');
   const sorted = [...days].sort((a, b) => a.toMillis() - b.toMillis());
-  const bareWeekday = /^XXXX-WXX-\d/.test(timex) && !/\b(next|this|coming|last)\b/.test(matched);
+  const bareWeekday = /^XXXX-WXX-\d/.test(timex) && !/\b(next|this|coming|last|próximo|proximo|que viene|este|pasado|siguiente)\b/.test(matched);
   if (bareWeekday && sorted.some((d) => d.hasSame(today, 'day'))) {
     const nextWeek = today.plus({ days: 7 });
     if (time !== undefined) return dayReading(time > ctx.now.hour * 60 + ctx.now.minute ? today : nextWeek, ctx);
@@ -573,4 +589,77 @@ export function describeReading(r: WhenReading | null): Record<string, unknown> 
     case 'ask':
       return { ask: true };
   }
+}
+
+/*
+ * Spanish. The same Recognizers-Text, with its Spanish model, and the same clinic rules; what the
+ * Spanish model does not read (the soonest time, a window of the day, "después del almuerzo") is
+ * read by the rules below, as the English ones do for English.
+ */
+
+/** Spanish as people text it: accents often left out ('manana', 'proxima'), '¿' and '¡' dropped. */
+export function normalizeEs(raw: string): string {
+  return raw
+    .toLowerCase()
+    .replace(/[’‘]/g, "'")
+    .replace(/[¿?¡!]/g, ' ')
+    .replace(/\bmanana\b/g, 'mañana')
+    .replace(/\bproxim([oa])\b/g, 'próxim$1')
+    .replace(/\bmiercoles\b/g, 'miércoles')
+    .replace(/\bsabado\b/g, 'sábado')
+    .replace(/\bdespues\b/g, 'después')
+    .replace(/\bmediodia\b/g, 'mediodía')
+    .replace(/\bfinde\b/g, 'fin de semana')
+    // '10.30', '10h30': the clock as Recognizers reads it.
+    .replace(/\b(\d{1,2})[.h]([0-5]\d)\b(?![/.-]\d)/g, '$1:$2')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const CLOCK_ES = '(\\d{1,2}(?!\\d)|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)(?::(\\d{2}))?(?: y (media|cuarto))?\\s*(am|pm|a\\.m\\.|p\\.m\\.|de la mañana|de la tarde|de la noche)?(?![\\d/.-])';
+const NUMBER_WORDS_ES: Record<string, number> = { una: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, nueve: 9, diez: 10, once: 11, doce: 12 };
+
+function hourOfEs(h: string, min: string | undefined, fraction: string | undefined, said: string | undefined): number | null {
+  const hour = NUMBER_WORDS_ES[h] ?? Number(h);
+  const minutes = min ?? (fraction === 'media' ? '30' : fraction === 'cuarto' ? '15' : undefined);
+  const meridiem = !said ? undefined : /^(a|de la mañana)/.test(said) ? 'am' : 'pm';
+  return hourOf(String(hour), minutes, meridiem);
+}
+
+function windowRuleEs(text: string): { window: Window; start: number; end: number } | null {
+  let m: RegExpExecArray | null;
+  const at = (x: RegExpExecArray) => ({ start: x.index, end: x.index + x[0].length });
+  if ((m = /\b(después|antes) (del almuerzo|de almorzar|de comer|de la comida)\b/.exec(text))) {
+    return { window: m[1] === 'después' ? { start: 13 * 60, end: END_OF_DAY } : { start: 0, end: 12 * 60 }, ...at(m) };
+  }
+  if ((m = new RegExp(`\\bentre (?:las |la )?${CLOCK_ES} y (?:las |la )?${CLOCK_ES}`).exec(text))) {
+    const b = hourOfEs(m[5], m[6], m[7], m[8]);
+    const a = hourOfEs(m[1], m[2], m[3], m[4] ?? m[8]);
+    if (a !== null && b !== null && b > a) return { window: { start: a, end: b }, ...at(m) };
+  }
+  if ((m = new RegExp(`\\b(después de|a partir de|desde|antes de|hasta) (?:las |la )${CLOCK_ES}`).exec(text))) {
+    const t = hourOfEs(m[2], m[3], m[4], m[5]);
+    if (t === null) return null;
+    const after = /^(después|a partir|desde)/.test(m[1]);
+    return { window: after ? { start: t, end: END_OF_DAY } : { start: 0, end: t }, ...at(m) };
+  }
+  return null;
+}
+
+/** Spanish rules tried before Recognizers-Text: the soonest time, spans of days, windows. */
+function earlyRulesEs(text: string, ctx: Ctx): Found | null {
+  let m: RegExpExecArray | null;
+  const at = (x: RegExpExecArray) => ({ start: x.index, end: x.index + x[0].length });
+  if ((m = /\b(lo antes posible|cuanto antes|lo (?:más|mas) pronto(?: posible)?|la primera (?:hora|cita) (?:libre|disponible)|lo primero (?:libre|disponible)|la primera que haya|lo que haya antes|ya mismo)\b/.exec(text))) {
+    return { reading: { kind: 'asap' }, ...at(m) };
+  }
+  // 'dentro de 2 semanas', 'en los próximos 10 días'.
+  if ((m = /\b(?:dentro de|en los próximos|en las próximas|antes de)\s+(\d{1,2}|un|una|dos|tres|cuatro)\s+(día|dias|días|semana|semanas)\b/.exec(text))) {
+    const n = /\d/.test(m[1]) ? Number(m[1]) : m[1] === 'un' || m[1] === 'una' ? 1 : NUMBER_WORDS_ES[m[1]];
+    const to = ctx.now.plus({ days: m[2].startsWith('semana') ? 7 * n : n });
+    return { reading: { kind: 'range', from: iso(ctx.now), to: iso(to), yearShown: to.year !== ctx.now.year }, ...at(m) };
+  }
+  // Windows of a day ('después del almuerzo', 'entre las 2 y las 4', 'a partir de las 5'), with their day.
+  if (windowRuleEs(text)) return lateRules(text, ctx, false);
+  return null;
 }

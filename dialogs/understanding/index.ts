@@ -2,6 +2,7 @@ import { choiceNumber, yesNo, type YesNo } from './answers';
 import { findWhen, type WhenReading } from './dates';
 import { MASK, classify, type Role } from './intents';
 import { fold, matchDirectory, type Directory, type DoctorHit } from './lexicon';
+import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 
 /**
  * The understanding layer: every message, at every step, read for all it says, before any dialog
@@ -35,11 +36,29 @@ export interface UnderstandContext {
   locale?: string;
 }
 
+/**
+ * The clinic's directory with the language's everyday words for its specialties added ('piel',
+ * 'médico de la piel' for Dermatology), made once per directory and language.
+ */
+const localized = new WeakMap<Directory, Map<string, Directory>>();
+function directoryIn(dir: Directory, locale: string | undefined): Directory {
+  const words = locale && locale !== DEFAULT_LOCALE ? catalog().words(locale).specialties : undefined;
+  if (!words) return dir;
+  let byLocale = localized.get(dir);
+  if (!byLocale) localized.set(dir, (byLocale = new Map()));
+  let out = byLocale.get(locale!);
+  if (!out) {
+    out = { ...dir, specialties: dir.specialties.map((s) => ({ ...s, keywords: [...s.keywords, ...(words[s.name] ?? [])] })) };
+    byLocale.set(locale!, out);
+  }
+  return out;
+}
+
 export async function understand(text: string, ctx: UnderstandContext): Promise<Understood> {
-  const when = findWhen(text, { zone: ctx.zone, now: ctx.now, prefer: ctx.prefer });
+  const when = findWhen(text, { zone: ctx.zone, now: ctx.now, prefer: ctx.prefer, locale: ctx.locale });
   const withoutDate = when ? `${when.text.slice(0, when.start)} ${MASK.date} ${when.text.slice(when.end)}` : text;
   const folded = fold(withoutDate);
-  const found = matchDirectory(folded, ctx.directory);
+  const found = matchDirectory(folded, directoryIn(ctx.directory, ctx.locale));
   // The longest spans win where they overlap; then masked from the end, so positions stay right.
   const chosen: typeof found.spans = [];
   for (const span of [...found.spans].sort((a, b) => b.end - b.start - (a.end - a.start))) {
@@ -50,7 +69,7 @@ export async function understand(text: string, ctx: UnderstandContext): Promise<
     masked = `${masked.slice(0, span.start)}${span.kind === 'doctor' ? MASK.doctor : MASK.specialty}${masked.slice(span.end)}`;
   }
   masked = masked.replace(/\s+/g, ' ').trim();
-  const { intent, score } = masked ? await classify(ctx.role, masked) : { intent: null, score: 0 };
+  const { intent, score } = masked ? await classify(ctx.role, masked, ctx.locale) : { intent: null, score: 0 };
   const rest = masked.replace(new RegExp(`\\b(${Object.values(MASK).join('|')})\\b`, 'g'), ' ').replace(/\s+/g, ' ').trim();
   return {
     text,

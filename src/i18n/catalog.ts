@@ -22,6 +22,8 @@ export interface LocaleWords {
   detect: string[];
   yes: string[];
   no: string[];
+  /** Everyday words for the usual specialties, by the specialty's (English) name: 'piel' for Dermatology. */
+  specialties?: Record<string, string[]>;
   /** The language's words for the engine's keywords: help, menu, back, exit, more, language. */
   keywords: Partial<Record<'help' | 'menu' | 'back' | 'exit' | 'more' | 'list' | 'language', string[]>>;
 }

@@ -106,6 +106,46 @@ it('sends the reminder in the patient’s language', () => {
   );
 });
 
+it('books from one natural Spanish message, in at most three texts, and picks a time by what it says', async () => {
+  const phone = '+15550777003';
+  await transcript(phone, [
+    ['hola', /^¡Bienvenido/],
+    ['Ana Ruiz', /^Gracias, Ana/],
+    ['03/03/1983', /^¿Podemos escribirle/],
+    ['vale', /^¡Listo, Ana!/],
+  ]);
+  // Monday 30 Nov, 8:00: tomorrow afternoon is Tuesday's; Dr Patel sees skin patients 9 to 5.
+  await transcript(phone, [
+    ['necesito un dermatólogo mañana por la tarde', /^Horas libres: ?\n?|^Horas con Dr /],
+  ]);
+  const offered = replies[replies.length - 1];
+  expect(offered).toMatch(/mar 1 dic, 1[2-6]:\d\d/);
+  await transcript(phone, [
+    ['el de las 12:30', /^¿Reservo con Dr .+ el mar 1 dic, 12:30\? Responda SI o NO\.$/],
+    ['sí', /^Reservado: Dr .+, mar 1 dic, 12:30\./],
+  ]);
+});
+
+it('reads Spanish requests at the menu: list, move and call off by what they say', async () => {
+  const phone = '+15550777004';
+  await transcript(phone, [
+    ['buenas tardes', /^¡Bienvenido/],
+    ['Raúl Díaz', /^Gracias, Raúl/],
+    ['04/04/1984', /^¿Podemos escribirle/],
+    ['claro', /^¡Listo, Raúl!/],
+    ['quiero una cita con el Dr Okafor el miércoles a las 9', /^¿Reservo con Dr James Okafor el mié 2 dic, 09:00\? Responda SI o NO\.$/],
+    ['si', /^Reservado: Dr James Okafor, mié 2 dic, 09:00\./],
+    // Registered in this conversation, so the date of birth was just given: no check again.
+    ['cuándo es mi cita', /^Sus citas pendientes:\n1 mié 2 dic, 09:00, Dr James Okafor/],
+    ['cambiar mi cita del miércoles', /^Horas con Dr James Okafor:/],
+    ['el jueves por la mañana', /^Horas con Dr James Okafor:\n1 jue 3 dic, 0[89]:\d\d/],
+    ['1', /^¿Cambio su cita con Dr James Okafor al jue 3 dic, 0[89]:\d\d\? Responda SI o NO\.$/],
+    ['de acuerdo', /^Cita cambiada: Dr James Okafor, jue 3 dic/],
+    ['anular mi cita del jueves', /^¿Anulo su cita del jue 3 dic, 0[89]:\d\d con Dr James Okafor\? Responda SI o NO\.$/],
+    ['sí, por favor', /^Hecho: su cita del jue 3 dic/],
+  ]);
+});
+
 it('keeps Spanish replies short: none over two segments, and at least 90% in one', () => {
   if (process.env.SHOW_SEGMENTS) for (const r of replies) console.log(smsSegments(r), r.length, JSON.stringify(r));
   expect(replies.length).toBeGreaterThan(15);
