@@ -49,6 +49,29 @@ export function helpWordLocale(text: string): string | null {
 }
 
 /**
+ * An opt-out word of another language (ALTO, BAJA, PARAR, CANCELAR: what Spanish-language carrier
+ * programmes and the older industry lists use), alone in the message: the language it is in, or null.
+ * Twilio's default opt-out list is English only, so these are recorded and answered by the service
+ * (and can be added to a Messaging Service's Advanced Opt-Out, so Twilio blocks them too).
+ */
+export function localOptOutLocale(text: string): string | null {
+  const word = text.trim().replace(/[.!¡]+/g, '').toLowerCase();
+  const texts = catalog();
+  for (const locale of texts.locales) {
+    if (locale === DEFAULT_LOCALE) continue;
+    if ((texts.words(locale).optOut ?? []).includes(word)) return locale;
+  }
+  return null;
+}
+
+/** The opt-out confirmation in another language (the English one, with its count, is below). */
+export function optOutConfirmationIn(locale: string, clinicName: string, clinicPhone: string | null): string {
+  const texts = catalog();
+  const call = clinicPhone ? texts.t(locale, 'sms.callClinicAt', { phone: clinicPhone }) : texts.t(locale, 'sms.callClinic');
+  return texts.t(locale, 'sms.optedOut', { clinic: clinicName, call });
+}
+
+/**
  * The one text allowed after an opt-out: that texts stop, what that means for appointments already
  * booked (they stay, with no reminders), how to call one off without texting, and how to come back.
  * The same words, without the count, are the ones to paste into Twilio's Advanced Opt-Out.

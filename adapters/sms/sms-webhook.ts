@@ -1,10 +1,11 @@
+import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 import restify, { type Request, type Response, type Server } from 'restify';
 import twilio from 'twilio';
 import type { Logger } from '../../src/logging';
 import type { PatientsService } from '../../src/services/patients';
 import type { InboundPipeline } from '../shared/inbound';
 import { sourceOf } from '../shared/source';
-import { carrierHelp, helpWordLocale, keywordOf, optOutConfirmation, twilioAnswered } from './keywords';
+import { carrierHelp, helpWordLocale, keywordOf, localOptOutLocale, optOutConfirmation, optOutConfirmationIn, twilioAnswered } from './keywords';
 import { smsBodies } from './render';
 import type { SmsSender } from './sms-sender';
 
@@ -81,12 +82,18 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
       // Twilio answers the keywords itself unless the clinic turned that off: then, and only then,
       // the reply is ours (one text, never a second confirmation).
       const ours = deps.keywordReplies === 'service' && !twilioAnswered(params.OptOutType);
-      const subscribed = `You're subscribed to ${deps.clinicName} texts again. Reply MENU for options, STOP to opt out.`;
+      const subscribed = (locale?: string) => catalog().t(locale ?? DEFAULT_LOCALE, 'sms.subscribed', { clinic: deps.clinicName });
       const outcome = await deps.pipeline.receive(
         { channel: 'sms', senderId: from, deliveryId: sid, text, conversation: 'direct' },
         {
           // STOP and START work past any limit: carriers require it.
           async beforeLimit() {
+            const optOutIn = keyword ? null : localOptOutLocale(text);
+            if (optOutIn) {
+              await deps.patients.setSmsOptOut(from, true, 'keyword');
+              log.info({ answeredBy: 'service', language: optOutIn }, 'opt-out recorded');
+              return { stop: [{ text: optOutConfirmationIn(optOutIn, deps.clinicName, deps.clinicPhone ?? null) }] };
+            }
             if (keyword === 'opt-out') {
               const upcoming = ours ? await deps.patients.upcomingCount(from) : 0;
               await deps.patients.setSmsOptOut(from, true, 'keyword');
@@ -96,16 +103,16 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
             if (keyword === 'opt-in') {
               await deps.patients.setSmsOptOut(from, false, 'keyword');
               log.info('opt-in recorded');
-              return { stop: ours ? [{ text: subscribed }] : [] };
+              return { stop: ours ? [{ text: subscribed() }] : [] };
             }
             return null;
           },
           // Everything else, HELP too, counts against the sender's limit: a flood is never answered with a flood.
           async afterSender(sender) {
-            if (sender.sms === 'opted-out' && /^\s*yes\s*$/i.test(text)) {
+            if (sender.sms === 'opted-out' && (/^\s*yes\s*$/i.test(text) || /^\s*s[ií]\s*$/i.test(text))) {
               await deps.patients.setSmsOptOut(from, false, 'keyword');
               log.info('opt-in recorded');
-              return { stop: [{ text: subscribed }] };
+              return { stop: [{ text: subscribed(sender.actor?.locale) }] };
             }
             if (sender.sms === 'opted-out') {
               log.info('message from an opted-out number; no reply sent');

@@ -382,8 +382,8 @@ export const bookingFlow: Flow<'booking'> = {
         const chosen = pick(options, u);
         if (chosen) return proceed(t, { ...d, when: chosen.reading });
         if (u.when && u.when.kind !== 'ask') return proceed(t, { ...d, when: u.when });
-        if (/\btoday\b/i.test(u.text) && options[0]) return proceed(t, { ...d, when: options[0].reading });
-        if (/\bnext\b/i.test(u.text) && options[1]) return proceed(t, { ...d, when: options[1].reading });
+        if (/\b(today|hoy)\b/i.test(u.text) && options[0]) return proceed(t, { ...d, when: options[0].reading });
+        if (/\b(next|que viene|próximo|proximo|siguiente)\b/i.test(u.text) && options[1]) return proceed(t, { ...d, when: options[1].reading });
         return { unhandled: true };
       },
     },

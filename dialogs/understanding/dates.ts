@@ -1,6 +1,7 @@
 import { DateTimeRecognizer } from '@microsoft/recognizers-text-date-time';
 import { Culture } from '@microsoft/recognizers-text-suite';
 import { DateTime } from 'luxon';
+import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 
 /**
  * Days and times as a clinic receptionist reads them. Microsoft Recognizers-Text (the recognizer Bot
@@ -69,8 +70,8 @@ function plainPart(matched: string, timex: string): Window | null {
   if (/\b(early|late|mid|middle|later)\b|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b/.test(matched)) return null;
   // Spanish parts of the day: 'por la tarde' is the afternoon (Recognizers calls it evening),
   // 'por la mañana' the morning ('mañana' alone is tomorrow), 'por la noche' the evening.
-  if (/\b(por|de|en|a) la tarde\b|^tarde$/.test(matched)) return DAY_PARTS.afternoon;
-  if (/\b(por|de|en|a) la mañana\b/.test(matched)) return DAY_PARTS.morning;
+  if (/\b(por|de|en|a) la tarde\b|\besta tarde\b|^tarde$/.test(matched)) return DAY_PARTS.afternoon;
+  if (/\b(por|de|en|a) la mañana\b|\besta mañana\b/.test(matched)) return DAY_PARTS.morning;
   if (/\b(por|de|en|a) la noche\b|\besta noche\b/.test(matched)) return DAY_PARTS.evening;
   if (/\b(al )?mediod[ií]a\b/.test(matched)) return DAY_PARTS.lunch;
   const code = /T(MO|AF|EV|NI)$/.exec(timex)?.[0].slice(1);
@@ -87,7 +88,8 @@ export function clinicHour(hour: number): number {
   return hour >= 1 && hour <= 6 ? hour + 12 : hour;
 }
 
-const MERIDIEM = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight)\b|\d\s*[ap]\b|\bin \d+ (hours?|minutes?|mins?)\b|\b(de|por) la (mañana|tarde|noche)\b|\bmadrugada\b/i;
+const MERIDIEM = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight)\b|\d\s*[ap]\b|\bin \d+ (hours?|minutes?|mins?)\b/i;
+const MERIDIEM_ES = /\d\s*(a\.m\.|p\.m\.)|\b(am|pm)\b|\b(de|por|en) la (mañana|tarde|noche)\b|\b(madrugada|mediod[ií]a|medianoche|esta noche|esta tarde|esta mañana)\b/i;
 
 const models = new Map<string, ReturnType<DateTimeRecognizer['getDateTimeModel']>>();
 function model(locale = 'en') {
@@ -191,11 +193,11 @@ function weekdayAgrees(reading: WhenReading, text: string, ctx: Ctx): WhenReadin
     .map((y) => date.set({ year: ctx.now.year + y }))
     .filter((d) => d.isValid && d.month === date.month && d.weekday === wd && (ctx.prefer !== 'future' || d >= today0));
   if (candidates.length === 0) {
-    const label = (d: DateTime) => d.toFormat('ccc d LLL');
+    const label = (d: DateTime) => say(ctx, d, 'format.date');
     const sameWeekday = date.plus({ days: ((wd - date.weekday + 7) % 7) - (((wd - date.weekday + 7) % 7) > 3 ? 7 : 0) });
     return {
       kind: 'ask',
-      question: `${date.toFormat('d LLL')} is a ${date.toFormat('cccc')}. ${label(date)} or ${label(sameWeekday)}?`,
+      question: text_(ctx, 'dates.wrongWeekday', { date: say(ctx, date, 'format.dayMonth'), weekday: say(ctx, date, 'format.weekday'), a: label(date), b: label(sameWeekday) }),
       options: [
         { label: label(date), reading: dayReading(date, ctx) },
         { label: label(sameWeekday), reading: dayReading(sameWeekday, ctx) },
@@ -215,6 +217,13 @@ function openEnded(reading: WhenReading, before: string): WhenReading {
   if (/\b(from|after|starting(?: at| from)?|any ?time after|later than|not before|no earlier than|desde|a partir de|después de|despues de)( las?)?\s*$/.test(before)) return { ...rest, window: { start: time, end: END_OF_DAY } };
   return reading;
 }
+
+/** A question's words, and a day as the person reads it, in their language (the catalogs). */
+const text_ = (ctx: Ctx, key: string, vars: Record<string, unknown>) => catalog().t(ctx.locale ?? DEFAULT_LOCALE, key, vars);
+const say = (ctx: Ctx, d: DateTime, key: string) => {
+  const locale = ctx.locale ?? DEFAULT_LOCALE;
+  return (locale === DEFAULT_LOCALE ? d : d.setLocale(locale)).toFormat(catalog().t(locale, key));
+};
 
 interface Ctx {
   now: Local;
@@ -407,7 +416,8 @@ function weekdayIndex(word: string): number {
 
 /** A Recognizers-Text resolution, with its alternatives narrowed by the clinic's rules. */
 function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text: string): WhenReading | null {
-  const explicitHalf = MERIDIEM.test(matched);
+  // In Spanish 'a' is 'to' ('de 5 a 6'), never 'am': only its own words say which half of the day.
+  const explicitHalf = (ctx.locale === 'es' ? MERIDIEM_ES : MERIDIEM).test(matched);
   const day = (value: string) => DateTime.fromISO(value.slice(0, 10), { zone: ctx.now.zoneName! });
   const pickDay = (vs: Value[], field: 'value' | 'start') => {
     // 'Feb 30' resolves to no day at all.
@@ -416,7 +426,13 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
   };
   const time = (vs: Value[], field: 'value' | 'start' | 'end') => {
     const times = [...new Set(vs.map((v) => v[field]?.slice(-8)).filter(Boolean) as string[])].map(minutesOf);
-    if (times.length === 1) return times[0];
+    if (times.length === 1) {
+      // Spanish readings come one per clock time: a bare 1 to 6 ('de 5 a 6', 'a las 3:00') is still
+      // the afternoon, unless the half of the day was said or the clock is 24-hour ('03:00').
+      const only = times[0];
+      if (ctx.locale === 'es' && !explicitHalf && only >= 60 && only < 7 * 60 && !/\b0\d:\d\d\b/.test(matched)) return only + 12 * 60;
+      return only;
+    }
     // Two readings twelve hours apart and nothing said of which: clinic hours decide.
     const t = Math.min(...times);
     if (explicitHalf) return t;
@@ -455,7 +471,7 @@ function resolve(type: string, matched: string, values: Value[], ctx: Ctx, text:
       if (!from.isValid || !day(v.end!).isValid) return null;
       // An end said in words ('Dec 20 to Jan 2', 'between 3 and 12') is the last day; a named
       // period's end ('next week', 'next 3 days') is the day after it.
-      const explicitEnd = /\b(to|through|thru|till|until|between)\b|\s[-–]\s|\d\s*[-–]\s*\d/.test(matched);
+      const explicitEnd = /\b(to|through|thru|till|until|between|al|hasta|entre)\b|\s[-–]\s|\d\s*[-–]\s*\d/.test(matched);
       const to = day(v.end!).minus({ days: explicitEnd ? 0 : 1 });
       return { kind: 'range', from: iso(from), to: iso(to), yearShown: to.year !== ctx.now.year || from.year !== ctx.now.year };
     }
@@ -527,13 +543,14 @@ function choose(days: Local[], ctx: Ctx, timex: string, matched: string, time?: 
   if (bareWeekday && sorted.some((d) => d.hasSame(today, 'day'))) {
     const nextWeek = today.plus({ days: 7 });
     if (time !== undefined) return dayReading(time > ctx.now.hour * 60 + ctx.now.minute ? today : nextWeek, ctx);
-    const label = (d: Local) => d.toFormat('ccc d LLL');
+    const label = (d: Local) => say(ctx, d, 'format.date');
+    const weekday = say(ctx, today, 'format.weekday');
     return {
       kind: 'ask',
-      question: `Today (${label(today)}) or next ${today.toFormat('cccc')} (${label(nextWeek)})?`,
+      question: text_(ctx, 'dates.todayOrNext', { today: label(today), weekday, next: label(nextWeek) }),
       options: [
-        { label: `Today, ${label(today)}`, reading: dayReading(today, ctx) },
-        { label: `Next ${today.toFormat('cccc')}, ${label(nextWeek)}`, reading: dayReading(nextWeek, ctx) },
+        { label: text_(ctx, 'dates.today', { date: label(today) }), reading: dayReading(today, ctx) },
+        { label: text_(ctx, 'dates.nextWeekday', { weekday, date: label(nextWeek) }), reading: dayReading(nextWeek, ctx) },
       ],
     };
   }
@@ -610,8 +627,10 @@ export function normalizeEs(raw: string): string {
     .replace(/\bdespues\b/g, 'después')
     .replace(/\bmediodia\b/g, 'mediodía')
     .replace(/\bfinde\b/g, 'fin de semana')
-    // '10.30', '10h30': the clock as Recognizers reads it.
-    .replace(/\b(\d{1,2})[.h]([0-5]\d)\b(?![/.-]\d)/g, '$1:$2')
+    .replace(/\b(la )?semana que viene\b/g, 'la próxima semana')
+    .replace(/\b(el )?mes que viene\b/g, 'el próximo mes')
+    // 'a las 10.30', 'a las 10h30': the clock as Recognizers reads it ('el 4.22' may be a date).
+    .replace(/\b(a las?) (\d{1,2})[.h]([0-5]\d)\b(?![/.-]\d)/g, '$1 $2:$3')
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -632,7 +651,7 @@ function windowRuleEs(text: string): { window: Window; start: number; end: numbe
   if ((m = /\b(después|antes) (del almuerzo|de almorzar|de comer|de la comida)\b/.exec(text))) {
     return { window: m[1] === 'después' ? { start: 13 * 60, end: END_OF_DAY } : { start: 0, end: 12 * 60 }, ...at(m) };
   }
-  if ((m = new RegExp(`\\bentre (?:las |la )?${CLOCK_ES} y (?:las |la )?${CLOCK_ES}`).exec(text))) {
+  if ((m = new RegExp(`\\bentre (?:las |la )${CLOCK_ES} y (?:las |la )?${CLOCK_ES}`).exec(text))) {
     const b = hourOfEs(m[5], m[6], m[7], m[8]);
     const a = hourOfEs(m[1], m[2], m[3], m[4] ?? m[8]);
     if (a !== null && b !== null && b > a) return { window: { start: a, end: b }, ...at(m) };
@@ -661,5 +680,17 @@ function earlyRulesEs(text: string, ctx: Ctx): Found | null {
   }
   // Windows of a day ('después del almuerzo', 'entre las 2 y las 4', 'a partir de las 5'), with their day.
   if (windowRuleEs(text)) return lateRules(text, ctx, false);
+  // 'el 15 a las 8' (Recognizers reads '15 a las 8' as 3 to 8 PM): a day of the month with no month.
+  if (!MONTH_ES.test(text) && (m = /\bel (\d{1,2})(?!\s*(?:de\b|del\b|[/:.h-]\d))\b/.exec(text))) {
+    const day = Number(m[1]);
+    if (day >= 1 && day <= 31) {
+      let d = ctx.now.startOf('month');
+      for (let i = 0; i < 13 && (day > d.daysInMonth! || d.set({ day }) < ctx.now.startOf('day')); i++) d = d.plus({ months: 1 });
+      const rest = readRest(text, m.index + m[0].length, ctx);
+      return { reading: dayReading(d.set({ day }), ctx, timeOf(rest)), start: m.index, end: rest?.end ?? m.index + m[0].length };
+    }
+  }
   return null;
 }
+
+const MONTH_ES = /\b(enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|ene|feb|mar|abr|jun|jul|ago|sep|sept|set|oct|nov|dic)\b|\b(lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)\b/;

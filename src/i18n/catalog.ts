@@ -22,6 +22,11 @@ export interface LocaleWords {
   detect: string[];
   yes: string[];
   no: string[];
+  /**
+   * Opt-out words of this language that carriers' own lists lack (ALTO, BAJA): honoured as STOP
+   * is, whole message only, and answered by the service, since Twilio does not know them.
+   */
+  optOut?: string[];
   /** Everyday words for the usual specialties, by the specialty's (English) name: 'piel' for Dermatology. */
   specialties?: Record<string, string[]>;
   /** The language's words for the engine's keywords: help, menu, back, exit, more, language. */

@@ -9,7 +9,11 @@
  *   - a bare hour from 1 to 6 is in the afternoon, 7 to 11 in the morning, 12 is noon;
  *   - a weekday that is the reference's own weekday is ambiguous: the reader must ask.
  *
- *   npx tsx test/corpus/build-date-corpus.ts <Recognizers-Text checkout>
+ *   npx tsx test/corpus/build-date-corpus.ts <Recognizers-Text checkout> [English|Spanish]
+ *
+ * Spanish (Specs/DateTime/Spanish, written to dates.recognizers.es.json) follows the same conventions,
+ * with Spanish words for the half of the day ('de la tarde') and its parts ('por la tarde' is the
+ * afternoon, 'por la noche' the evening, as the reader keeps them).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +30,9 @@ type SpecResult = {
 type Spec = { Input: string; Context?: { ReferenceDateTime?: string }; Results: SpecResult[]; NotSupported?: string; NotSupportedByDesign?: string };
 
 const FILES = ['DateTimeModel', 'DateParser', 'TimeParser', 'DatePeriodParser', 'DateTimeParser', 'TimePeriodParser', 'DateTimePeriodParser'];
-const MERIDIEM = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight|lunch|dinner|breakfast)\b|\d\s*[ap]\b|o'clock in|\bin \d+ (hours?|minutes?|mins?)\b/i;
+const MERIDIEM_EN = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(morning|afternoon|evening|night|tonight|noon|midnight|lunch|dinner|breakfast)\b|\d\s*[ap]\b|o'clock in|\bin \d+ (hours?|minutes?|mins?)\b/i;
+const MERIDIEM_ES = /(\d|\b)(a\.?m\.?|p\.?m\.?|am|pm)\b|\b(de|por|en) la (mañana|tarde|noche)\b|\b(mediod[ií]a|medianoche|madrugada|esta noche)\b/i;
+let MERIDIEM = MERIDIEM_EN;
 
 /** The clinic's reading of an hour written without am or pm. */
 export function clinicHour(hour: number): number {
@@ -46,16 +52,22 @@ const is24 = (text: string) =>
   /\b(0\d|1[3-9]|2[0-3])[:h.]\d\d\b|\b(1[3-9]|2[0-3])\s*(to|-|until|till|and)\b|\b(to|until|till|and|from|at)\s+(1[3-9]|2[0-3])\b(?!\s*(st|nd|rd|th|of|\/))/.test(text);
 
 /** Parts of the day as the clinic keeps them (Recognizers-Text ends the afternoon at 4). */
-const PARTS: Array<[RegExp, [string, string]]> = [
+const PARTS_EN: Array<[RegExp, [string, string]]> = [
   [/\bmorning\b/i, ['08:00', '12:00']],
   [/\bafternoon\b/i, ['12:00', '17:00']],
   [/\b(evening|evenings)\b/i, ['17:00', '21:00']],
   [/\b(night|tonight)\b/i, ['20:00', '23:59']],
 ];
+const PARTS_ES: Array<[RegExp, [string, string]]> = [
+  [/\b(por|de|en|a) la mañana\b|\besta mañana\b/i, ['08:00', '12:00']],
+  [/\b(por|de|en|a) la tarde\b|\besta tarde\b|^tarde$/i, ['12:00', '17:00']],
+  [/\b(por|de|en|a) la noche\b|\besta noche\b/i, ['17:00', '21:00']],
+];
+let PARTS = PARTS_EN;
 
 /** A part of the day said plainly, with no clock time and not 'early' or 'late': the clinic's span. */
 function plainPart(text: string, window: [string, string]): [string, string] {
-  if (/\b(early|late|mid|middle|later)\b|-(morning|afternoon|evening|night)|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b/i.test(text)) return window;
+  if (/\b(early|late|mid|middle|later|temprano|primera hora|última hora)\b|-(morning|afternoon|evening|night)|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce)\b/i.test(text)) return window;
   return PARTS.find(([re]) => re.test(text))?.[1] ?? window;
 }
 
@@ -68,7 +80,7 @@ function windowOf(a: string, b: string): [string, string] {
 }
 
 /** An end said in words ('to the 22nd', 'between 3 and 12') is the last day; a named period's end is the day after. */
-const explicitEnd = (text: string) => /\b(to|through|thru|till|until|between)\b|\d\s*[-–]\s*\d/.test(text);
+const explicitEnd = (text: string) => /\b(to|through|thru|till|until|between|al|hasta|entre)\b|\d\s*[-–]\s*\d/.test(text);
 
 /** Readings twelve hours apart with nothing said of which: the clinic's hour. */
 function clinicOf(times: string[], text: string): string {
@@ -165,13 +177,35 @@ function fromParser(r: SpecResult, ref: DateTime): DateExpectation | null {
   }
 }
 
+/** What is not an appointment request, by language: vague periods, holidays, the past. */
+const SKIP = {
+  English: [
+    /year|decade|century|quarter|season|summer|winter|spring|fall|holiday|christmas|easter|thanksgiving|halloween|day of|weekend|ago|before that|since|until|till|last|past|previous|earlier|\bq[1-4]\b|\bh[12]\b|week \d|of the (week|month)|end of|fifth|should be/i,
+    /\b(went|was|were|happened|drank|finished|has been|had|did|sales|weather|strike|partner|alarm|eod|eoy|the day|my day)\b| : /i,
+    /\b(today|tomorrow|tonight)\b/i,
+  ],
+  Spanish: [
+    /año|década|siglo|trimestre|semestre|temporada|verano|invierno|primavera|otoño|navidad|pascua|festivo|fin de semana|hace |desde|hasta|último|ultimo|pasad|anterior|semana \d|del mes|fin de|final de|quinto|principios|mediados|víspera|vispera|cumpleaños|\bq[1-4]\b/i,
+    /\b(fue|fui|fuimos|era|estuvo|estaba|pasó|paso|terminé|termine|hubo|había|habia|volví|regresé|anoche|anteayer|celebr\w*|ventas|clima|tiempo hará|alarma|en el día|finalizar el día)\b| : /i,
+    /\b(hoy|mañana|esta noche|pasado mañana)\b/i,
+  ],
+} as const;
+
 function main(): void {
   const root = process.argv[2];
-  if (!root) throw new Error('usage: tsx test/corpus/build-date-corpus.ts <Recognizers-Text checkout>');
+  const language = (process.argv[3] ?? 'English') as keyof typeof SKIP;
+  if (!root || !SKIP[language]) throw new Error('usage: tsx test/corpus/build-date-corpus.ts <Recognizers-Text checkout> [English|Spanish]');
+  if (language === 'Spanish') {
+    MERIDIEM = MERIDIEM_ES;
+    PARTS = PARTS_ES;
+  }
+  const [vague, notARequest, namesADay] = SKIP[language];
   const cases: DateCase[] = [];
   const seen = new Set<string>();
   for (const file of FILES) {
-    const specs = JSON.parse(fs.readFileSync(path.join(root, 'Specs/DateTime/English', `${file}.json`), 'utf8').replace(/^\uFEFF/, '')) as Spec[];
+    const specFile = path.join(root, `Specs/DateTime/${language}`, `${file}.json`);
+    if (!fs.existsSync(specFile)) continue;
+    const specs = JSON.parse(fs.readFileSync(specFile, 'utf8').replace(/^\uFEFF/, '')) as Spec[];
     for (const s of specs) {
       if (s.NotSupported || s.NotSupportedByDesign || s.Results.length !== 1 || s.Input.length > 80) continue;
       const refText = s.Context?.ReferenceDateTime ?? (file === 'TimeParser' ? '2016-11-07T00:00:00' : undefined);
@@ -179,21 +213,21 @@ function main(): void {
       const ref = DateTime.fromISO(refText);
       const r = s.Results[0];
       // Skip holidays and vague periods ('the weekend', 'this year'): not how an appointment is asked for.
-      if (/year|decade|century|quarter|season|summer|winter|spring|fall|holiday|christmas|easter|thanksgiving|halloween|day of|weekend|ago|before that|since|until|till|last|past|previous|earlier|\bq[1-4]\b|\bh[12]\b|week \d|of the (week|month)|end of|fifth|should be/i.test(s.Input)) continue;
+      if (vague.test(s.Input)) continue;
       // Said of the past, or not a request at all: not how anyone asks for an appointment.
-      if (/\b(went|was|were|happened|drank|finished|has been|had|did|sales|weather|strike|partner|alarm|eod|eoy|the day|my day)\b| : /i.test(s.Input)) continue;
+      if (notARequest.test(s.Input)) continue;
       const expect = file === 'DateTimeModel' ? fromModel(r, ref) : fromParser(r, ref);
       if (!expect || Object.values(expect).some((v) => v === null || v === 'not resolved' || String(v).startsWith('0001'))) continue;
       // Overnight spans are not clinic hours; a day named in the phrase must be in the expectation.
       if (expect.window && expect.window[1] <= expect.window[0]) continue;
-      if (/\b(today|tomorrow|tonight)\b/i.test(s.Input) && !expect.date && !expect.from) continue;
+      if (namesADay.test(s.Input) && !expect.date && !expect.from) continue;
       const key = `${s.Input.toLowerCase()}|${refText}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      cases.push({ text: s.Input, now: refText.slice(0, 16), expect, source: `Recognizers-Text Specs/DateTime/English/${file}.json` });
+      cases.push({ text: s.Input, now: refText.slice(0, 16), expect, source: `Recognizers-Text Specs/DateTime/${language}/${file}.json` });
     }
   }
-  const out = path.join(__dirname, 'dates.recognizers.en.json');
+  const out = path.join(__dirname, `dates.recognizers.${language === 'Spanish' ? 'es' : 'en'}.json`);
   fs.writeFileSync(out, `${JSON.stringify(cases, null, 1)}\n`);
   console.log(`${cases.length} cases written to ${out}`);
 }

@@ -20,5 +20,7 @@ export interface DateCase {
   expect: DateExpectation;
   /** future (the default: booking) or nearest (looking up a day, as a doctor does). */
   prefer?: 'future' | 'nearest';
+  /** The language of the phrasing ('en' unless the corpus file says otherwise: dates.*.es.json). */
+  locale?: string;
   source: string;
 }

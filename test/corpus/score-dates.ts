@@ -25,8 +25,14 @@ export interface DateScore {
 export const CORPUS_FILES = ['dates.recognizers.en.json', 'dates.clinic.en.json'].map((f) => path.join(__dirname, f));
 
 export function loadCases(files = CORPUS_FILES): DateCase[] {
-  return files.flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as DateCase[]);
+  return files.flatMap((f) => {
+    const locale = /\.([a-z]{2})\.json$/.exec(f)?.[1] ?? 'en';
+    return (JSON.parse(fs.readFileSync(f, 'utf8')) as DateCase[]).map((c) => ({ ...c, locale: c.locale ?? locale }));
+  });
 }
+
+/** The Spanish corpus files, scored apart. */
+export const CORPUS_FILES_ES = ['dates.recognizers.es.json', 'dates.clinic.es.json'].map((f) => path.join(__dirname, f));
 
 const canon = (x: unknown) => JSON.stringify(x, Object.keys((x ?? {}) as object).sort());
 
@@ -35,7 +41,7 @@ export function scoreDates(cases: DateCase[], zone = 'America/New_York'): DateSc
   const t0 = performance.now();
   for (const c of cases) {
     const now = DateTime.fromISO(c.now, { zone }).toMillis();
-    const got = describeReading(readWhen(c.text, { zone, now, prefer: c.prefer ?? 'future' }));
+    const got = describeReading(readWhen(c.text, { zone, now, prefer: c.prefer ?? 'future', locale: c.locale }));
     const expected = { ...c.expect } as Record<string, unknown>;
     if (got && canon(got) === canon(expected)) score.right++;
     else if (got?.ask) {

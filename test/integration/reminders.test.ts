@@ -256,6 +256,28 @@ describe('answering a reminder', () => {
   });
 });
 
+describe('a Spanish-speaking patient', () => {
+  it('gets the reminder in Spanish and answers it in Spanish', async () => {
+    twilioAccepts();
+    const chat = createChat(h);
+    const p = await newPatient('Lucía Fernández');
+    await h.db.models.Patient.update({ locale: 'es' }, { where: { id: p.patientId } });
+    // One a day with the same doctor is the clinic's cap: the second is on the next day.
+    const [confirm, cancel] = [await book(p, '2027-01-12T10:30'), await book(p, '2027-01-13T10:30')];
+    h.clock.set(ny('2027-01-11T12:00'));
+    texts.length = 0;
+    expect(await processReminder(deps, { data: { appointmentId: confirm.id, offsetMinutes: 1440 } })).toBe('sent');
+    expect(texts).toEqual([{ to: p.phone, body: 'Hola Lucía, le recordamos su cita en Demo Clinic el mar 12 ene a las 10:30. Responda C para confirmar, R para cambiarla o X para anularla.' }]);
+    h.clock.set(ny('2027-01-11T18:00'));
+    expect(await chat.say(p.phone, 'sí, allí estaré')).toBe('¡Gracias, Lucía! Le esperamos el mar 12 ene, 10:30.');
+    h.clock.set(ny('2027-01-12T12:00'));
+    expect(await processReminder(deps, { data: { appointmentId: cancel.id, offsetMinutes: 1440 } })).toBe('sent');
+    expect(await chat.say(p.phone, 'X')).toBe('Hecho: su cita del mié 13 ene, 10:30 queda anulada. MENU para pedir otra.');
+    const rows = await h.db.models.Appointment.findAll({ where: { id: [confirm.id, cancel.id] }, order: [['startsAt', 'ASC']] });
+    expect(rows.map((r) => [r.status, Boolean(r.patientConfirmedAt)])).toEqual([['booked', true], ['cancelled', false]]);
+  });
+});
+
 describe('answering a reminder in everyday words', () => {
   let slot = 0;
   it.each([

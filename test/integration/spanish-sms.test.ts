@@ -146,6 +146,35 @@ it('reads Spanish requests at the menu: list, move and call off by what they say
   ]);
 });
 
+it('honours the Spanish opt-out words alone (ALTO, BAJA), answers in Spanish, and takes "sí" to come back', async () => {
+  const phone = '+15550881005';
+  await transcript(phone, [
+    ['hola', /^¡Bienvenido/],
+    ['Inés Torres', /^Gracias, Inés/],
+    ['05/05/1985', /^¿Podemos escribirle/],
+    ['sí', /^¡Listo, Inés!/],
+    ['ALTO', /^.+: ya no le escribiremos\. Sus citas siguen en pie, sin recordatorios; para anular una, llame al centro\. Responda START para volver\.$/],
+  ]);
+  expect((await h.db.models.Patient.findOne({ where: { phoneE164: phone } }))?.smsOptOut).toBe(true);
+  // While opted out, nothing else is answered.
+  expect(await text(phone, 'menu')).toBe('');
+  await transcript(phone, [['sí', /^Vuelve a recibir los mensajes de .+\. MENU para ver opciones, STOP para darse de baja\.$/]]);
+  expect((await h.db.models.Patient.findOne({ where: { phoneE164: phone } }))?.smsOptOut).toBe(false);
+  await transcript(phone, [['Baja', /ya no le escribiremos/]]);
+  expect((await h.db.models.Patient.findOne({ where: { phoneE164: phone } }))?.smsOptOut).toBe(true);
+  // Only the word alone: "baja" inside a sentence is a message like any other.
+  const other = '+15550991006';
+  await transcript(other, [['hola', /^¡Bienvenido/], ['Diego Ruiz', /^Gracias, Diego/], ['06/06/1986', /^¿Podemos/], ['vale', /^¡Listo, Diego!/]]);
+  expect(await text(other, 'quiero dar de baja mi cita')).not.toMatch(/ya no le escribiremos/);
+  expect((await h.db.models.Patient.findOne({ where: { phoneE164: other } }))?.smsOptOut).toBe(false);
+});
+
+it('never asks a Spanish patient to type an opt-out word for anything else', () => {
+  const invite = /\b(responda|escriba|envíe|mande)\b[^.\n]{0,30}\b(ALTO|BAJA|PARAR|CANCELAR|STOP|CANCEL|END|QUIT)\b/i;
+  const offending = replies.filter((r) => invite.test(r) && !/STOP para darse de baja/.test(r));
+  expect(offending).toEqual([]);
+});
+
 it('keeps Spanish replies short: none over two segments, and at least 90% in one', () => {
   if (process.env.SHOW_SEGMENTS) for (const r of replies) console.log(smsSegments(r), r.length, JSON.stringify(r));
   expect(replies.length).toBeGreaterThan(15);
