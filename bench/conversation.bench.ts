@@ -21,7 +21,7 @@ import { createRedlockSlotLock } from '../src/locks/slot-lock';
 import { createServices } from '../src/services';
 import type { DateCase } from '../test/corpus/date-case';
 import { compareReaders, formatReaderScore } from '../test/corpus/compare-date-readers';
-import { CORPUS_FILES, formatScore, loadCases, scoreDates } from '../test/corpus/score-dates';
+import { CORPUS_FILES, CORPUS_FILES_ES, formatScore, loadCases, scoreDates } from '../test/corpus/score-dates';
 import { scoreIntents, type IntentCase } from '../test/corpus/score-intents';
 import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
 
@@ -236,10 +236,15 @@ async function main(): Promise<void> {
 
     console.log('\ndate reader');
     for (const file of [...CORPUS_FILES, path.join(CORPUS, 'dates.duckling.en.json')]) console.log(`  ${path.basename(file)}: ${formatScore(scoreDates(loadCases([file])))}`);
+    for (const file of CORPUS_FILES_ES) console.log(`  ${path.basename(file)}: ${formatScore(scoreDates(loadCases([file])))}`);
+    console.log('date readers compared on the Spanish corpora (booking phrasings):');
+    for (const r of compareReaders(loadCases(CORPUS_FILES_ES))) console.log(`  ${formatReaderScore(r)}`);
     console.log('date readers compared on the Duckling corpus (booking phrasings):');
     for (const r of compareReaders(loadCases([path.join(CORPUS, 'dates.duckling.en.json')]))) console.log(`  ${formatReaderScore(r)}`);
     const intents = await scoreIntents(JSON.parse(fs.readFileSync(path.join(CORPUS, 'intents.public.en.json'), 'utf8')) as IntentCase[]);
     console.log(`intent classifier: ${intents.cases} public phrasings, ${share(intents.right, intents.cases)} read right`);
+    const intentsEs = await scoreIntents(JSON.parse(fs.readFileSync(path.join(CORPUS, 'intents.public.es.json'), 'utf8')) as IntentCase[], 'es');
+    console.log(`intent classifier, Spanish: ${intentsEs.cases} phrasings not in training (public Spanish chatbot data and clinic transcripts), ${share(intentsEs.right, intentsEs.cases)} read right`);
     console.log(
       `Spanish: ${spanish.conversations} conversations, ${spanish.turns} turns, ${spanish.booked} booked; replies within one segment: ${share(spanish.oneSegment, spanish.replies)} (target: at least 90%), most segments in a reply: ${spanish.maxSegments} (target: at most 2), English words in replies: ${spanish.english}`,
     );

@@ -10,6 +10,7 @@ import { cleanInput } from '../support/clean-input';
 import { errorText } from '../support/error-replies';
 import { formatSlot } from '../support/format';
 import type { Reply } from '../types';
+import { withLanguage } from '../../src/i18n/staff';
 
 /**
  * The /clinic grammar: the same words as a Slack slash-command, typed in Teams, or in the console.
@@ -244,7 +245,7 @@ export function createAdminCommands(services: Services) {
           {
             text: 'Patient found (this look-up is recorded):',
             card: {
-              title: p.fullName,
+              title: withLanguage(p.fullName, p.locale),
               lines: [
                 `Date of birth: ${p.dateOfBirth}`,
                 `Phone: ${p.phoneE164 ?? 'none'}${p.smsOptOut ? ' (opted out of texts)' : ''}`,

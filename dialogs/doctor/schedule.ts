@@ -4,6 +4,7 @@ import type { Flow, FlowStart, Next, Turn } from '../flow';
 import { numbered, pick } from '../flow';
 import { formatDate, formatSlot } from '../support/format';
 import type { WhenReading } from '../understanding/dates';
+import { withLanguage } from '../../src/i18n/staff';
 
 /**
  * A doctor's schedule for a day or a span ('today', 'friday', 'next week', 'schedule Nov 20'), and
@@ -61,7 +62,7 @@ async function load(t: Turn, d: ScheduleData): Promise<Out | null> {
   const entries = await t.deps.services.appointments.schedule(t.actor!, doctorId(t), new Date(d.from!), new Date(d.to!));
   const booked = entries.filter((e) => e.status !== 'cancelled');
   if (booked.length === 0) return { done: [{ text: `You have no appointments ${d.label}.` }] };
-  const list: Entry[] = booked.slice(0, MAX_LISTED).map((e) => ({ id: e.id, patientId: e.patientId, startsAt: e.startsAt.getTime(), endsAt: e.endsAt.getTime(), patientName: e.patientName }));
+  const list: Entry[] = booked.slice(0, MAX_LISTED).map((e) => ({ id: e.id, patientId: e.patientId, startsAt: e.startsAt.getTime(), endsAt: e.endsAt.getTime(), patientName: withLanguage(e.patientName, e.patientLocale) }));
   return {
     stay: [
       { text: `Your appointments ${d.label}:`, choices: numbered(list, (e) => `${formatSlot(e.startsAt, t.zone, t.deps.now())} ${e.patientName} (${Math.round((e.endsAt - e.startsAt) / 60_000)} min)`) },

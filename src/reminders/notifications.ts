@@ -11,6 +11,7 @@ import type { AuditLog } from '../services/audit';
 import type { SettingsService } from '../services/settings';
 import { NOTIFICATIONS } from './queues';
 import type { ReminderSms } from './reminder-worker';
+import { withLanguage } from '../i18n/staff';
 
 /**
  * Telling people what happened: a doctor on Slack or Teams when a booking is made, moved or
@@ -85,7 +86,7 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
   if (!settings.notifyDoctors || !deps.staff || !row.doctorUserId) return 'off';
   const minutes = Math.round((new Date(row.endsAt).getTime() - new Date(row.startsAt).getTime()) / 60_000);
   const what = { 'doctor-booked': 'New booking', 'doctor-moved': 'Moved to this time', 'doctor-cancelled': 'Cancelled' }[data.kind];
-  const text = `${what}: ${row.patientName}, ${fmt(row.startsAt, row.doctorZone)} (${minutes} min).`;
+  const text = `${what}: ${withLanguage(row.patientName, row.patientLocale)}, ${fmt(row.startsAt, row.doctorZone)} (${minutes} min).`;
   const delivered = await deps.staff.send(row.doctorUserId, text);
   if (delivered) {
     await deps.audit.record(null, { action: 'notification.doctor', outcome: 'allowed', subjectType: 'appointment', subjectId: data.appointmentId, details: { kind: data.kind } });
@@ -124,7 +125,7 @@ async function sendDigests(deps: NotificationDeps, log: Logger): Promise<string>
     if (local < due || local > due.plus({ hours: 2 })) continue;
     if (!(await repo.claimDigest(d.id, local.toISODate()!))) continue;
     const day = await repo.dayOf(d.id, local.startOf('day').toJSDate(), local.startOf('day').plus({ days: 1 }).toJSDate());
-    const lines = day.map((a) => `${DateTime.fromJSDate(a.startsAt, { zone: d.zone }).toFormat('h:mm a')} ${a.patientName}`);
+    const lines = day.map((a) => `${DateTime.fromJSDate(a.startsAt, { zone: d.zone }).toFormat('h:mm a')} ${withLanguage(a.patientName, a.patientLocale)}`);
     const text = day.length
       ? `Good morning, Dr ${d.fullName}. Today you have ${day.length} appointment${day.length > 1 ? 's' : ''}:\n${lines.join('\n')}`
       : `Good morning, Dr ${d.fullName}. You have no appointments today.`;

@@ -1,4 +1,5 @@
 import type { ClinicReport } from '../services/reports';
+import { languageName } from '../i18n/staff';
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
@@ -17,6 +18,7 @@ export function reportText(r: ClinicReport): string {
     ),
     `By specialty: ${r.bySpecialty.map((s) => `${s.specialty} ${s.appointments}`).join(', ') || 'none'}`,
     `Bookings by channel: ${r.byChannel.map((c) => `${c.channel} ${c.bookings}`).join(', ') || 'none'}`,
+    `Bookings by language: ${r.byLanguage.map((l) => `${languageName(l.locale)} ${l.bookings}`).join(', ') || 'none'}`,
     `Busiest hours: ${r.busiestHours.map((b) => `${WEEKDAYS[b.weekday - 1]} ${String(b.hour).padStart(2, '0')}:00 (${b.appointments})`).join(', ') || 'none'}`,
   ];
   return lines.join('\n');
@@ -43,6 +45,7 @@ export function reportCsv(r: ClinicReport): string {
   }
   for (const s of r.bySpecialty) rows.push(['specialty', s.specialty, 'appointments', s.appointments]);
   for (const c of r.byChannel) rows.push(['channel', c.channel, 'bookings', c.bookings]);
+  for (const l of r.byLanguage) rows.push(['language', l.locale, 'bookings', l.bookings]);
   for (const b of r.busiestHours) rows.push(['busiest_hour', `${WEEKDAYS[b.weekday - 1]} ${String(b.hour).padStart(2, '0')}:00`, 'appointments', b.appointments]);
   return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }

@@ -78,7 +78,7 @@ export interface ReminderRepository {
   /** Claims a doctor's digest for their local day; false when it was already sent. */
   claimDigest(doctorId: string, localDate: string): Promise<boolean>;
   /** A doctor's booked appointments between two instants, with the patients' names. */
-  dayOf(doctorId: string, from: Date, to: Date): Promise<Array<{ startsAt: Date; patientName: string }>>;
+  dayOf(doctorId: string, from: Date, to: Date): Promise<Array<{ startsAt: Date; patientName: string; patientLocale: string }>>;
 }
 
 export function createReminderRepository(db: Db): ReminderRepository {
@@ -239,12 +239,12 @@ export function createReminderRepository(db: Db): ReminderRepository {
     },
 
     async dayOf(doctorId, from, to) {
-      const rows = await select<{ starts_at: Date; full_name: string }>(
-        `SELECT a.starts_at, p.full_name FROM appointments a JOIN patients p ON p.id = a.patient_id
+      const rows = await select<{ starts_at: Date; full_name: string; locale: string }>(
+        `SELECT a.starts_at, p.full_name, p.locale FROM appointments a JOIN patients p ON p.id = a.patient_id
           WHERE a.doctor_id = :id AND a.status = 'booked' AND a.starts_at >= :from AND a.starts_at < :to ORDER BY a.starts_at`,
         { id: doctorId, from, to },
       );
-      return rows.map((r) => ({ startsAt: new Date(r.starts_at), patientName: r.full_name }));
+      return rows.map((r) => ({ startsAt: new Date(r.starts_at), patientName: r.full_name, patientLocale: r.locale }));
     },
   };
 }

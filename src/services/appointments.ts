@@ -13,6 +13,8 @@ import { permit } from './permit';
 
 export interface ScheduleEntry extends AppointmentView {
   patientName: string;
+  /** The language the patient reads: staff see it beside the name. */
+  patientLocale: string;
 }
 
 export interface AppointmentsService {
@@ -67,9 +69,9 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         if (to.getTime() - from.getTime() > 62 * 86_400_000) throw new ValidationError('Ask for at most two months at a time.');
         // Plain SQL: a doctor's schedule is asked for on every 'today', and model instances with an
         // include cost more CPU than the query.
-        const rows = await deps.db.sequelize.query<AppointmentView & { patientName: string }>(
+        const rows = await deps.db.sequelize.query<AppointmentView & { patientName: string; patientLocale: string }>(
           `SELECT a.id, a.doctor_id AS "doctorId", a.patient_id AS "patientId", a.starts_at AS "startsAt", a.ends_at AS "endsAt",
-                  a.status, a.channel, a.reason, a.rescheduled_from AS "rescheduledFrom", p.full_name AS "patientName"
+                  a.status, a.channel, a.reason, a.rescheduled_from AS "rescheduledFrom", p.full_name AS "patientName", p.locale AS "patientLocale"
              FROM appointments a JOIN patients p ON p.id = a.patient_id
             WHERE a.doctor_id = :id AND a.status <> 'cancelled' AND a.starts_at < :to AND a.ends_at > :from
             ORDER BY a.starts_at`,

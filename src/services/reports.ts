@@ -36,6 +36,8 @@ export interface ClinicReport {
   byDoctor: DoctorLine[];
   bySpecialty: Array<{ specialty: string; appointments: number }>;
   byChannel: Array<{ channel: string; bookings: number }>;
+  /** Bookings by the language the patient reads ('en', 'es'). */
+  byLanguage: Array<{ locale: string; bookings: number }>;
   busiestHours: Array<{ weekday: number; hour: number; appointments: number }>;
 }
 
@@ -140,6 +142,15 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
       )
     ).map((r) => ({ channel: r.channel, bookings: Number(r.bookings) }));
 
+    const byLanguage = (
+      await db.sequelize.query<{ locale: string; bookings: string }>(
+        `SELECT p.locale, count(*) AS bookings FROM appointments a JOIN patients p ON p.id = a.patient_id
+          WHERE a.created_at >= :from AND a.created_at < :to AND a.rescheduled_from IS NULL
+          GROUP BY p.locale ORDER BY count(*) DESC, p.locale`,
+        { replacements: range, type: QueryTypes.SELECT },
+      )
+    ).map((r) => ({ locale: r.locale, bookings: Number(r.bookings) }));
+
     const busiestHours = (
       await db.sequelize.query<{ weekday: number; hour: number; appointments: string }>(
         `SELECT extract(isodow FROM starts_at AT TIME ZONE :zone)::int AS weekday,
@@ -166,6 +177,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
       byDoctor,
       bySpecialty,
       byChannel,
+      byLanguage,
       busiestHours,
     };
   }

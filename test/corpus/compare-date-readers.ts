@@ -23,8 +23,8 @@ const wallClock = (now: string) => {
   return new Date(d.year, d.month - 1, d.day, d.hour, d.minute);
 };
 
-export function chronoReading(text: string, now: string): Reading {
-  const [r] = chrono.casual.parse(text, wallClock(now), { forwardDate: true });
+export function chronoReading(text: string, now: string, locale = 'en'): Reading {
+  const [r] = (locale === 'es' ? chrono.es.casual : chrono.casual).parse(text, wallClock(now), { forwardDate: true });
   if (!r) return null;
   const start = r.start.date();
   const dayKnown = r.start.isCertain('day') || r.start.isCertain('weekday');
@@ -40,11 +40,11 @@ export function chronoReading(text: string, now: string): Reading {
   return out;
 }
 
-const recognizer = new DateTimeRecognizer(Culture.English).getDateTimeModel();
+const recognizers = { en: new DateTimeRecognizer(Culture.English).getDateTimeModel(), es: new DateTimeRecognizer(Culture.Spanish).getDateTimeModel() };
 type Value = { value?: string; start?: string; end?: string };
 
-export function recognizersReading(text: string, now: string): Reading {
-  const [r] = recognizer.parse(text, wallClock(now)).filter((x) => x.typeName.startsWith('datetimeV2.'));
+export function recognizersReading(text: string, now: string, locale = 'en'): Reading {
+  const [r] = recognizers[locale === 'es' ? 'es' : 'en'].parse(text, wallClock(now)).filter((x) => x.typeName.startsWith('datetimeV2.'));
   if (!r) return null;
   const values = ((r.resolution?.values ?? []) as Value[]);
   const v = values[values.length - 1];
@@ -80,12 +80,12 @@ export interface ReaderScore {
   asked: number;
 }
 
-function scoreBare(reader: string, read: (text: string, now: string) => Reading, cases: DateCase[]): ReaderScore {
+function scoreBare(reader: string, read: (text: string, now: string, locale?: string) => Reading, cases: DateCase[]): ReaderScore {
   const s: ReaderScore = { reader, cases: cases.length, right: 0, wrong: 0, missed: 0, asked: 0 };
   for (const c of cases) {
     let got: Reading = null;
     try {
-      got = read(c.text, c.now);
+      got = read(c.text, c.now, c.locale);
     } catch {
       got = null;
     }

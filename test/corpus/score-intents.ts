@@ -3,7 +3,10 @@
  * training sets (test/corpus/intents.public.en.json, sources named per line). A yes or a no counts
  * when the message is read as that answer.
  *
- *   npx tsx test/corpus/score-intents.ts [--failures]
+ *   npx tsx test/corpus/score-intents.ts [--failures] [--es]
+ *
+ * Spanish (--es, intents.public.es.json): greetings, goodbyes, yes and no from public Spanish Rasa
+ * chatbots' training files, and clinic requests from our own transcripts, none of them in training.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,11 +45,11 @@ export const DEMO_DIRECTORY: Directory = {
   ],
 };
 
-export async function scoreIntents(cases: IntentCase[]) {
+export async function scoreIntents(cases: IntentCase[], locale = 'en') {
   const failures: Array<{ c: IntentCase; got: string | null }> = [];
   let right = 0;
   for (const c of cases) {
-    const u = await understand(c.text, { role: 'patient', zone: 'America/New_York', now: Date.parse('2026-11-27T19:30:00Z'), directory: DEMO_DIRECTORY });
+    const u = await understand(c.text, { role: 'patient', zone: 'America/New_York', now: Date.parse('2026-11-27T19:30:00Z'), directory: DEMO_DIRECTORY, locale });
     const got = u.yesNo ?? u.intent;
     if (got === c.intent) right++;
     else failures.push({ c, got });
@@ -55,8 +58,9 @@ export async function scoreIntents(cases: IntentCase[]) {
 }
 
 if (require.main === module) {
-  const cases = JSON.parse(fs.readFileSync(path.join(__dirname, 'intents.public.en.json'), 'utf8')) as IntentCase[];
-  void scoreIntents(cases).then((s) => {
+  const locale = process.argv.includes('--es') ? 'es' : 'en';
+  const cases = JSON.parse(fs.readFileSync(path.join(__dirname, `intents.public.${locale}.json`), 'utf8')) as IntentCase[];
+  void scoreIntents(cases, locale).then((s) => {
     if (process.argv.includes('--failures')) for (const f of s.failures) console.log(`${f.c.intent.padEnd(11)} got ${String(f.got).padEnd(11)} ${JSON.stringify(f.c.text)}`);
     console.log(`${s.cases} public phrasings: ${((100 * s.right) / s.cases).toFixed(1)}% of intents read right`);
   });

@@ -104,3 +104,26 @@ it('speaks a third language from one catalog file and its words (a stub Portugue
   // What the stub does not translate is said in English, never as a key.
   expect(await portuguese.say(phone, 'ajuda', 'sms')).toMatch(/^Tell me what you need/);
 });
+
+it('shows staff the patient’s language beside the name, in English, and counts bookings by language', async () => {
+  const { insertAdmin } = await import('../../src/db/records');
+  const { reportText } = await import('../../src/reports/render');
+  const admin = await insertAdmin(h.db, { name: 'Report Admin', email: 'report.admin@demo.clinic' });
+  const es = await insertPatient(h.db, { name: 'Carmen Sánchez', phone: '+15550160001', dateOfBirth: '1970-01-01', timeZone: NY });
+  const en = await insertPatient(h.db, { name: 'Tom English', phone: '+15550170001', dateOfBirth: '1970-01-01', timeZone: NY });
+  await h.db.models.Patient.update({ locale: 'es' }, { where: { id: es.patientId } });
+  const okafor = (await h.db.models.Doctor.findOne({ where: { fullName: 'James Okafor' } }))!;
+  await h.services.booking.book(es, { doctorId: okafor.id, patientId: es.patientId, startsAt: new Date('2026-12-01T14:00:00Z'), channel: 'sms' });
+  await h.services.booking.book(en, { doctorId: okafor.id, patientId: en.patientId, startsAt: new Date('2026-12-01T14:15:00Z'), channel: 'sms' });
+
+  const doctor = { userId: okafor.userId!, role: 'doctor' as const, doctorId: okafor.id };
+  const day = await h.services.appointments.schedule(doctor, okafor.id, new Date('2026-12-01T05:00:00Z'), new Date('2026-12-02T05:00:00Z'));
+  const chat = createChat(h);
+  const said = await chat.say('james.okafor@demo.clinic', 'schedule Dec 1', 'console');
+  expect(day.map((e) => e.patientLocale)).toEqual(['es', 'en']);
+  expect(said).toMatch(/9:00 AM Carmen Sánchez \(Spanish\) \(15 min\)/);
+  expect(said).toMatch(/9:15 AM Tom English \(15 min\)/);
+
+  const text = reportText(await h.services.reports.report(admin, '2026-11-01', '2026-12-31'));
+  expect(text).toMatch(/^Bookings by language: English \d+, Spanish 1$/m);
+});
