@@ -1,7 +1,10 @@
 import nock from 'nock';
 import twilio from 'twilio';
 import { seedDemoClinic } from '../../src/db/seed';
-import { reminderText } from '../../src/reminders/reminder-worker';
+import { processReminder, reminderText } from '../../src/reminders/reminder-worker';
+import { awaitReminderReply } from '../../dialogs/patient/reminder-reply';
+import { createRedisConversationStore } from '../../dialogs/conversation-store';
+import { createLogger } from '../../src/logging';
 import { smsSegments } from '../../dialogs/support/format';
 import { createHarness, type Harness } from '../support/harness';
 import { request, startApp, type HttpApp } from '../support/http-app';
@@ -173,6 +176,41 @@ it('never asks a Spanish patient to type an opt-out word for anything else', () 
   const invite = /\b(responda|escriba|envíe|mande)\b[^.\n]{0,30}\b(ALTO|BAJA|PARAR|CANCELAR|STOP|CANCEL|END|QUIT)\b/i;
   const offending = replies.filter((r) => invite.test(r) && !/STOP para darse de baja/.test(r));
   expect(offending).toEqual([]);
+});
+
+it('sends the reminder in Spanish and takes the answer through the webhook', async () => {
+  const phone = '+15550662007';
+  await transcript(phone, [['hola', /^¡Bienvenido/], ['Rocío Pérez', /^Gracias, Rocío/], ['07/07/1987', /^¿Podemos/], ['claro', /^¡Listo, Rocío!/]]);
+  const patient = (await h.db.models.Patient.findOne({ where: { phoneE164: phone } }))!;
+  const okafor = (await h.db.models.Doctor.findOne({ where: { fullName: 'James Okafor' } }))!;
+  const actor = { userId: patient.userId, role: 'patient' as const, patientId: patient.id };
+  const appt = await h.services.booking.book(actor, { doctorId: okafor.id, patientId: patient.id, startsAt: new Date('2026-12-03T15:00:00Z'), channel: 'sms' });
+  const sent: Array<[string, string]> = [];
+  const store = createRedisConversationStore(h.redis, h.prefix);
+  const started = h.clock.now();
+  try {
+    // A day before, as the reminder worker runs it, with the service's own conversation store.
+    h.clock.set('2026-12-02T15:00:00Z');
+    const outcome = await processReminder(
+      {
+        db: h.db,
+        settings: h.services.settings,
+        sms: { send: async (to, body) => (sent.push([to, body]), 'sent') },
+        clinicName: 'Demo Clinic',
+        now: h.clock.now,
+        logger: createLogger('silent', { write: () => undefined }),
+        awaitReply: (to, id, at) => awaitReminderReply(store, to, id, at, h.clock.now()),
+      },
+      { data: { appointmentId: appt.id, offsetMinutes: 1440 } },
+    );
+    expect(outcome).toBe('sent');
+    expect(sent).toEqual([[phone, 'Hola Rocío, le recordamos su cita en Demo Clinic el jue 3 dic a las 10:00. Responda C para confirmar, R para cambiarla o X para anularla.']]);
+    h.clock.set('2026-12-02T20:00:00Z');
+    await transcript(phone, [['C', /^¡Gracias, Rocío! Le esperamos el jue 3 dic, 10:00\.$/]]);
+    expect((await h.db.models.Appointment.findByPk(appt.id))?.patientConfirmedAt).not.toBeNull();
+  } finally {
+    h.clock.set(new Date(started));
+  }
 });
 
 it('keeps Spanish replies short: none over two segments, and at least 90% in one', () => {
