@@ -237,7 +237,10 @@ function sameWho(d: BookingData): Partial<BookingData> {
 
 /** Requests that are not about this booking ('cancel my 3pm instead', 'my appointments'). */
 const ELSEWHERE = new Set(['cancel', 'reschedule', 'list', 'past', 'details', 'help', 'thanks', 'bye']);
-const elsewhere = (u: Understood) => u.choice === null && u.yesNo === null && u.intent !== null && ELSEWHERE.has(u.intent) && u.score >= 0.8;
+/** Small talk never outweighs a day or time in the same message ('el de las 12:30' is a pick, not thanks). */
+const SMALL_TALK = new Set(['help', 'thanks', 'bye']);
+const elsewhere = (u: Understood) =>
+  u.choice === null && u.yesNo === null && u.intent !== null && ELSEWHERE.has(u.intent) && u.score >= 0.8 && !(u.when && SMALL_TALK.has(u.intent));
 
 async function specialtiesList(t: Turn): Promise<string> {
   const dir = await directory(t);

@@ -6,8 +6,8 @@ import type { PatientIntent } from './training.en';
  * the English set and from how clinics' Spanish patient lines are phrased; the public phrasings it
  * is scored on are in test/corpus/intents.public.es.json.
  */
-const YES = ['sí', 'si', 'sí por favor', 'claro', 'vale', 'de acuerdo', 'perfecto', 'está bien', 'confirmo', 'correcto', 'por supuesto', 'dale', 'sí gracias', 'me viene bien', 'me parece bien', 'reserve', 'resérvela'];
-const NO = ['no', 'no gracias', 'nop', 'para nada', 'ninguna', 'ninguno', 'mejor no', 'no me viene bien', 'no puedo', 'esa no'];
+const YES = ['sí', 'si', 'sí señor', 'sí claro', 'efectivamente', 'sí por favor', 'claro', 'vale', 'de acuerdo', 'perfecto', 'está bien', 'confirmo', 'correcto', 'por supuesto', 'dale', 'sí gracias', 'me viene bien', 'me parece bien', 'reserve', 'resérvela'];
+const NO = ['no', 'no gracias', 'nop', 'nunca', 'de ningún modo', 'para nada', 'ninguna', 'ninguno', 'mejor no', 'no me viene bien', 'no puedo', 'esa no'];
 
 export const PATIENT_TRAINING_ES: Record<PatientIntent, string[]> = {
   book: [
@@ -39,6 +39,8 @@ export const PATIENT_TRAINING_ES: Record<PatientIntent, string[]> = {
     'me pueden atender @date',
     'busco cita',
     'quiero ver a la doctora @doctor',
+    'quiero que me vea la doctora @doctor',
+    'que me atienda el @doctor',
     'con la doctora @doctor',
     'cita con la dra @doctor',
     'me puede dar cita con @doctor',
@@ -58,6 +60,18 @@ export const PATIENT_TRAINING_ES: Record<PatientIntent, string[]> = {
     'anular',
     'quiero cancelar mi cita',
     'cancelar la cita de @date',
+    // Imperatives with their pronouns, as people write to a clinic.
+    'anúleme la cita',
+    'anúlenme la cita de @date',
+    'cancéleme la cita',
+    'bórreme la cita',
+    'quíteme la cita de @date',
+    'ya no voy a ir',
+    'no podré ir @date',
+    'no puedo asistir a la cita',
+    'me surgió algo y no puedo ir',
+    'anular la cita con la doctora @doctor',
+    'anular mi cita con el @doctor',
   ],
   reschedule: [
     'cambiar mi cita',
@@ -71,6 +85,13 @@ export const PATIENT_TRAINING_ES: Record<PatientIntent, string[]> = {
     'retrasar mi cita',
     'adelantar mi cita',
     'cambiar la fecha de mi cita',
+    'cámbieme la cita a @date',
+    'muévame la cita',
+    'necesito mover mi cita',
+    'puedo pasar la cita a otro día',
+    'me viene mal la hora de mi cita',
+    'quisiera otra fecha para mi cita',
+    'cambiar la hora de la cita de @date',
   ],
   list: [
     'mis citas',
@@ -89,10 +110,10 @@ export const PATIENT_TRAINING_ES: Record<PatientIntent, string[]> = {
   past: ['citas pasadas', 'mis citas anteriores', 'historial de citas', 'a qué citas fui', 'mis últimas citas'],
   details: ['mis datos', 'cambiar mi nombre', 'cambiar mi fecha de nacimiento', 'cambiar mi zona horaria', 'actualizar mis datos', 'mi perfil'],
   specialties: ['qué médicos tienen', 'qué especialidades hay', 'lista de médicos', 'qué doctores hay', 'ver especialidades', 'lista'],
-  help: ['ayuda', 'qué puedo hacer', 'cómo funciona', 'no entiendo', 'qué escribo', 'opciones', 'información', 'me puede ayudar'],
-  greeting: ['hola', 'buenos días', 'buenas tardes', 'buenas noches', 'buenas', 'hola buenas', 'qué tal', 'hola qué tal', 'saludos', 'hay alguien'],
+  help: ['ayuda', 'qué puedo hacer', 'cómo funciona', 'cómo se usa esto', 'no entiendo', 'no sé qué poner', 'qué escribo', 'opciones', 'información', 'me puede ayudar'],
+  greeting: ['hola', 'buenos días', 'buenas tardes', 'buenas noches', 'buenas', 'hola buenas', 'qué tal', 'hola qué tal', 'hola cómo está', 'cómo está usted', 'saludos', 'hay alguien'],
   thanks: ['gracias', 'muchas gracias', 'mil gracias', 'gracias por todo', 'genial gracias', 'perfecto gracias', 'se lo agradezco'],
-  bye: ['adiós', 'hasta luego', 'chao', 'hasta pronto', 'nos vemos', 'que tenga buen día', 'eso es todo', 'nada más', 'hasta mañana'],
+  bye: ['adiós', 'adiós gracias', 'hasta luego', 'hasta luego gracias', 'chao', 'chau', 'chao gracias', 'hasta pronto', 'nos vemos', 'que tenga buen día', 'buenas noches y gracias', 'feliz día', 'eso es todo', 'nada más', 'hasta mañana', 'hasta la próxima'],
   more: ['más', 'otras', 'otras horas', 'más horas', 'más tarde', 'algo más tarde', 'otro día', 'otros días', 'ninguna me viene bien', 'ninguna de esas', 'siguientes', 'más temprano', 'algo antes'],
   yes: YES,
   no: NO,
