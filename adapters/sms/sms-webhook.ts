@@ -12,7 +12,7 @@ import type { SmsSender } from './sms-sender';
 export interface SmsWebhookDeps {
   /** The shared road: dedupe, rate limit, the sender resolved once, the dialog, the deadline. */
   pipeline: InboundPipeline;
-  patients: Pick<PatientsService, 'setSmsOptOut' | 'upcomingCount'>;
+  patients: Pick<PatientsService, 'setSmsOptOut' | 'upcomingCount' | 'localeOf'>;
   /** Sends replies that outlast the webhook. */
   sender: SmsSender;
   authToken: string;
@@ -95,15 +95,19 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
               return { stop: [{ text: optOutConfirmationIn(optOutIn, deps.clinicName, deps.clinicPhone ?? null) }] };
             }
             if (keyword === 'opt-out') {
-              const upcoming = ours ? await deps.patients.upcomingCount(from) : 0;
+              // Our own confirmation (Twilio's answer turned off) is in the patient's language.
+              const locale = ours ? await deps.patients.localeOf(from) : DEFAULT_LOCALE;
+              const upcoming = ours && locale === DEFAULT_LOCALE ? await deps.patients.upcomingCount(from) : 0;
               await deps.patients.setSmsOptOut(from, true, 'keyword');
               log.info({ answeredBy: ours ? 'service' : 'twilio' }, 'opt-out recorded');
-              return { stop: ours ? [{ text: optOutConfirmation(deps.clinicName, deps.clinicPhone ?? null, upcoming) }] : [] };
+              if (!ours) return { stop: [] };
+              const text = locale === DEFAULT_LOCALE ? optOutConfirmation(deps.clinicName, deps.clinicPhone ?? null, upcoming) : optOutConfirmationIn(locale, deps.clinicName, deps.clinicPhone ?? null);
+              return { stop: [{ text }] };
             }
             if (keyword === 'opt-in') {
               await deps.patients.setSmsOptOut(from, false, 'keyword');
               log.info('opt-in recorded');
-              return { stop: ours ? [{ text: subscribed() }] : [] };
+              return { stop: ours ? [{ text: subscribed(await deps.patients.localeOf(from)) }] : [] };
             }
             return null;
           },

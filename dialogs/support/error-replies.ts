@@ -36,6 +36,11 @@ export function errorText(err: unknown, say: Say = english, locale = DEFAULT_LOC
   if (err instanceof BookingLimitError) {
     return err.limit === 'upcoming' ? say('errors.limitUpcoming', { count: err.max }) : say('errors.limitSameDay');
   }
+  // Why a time cannot be had, in the person's words ('Esa hora ya ha pasado.').
+  if (err instanceof SlotUnavailableError && err.why) {
+    const { kind, ...vars } = err.why;
+    return say(`errors.slot.${kind}`, vars);
+  }
   if (locale !== DEFAULT_LOCALE && err instanceof DomainError) return say('errors.notPossible');
   if (err instanceof SlotUnavailableError || err instanceof ValidationError || err instanceof InvalidStateError) return err.message;
   if (err instanceof DomainError) return err.message;

@@ -23,9 +23,21 @@ export class SlotTakenError extends DomainError {
 }
 
 /** The time asked for is not bookable at all: outside hours, in time off, in the past, too soon, too far. */
+/** Why a time cannot be booked, with what the words need: dialogs say it in the person's language. */
+export type SlotRefusal =
+  | { kind: 'inactive' }
+  | { kind: 'past' }
+  | { kind: 'notice'; minutes: number }
+  | { kind: 'horizon'; days: number }
+  | { kind: 'unavailable'; doctor: string }
+  | { kind: 'not-a-slot'; doctor: string };
+
 export class SlotUnavailableError extends DomainError {
   readonly code = 'SLOT_UNAVAILABLE';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly why?: SlotRefusal,
+  ) {
     super(reason);
   }
 }

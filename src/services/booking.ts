@@ -93,7 +93,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
     transaction: Transaction | null,
     loaded?: DoctorCalendar & { appointmentOverlaps: number },
   ): Promise<Date> {
-    if (!doctor.active) throw new SlotUnavailableError('That doctor is not taking appointments.');
+    if (!doctor.active) throw new SlotUnavailableError('That doctor is not taking appointments.', { kind: 'inactive' });
     const settings = await deps.settings.get();
     const start = startsAt.getTime();
     const end = start + doctor.slotMinutes * 60_000;
@@ -111,12 +111,12 @@ export function createBookingService(deps: BookingDeps): BookingService {
     if (isFreeSlot(query, start)) return new Date(end);
 
     const now = deps.now();
-    if (start <= now) throw new SlotUnavailableError('That time has already passed.');
+    if (start <= now) throw new SlotUnavailableError('That time has already passed.', { kind: 'past' });
     if (start < now + settings.minNoticeMinutes * 60_000) {
-      throw new SlotUnavailableError(`Appointments need at least ${settings.minNoticeMinutes} minutes' notice.`);
+      throw new SlotUnavailableError(`Appointments need at least ${settings.minNoticeMinutes} minutes' notice.`, { kind: 'notice', minutes: settings.minNoticeMinutes });
     }
     if (start >= now + settings.bookingHorizonDays * 86_400_000) {
-      throw new SlotUnavailableError(`Appointments can be booked up to ${settings.bookingHorizonDays} days ahead.`);
+      throw new SlotUnavailableError(`Appointments can be booked up to ${settings.bookingHorizonDays} days ahead.`, { kind: 'horizon', days: settings.bookingHorizonDays });
     }
     // Is it a real slot that something occupies, or not a slot at all?
     if (isFreeSlot({ ...query, busy: [] }, start)) {
@@ -132,9 +132,9 @@ export function createBookingService(deps: BookingDeps): BookingService {
             transaction: transaction ?? undefined,
           });
       if (takenByAppointment > 0) throw new SlotTakenError(doctor.id, startsAt, 'booked');
-      throw new SlotUnavailableError(`${doctor.fullName} is not available then.`);
+      throw new SlotUnavailableError(`${doctor.fullName} is not available then.`, { kind: 'unavailable', doctor: doctor.fullName });
     }
-    throw new SlotUnavailableError(`That is not one of ${doctor.fullName}'s appointment times.`);
+    throw new SlotUnavailableError(`That is not one of ${doctor.fullName}'s appointment times.`, { kind: 'not-a-slot', doctor: doctor.fullName });
   }
 
   /**

@@ -49,6 +49,8 @@ export interface PatientsService {
   smsStatus(phone: string): Promise<'unregistered' | 'subscribed' | 'opted-out'>;
   /** How many booked appointments are ahead for the patient with this number (0 for an unknown number). */
   upcomingCount(phone: string): Promise<number>;
+  /** The language the patient with this number reads ('en' for an unknown number). */
+  localeOf(phone: string): Promise<string>;
   /** Whether the date-of-birth check may be tried now (paused after a few misses, locked after many). */
   verificationState(actor: Actor): Promise<VerificationState>;
   /**
@@ -178,6 +180,9 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
         if (!row) return 0;
         return Appointment.count({ where: { patientId: row.id, status: 'booked', startsAt: { [Op.gt]: new Date(deps.now()) } } });
       }),
+
+    localeOf: (phone) =>
+      guardDb(async () => (await Patient.findOne({ where: { phoneE164: phone }, attributes: ['locale'] }))?.locale ?? 'en'),
 
     verificationState: (actor) => guardDb(() => stateOf(actor)),
 

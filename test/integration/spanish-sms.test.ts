@@ -213,6 +213,21 @@ it('sends the reminder in Spanish and takes the answer through the webhook', asy
   }
 });
 
+it('answers STOP and START in Spanish when the service answers the keywords itself', async () => {
+  const own = await startApp(h, { ...env, SMS_KEYWORD_REPLIES: 'service' }, { twilioClient: twilio(ACCOUNT_SID, AUTH_TOKEN, { keepAlive: false }) });
+  const main = app;
+  try {
+    app = own;
+    const phone = '+15550443008';
+    await transcript(phone, [['hola', /^¡Bienvenido/], ['Elena Gómez', /^Gracias, Elena/], ['08/08/1988', /^¿Podemos/], ['vale', /^¡Listo, Elena!/]]);
+    await transcript(phone, [['STOP', /^Demo Clinic: ya no le escribiremos\./]]);
+    await transcript(phone, [['START', /^Vuelve a recibir los mensajes de Demo Clinic\./]]);
+  } finally {
+    app = main;
+    await own.close();
+  }
+});
+
 it('keeps Spanish replies short: none over two segments, and at least 90% in one', () => {
   if (process.env.SHOW_SEGMENTS) for (const r of replies) console.log(smsSegments(r), r.length, JSON.stringify(r));
   expect(replies.length).toBeGreaterThan(15);

@@ -1,5 +1,7 @@
 import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 import { detectLanguage, languageRequest } from '../../src/i18n/language';
+import { SlotUnavailableError } from '../../src/domain/errors';
+import { errorText } from '../../dialogs/support/error-replies';
 
 /**
  * The catalogs every patient text comes from: no language may lack a key English has, or a
@@ -83,4 +85,15 @@ it.each([
   ['hola', null],
 ])('takes "%s" as %j', (text, expected) => {
   expect(languageRequest(text, c)).toEqual(expected);
+});
+
+it('says why a time cannot be booked in the patient’s language, and in the same English as before', () => {
+  const es = (key: string, vars?: Record<string, unknown>) => c.t('es', key, vars);
+  const notice = new SlotUnavailableError("Appointments need at least 60 minutes' notice.", { kind: 'notice', minutes: 60 });
+  expect(errorText(notice, es, 'es')).toBe('Las citas se piden al menos 60 minutos antes.');
+  expect(errorText(notice)).toBe(notice.message);
+  const doctor = new SlotUnavailableError('Anika Patel is not available then.', { kind: 'unavailable', doctor: 'Anika Patel' });
+  expect(errorText(doctor, es, 'es')).toBe('Anika Patel no tiene consulta a esa hora.');
+  expect(errorText(doctor)).toBe(doctor.message);
+  expect(errorText(new SlotUnavailableError('That time has already passed.', { kind: 'past' }), es, 'es')).toBe('Esa hora ya ha pasado.');
 });
