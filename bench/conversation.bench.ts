@@ -21,7 +21,7 @@ import { createRedlockSlotLock } from '../src/locks/slot-lock';
 import { createServices } from '../src/services';
 import type { DateCase } from '../test/corpus/date-case';
 import { compareReaders, formatReaderScore } from '../test/corpus/compare-date-readers';
-import { CORPUS_FILES, CORPUS_FILES_ES, formatScore, loadCases, scoreDates } from '../test/corpus/score-dates';
+import { CORPUS_FILES, CORPUS_FILES_ES, HELDOUT_ES, formatScore, loadCases, scoreDates } from '../test/corpus/score-dates';
 import { scoreIntents, type IntentCase } from '../test/corpus/score-intents';
 import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
 
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
 
     console.log('\ndate reader');
     for (const file of [...CORPUS_FILES, path.join(CORPUS, 'dates.duckling.en.json')]) console.log(`  ${path.basename(file)}: ${formatScore(scoreDates(loadCases([file])))}`);
-    for (const file of CORPUS_FILES_ES) console.log(`  ${path.basename(file)}: ${formatScore(scoreDates(loadCases([file])))}`);
+    for (const file of [...CORPUS_FILES_ES, HELDOUT_ES]) console.log(`  ${path.basename(file)}: ${formatScore(scoreDates(loadCases([file])))}`);
     console.log('date readers compared on the Spanish corpora (booking phrasings):');
     for (const r of compareReaders(loadCases(CORPUS_FILES_ES))) console.log(`  ${formatReaderScore(r)}`);
     console.log('date readers compared on the Duckling corpus (booking phrasings):');

@@ -66,13 +66,16 @@ const PART_TIMEX: Record<string, keyof typeof DAY_PARTS> = { TMO: 'morning', TAF
 
 /** The clinic's part of the day a phrase names plainly ('afternoon', not 'late afternoon'), if any. */
 function plainPart(matched: string, timex: string): Window | null {
+  // Spanish parts of the day: 'por la tarde' is the afternoon (Recognizers calls it evening),
+  // 'por la mañana' the morning ('mañana' alone is tomorrow), 'por la noche' the evening. A date's
+  // digits ('el 7 de diciembre por la tarde') do not count against it; a clock time does.
+  if (!/\ba las?\b|\d:\d\d|\d\s*(am|pm)\b|\btemprano\b|primera hora|última hora/.test(matched)) {
+    if (/\b(por|de|en|a|la|esta) tarde\b|^tarde$/.test(matched)) return DAY_PARTS.afternoon;
+    if (/\b(por|de|en|a|esta) la mañana\b|\besta mañana\b|^la mañana$/.test(matched)) return DAY_PARTS.morning;
+    if (/\b(por|de|en|a) la noche\b|\b(esta|la) noche\b/.test(matched)) return DAY_PARTS.evening;
+  }
   // With clock times ('5 to seven in the morning') the part of the day only says which half.
   if (/\b(early|late|mid|middle|later)\b|\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b/.test(matched)) return null;
-  // Spanish parts of the day: 'por la tarde' is the afternoon (Recognizers calls it evening),
-  // 'por la mañana' the morning ('mañana' alone is tomorrow), 'por la noche' the evening.
-  if (/\b(por|de|en|a) la tarde\b|\besta tarde\b|^tarde$/.test(matched)) return DAY_PARTS.afternoon;
-  if (/\b(por|de|en|a) la mañana\b|\besta mañana\b/.test(matched)) return DAY_PARTS.morning;
-  if (/\b(por|de|en|a) la noche\b|\besta noche\b/.test(matched)) return DAY_PARTS.evening;
   if (/\b(al )?mediod[ií]a\b/.test(matched)) return DAY_PARTS.lunch;
   const code = /T(MO|AF|EV|NI)$/.exec(timex)?.[0].slice(1);
   if (code && PART_TIMEX[`T${code}`]) return DAY_PARTS[PART_TIMEX[`T${code}`]];
@@ -627,7 +630,10 @@ export function normalizeEs(raw: string): string {
     .replace(/\bdespues\b/g, 'después')
     .replace(/\bmediodia\b/g, 'mediodía')
     .replace(/\bfinde\b/g, 'fin de semana')
-    .replace(/\b(la )?semana que viene\b/g, 'la próxima semana')
+    .replace(/\b(la )?semana (que viene|próxima)\b/g, 'la próxima semana')
+    .replace(/\bel mes próximo\b/g, 'el próximo mes')
+    // 'sobre las 10', 'hacia las 10', 'a eso de las 10': about ten is ten.
+    .replace(/\b(sobre|hacia|como a|a eso de|tipo) (las?) /g, 'a $2 ')
     .replace(/\b(el )?mes que viene\b/g, 'el próximo mes')
     // 'a las 10.30', 'a las 10h30': the clock as Recognizers reads it ('el 4.22' may be a date).
     .replace(/\b(a las?) (\d{1,2})[.h]([0-5]\d)\b(?![/.-]\d)/g, '$1 $2:$3')
@@ -671,6 +677,31 @@ function earlyRulesEs(text: string, ctx: Ctx): Found | null {
   const at = (x: RegExpExecArray) => ({ start: x.index, end: x.index + x[0].length });
   if ((m = /\b(lo antes posible|cuanto antes|lo (?:más|mas) pronto(?: posible)?|la primera (?:hora|cita) (?:libre|disponible)|lo primero (?:libre|disponible)|la primera que haya|lo que haya antes|ya mismo)\b/.exec(text))) {
     return { reading: { kind: 'asap' }, ...at(m) };
+  }
+  // 'en dos semanas', 'en 3 días': that day.
+  if ((m = /^(?:.*\s)?en (\d{1,2}|un|una|dos|tres|cuatro) (día|dias|días|semana|semanas)$/.exec(text))) {
+    const n = /\d/.test(m[1]) ? Number(m[1]) : m[1] === 'un' || m[1] === 'una' ? 1 : NUMBER_WORDS_ES[m[1]];
+    const d = ctx.now.plus({ days: m[2].startsWith('semana') ? 7 * n : n });
+    return { reading: dayReading(d, ctx), start: text.lastIndexOf('en '), end: text.length };
+  }
+  // 'pasado mañana por la tarde' (the Spanish model resolves nothing for it).
+  if ((m = /\bpasado mañana\b/.exec(text))) {
+    const d = ctx.now.plus({ days: 2 }).startOf('day');
+    const rest = readRest(text, m.index + m[0].length, ctx);
+    const part = plainPart(text.slice(m.index + m[0].length).trim(), '');
+    return { reading: dayReading(d, ctx, rest ? timeOf(rest) : part ? { window: part } : {}), start: m.index, end: rest?.end ?? text.length };
+  }
+  // 'jueves 3 a las 4': a weekday and its day of the month (Recognizers reads '3 a las 4' as 3 to 4).
+  if ((m = /\b(lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo),? (?:el )?(\d{1,2})\b(?!\s*(?:de\b|del\b|[/:.h-]\d))/.exec(text))) {
+    const wd = ['lunes', 'martes', 'miércoles', 'jueves', 'viernes', 'sábado', 'domingo'].indexOf(m[1].replace('miercoles', 'miércoles').replace('sabado', 'sábado')) + 1;
+    const day = Number(m[2]);
+    for (let i = 0, d = ctx.now.startOf('month'); i < 24 && wd > 0; i++, d = d.plus({ months: 1 })) {
+      if (day > d.daysInMonth!) continue;
+      const c = d.set({ day });
+      if (c < ctx.now.startOf('day') || c.weekday !== wd) continue;
+      const rest = readRest(text, m.index + m[0].length, ctx);
+      return { reading: dayReading(c, ctx, timeOf(rest)), start: m.index, end: rest?.end ?? m.index + m[0].length };
+    }
   }
   // 'dentro de 2 semanas', 'en los próximos 10 días'.
   if ((m = /\b(?:dentro de|en los próximos|en las próximas|antes de)\s+(\d{1,2}|un|una|dos|tres|cuatro)\s+(día|dias|días|semana|semanas)\b/.exec(text))) {

@@ -33,6 +33,8 @@ export function loadCases(files = CORPUS_FILES): DateCase[] {
 
 /** The Spanish corpus files, scored apart. */
 export const CORPUS_FILES_ES = ['dates.recognizers.es.json', 'dates.clinic.es.json'].map((f) => path.join(__dirname, f));
+/** Written after the Spanish rules; scored 82.5% when first read (docs/conversation.md). */
+export const HELDOUT_ES = path.join(__dirname, 'dates.heldout.es.json');
 
 const canon = (x: unknown) => JSON.stringify(x, Object.keys((x ?? {}) as object).sort());
 

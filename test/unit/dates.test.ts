@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describeReading, findWhen, readWhen } from '../../dialogs/understanding/dates';
-import { loadCases, scoreDates, CORPUS_FILES } from '../corpus/score-dates';
+import { loadCases, scoreDates, CORPUS_FILES, CORPUS_FILES_ES } from '../corpus/score-dates';
 
 const NY = 'America/New_York';
 const at = (iso: string, zone = NY) => DateTime.fromISO(iso, { zone }).toMillis();
@@ -86,5 +86,26 @@ describe('the date corpus (Recognizers-Text and Duckling specifications, clinic 
     expect(all.right / all.cases).toBeGreaterThanOrEqual(0.97);
     const clinic = scoreDates(loadCases([`${__dirname}/../corpus/dates.clinic.en.json`]));
     expect(clinic.failures.filter((f) => f.verdict === 'wrong')).toEqual([]);
+  });
+});
+
+describe('the Spanish date corpora (Recognizers-Text Spanish specifications, clinic and held-out phrasings)', () => {
+  it('reads at least 97% right and is never confidently wrong on what Spanish-speaking patients text', () => {
+    const all = scoreDates(loadCases([...CORPUS_FILES_ES, `${__dirname}/../corpus/dates.heldout.es.json`]));
+    expect(all.right / all.cases).toBeGreaterThanOrEqual(0.97);
+    expect(all.failures.filter((f) => f.verdict === 'wrong')).toEqual([]);
+  });
+
+  it('reads the phrasings of issue 13 in Spanish, in the patient’s zone', () => {
+    const now = DateTime.fromISO('2026-11-27T14:30', { zone: 'America/New_York' }).toMillis();
+    const es = (text: string) => readWhen(text, { zone: 'America/New_York', now, locale: 'es' });
+    expect(es('mañana por la tarde')).toEqual({ kind: 'day', date: '2026-11-28', yearShown: false, window: { start: 720, end: 1020 } });
+    expect(es('el viernes a las 3')).toMatchObject({ kind: 'day', time: 900 });
+    expect(es('la próxima semana')).toEqual({ kind: 'range', from: '2026-11-30', to: '2026-12-06', yearShown: false });
+    expect(es('el 15 de diciembre a las 10:30')).toMatchObject({ kind: 'day', date: '2026-12-15', time: 630 });
+    expect(es('lo antes posible')).toEqual({ kind: 'asap' });
+    expect(es('después del almuerzo')).toEqual({ kind: 'time', window: { start: 780, end: 1439 } });
+    // The same words in English are not Spanish: nothing is read from them with the English model.
+    expect(readWhen('mañana por la tarde', { zone: 'America/New_York', now })).toBeNull();
   });
 });
