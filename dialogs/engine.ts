@@ -21,7 +21,7 @@ import { understand as read, type Understood } from './understanding';
 import type { Directory } from './understanding/lexicon';
 import type { ConversationState, FlowPosition, InboundMessage, Reply, TurnResult } from './types';
 import { catalog as shippedCatalog, DEFAULT_LOCALE, type Catalog } from '../src/i18n/catalog';
-import { detectLanguage, languageRequest } from '../src/i18n/language';
+import { detectLanguage, languageRequest, saysKeyword } from '../src/i18n/language';
 
 /**
  * The channel-neutral dialog engine: one neutral message in, replies out. It finds who is
@@ -47,15 +47,6 @@ const GLOBAL = {
 };
 type GlobalWord = keyof typeof GLOBAL;
 
-const foldWord = (s: string) => s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/[.!¡¿?]+/g, '').trim();
-
-/** HELP, MENU, BACK, EXIT in English, or in the words of the conversation's language (AYUDA, ATRAS). */
-function isGlobal(word: GlobalWord, input: string, catalog: Catalog, locale: string): boolean {
-  if (GLOBAL[word].test(input)) return true;
-  const own = catalog.words(locale).keywords[word] ?? [];
-  const folded = foldWord(input);
-  return own.some((w) => foldWord(w) === folded);
-}
 
 export const PRIVATE_ONLY = 'To keep patient details private I only answer in a direct message. Please message me directly.';
 
@@ -258,7 +249,8 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     if (switched) return switched;
     const at = state.at;
     const step = at ? stepOf(at) : null;
-    const said = (word: GlobalWord) => isGlobal(word, input, texts, t.locale);
+    // HELP, MENU, BACK, EXIT in English, or in the words of the conversation's language (AYUDA, VOLVER).
+    const said = (word: GlobalWord) => GLOBAL[word].test(input) || t.says(word, input);
     if (said('help')) return [{ text: step?.help ? t.say(step.help) : helpOf(t) }, ...(at ? await ask(t) : [])];
     if (actor && (said('menu') || (said('exit') && at))) {
       const leaving = said('exit');
@@ -347,6 +339,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         firstName,
         locale,
         say: (key, vars) => texts.t(t.locale, key, vars),
+        says: (keyword, text) => saysKeyword(texts, t.locale, keyword, text),
         told: [],
         understand: async (text, opts = {}) =>
           read(text, { role: t.actor?.role === 'doctor' ? 'doctor' : 'patient', zone: t.zone, now: deps.now(), prefer: opts.prefer, directory: await deps.directory!(), locale: t.locale }),

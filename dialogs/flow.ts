@@ -5,7 +5,7 @@ import type { Services } from '../src/services';
 import type { ConversationStore } from './conversation-store';
 import type { Understood } from './understanding';
 import type { Directory } from './understanding/lexicon';
-import type { Catalog } from '../src/i18n/catalog';
+import type { Catalog, LocaleWords } from '../src/i18n/catalog';
 import type { ConversationState, InboundMessage, Reply } from './types';
 import type { AppointmentsData, AppointmentsStep } from './patient/appointments';
 import type { BookingData, BookingStep } from './patient/booking';
@@ -93,6 +93,8 @@ export interface Turn {
   locale: string;
   /** A text of the catalog, in the person's language. */
   say(key: string, vars?: Record<string, unknown>): string;
+  /** Whether `text` alone is one of the person's language's words for a keyword ('otras' for more). */
+  says(keyword: keyof LocaleWords['keywords'], text: string): boolean;
   /** Appointments this turn's replies confirm to the patient ("Booked: ..."); the channel marks them told once delivered. */
   told: string[];
   /** Reads any text as a message (a registration's first request, replayed after consent). */

@@ -1,4 +1,5 @@
 import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
+import { carrierWordLocale } from '../../src/i18n/language';
 /**
  * Carrier keywords, matched as carriers match them: the whole message, any case. The opt-out words
  * are Twilio's defaults (the CTIA list plus REVOKE and OPTOUT); no prompt of ours ever asks a patient
@@ -35,34 +36,15 @@ export function carrierHelp(clinicName: string, clinicPhone: string | null = nul
 }
 
 /**
- * HELP in another language (AYUDA): the language it is in, or null. Carriers and Twilio answer
- * HELP and INFO only, so these are always ours to answer.
+ * Carrier words of the other languages, alone in the message (src/i18n/locales/<code>.words.json):
+ * HELP as AYUDA; opt-out as ALTO, BAJA, PARAR or CANCELAR (what Spanish-language carrier programmes
+ * and the older industry lists use); opt-in as SÍ. Twilio's default lists are English only, so these
+ * are recorded and answered by the service (and can be added to a Messaging Service's Advanced
+ * Opt-Out, so Twilio blocks them too). The language they are in, or null.
  */
-export function helpWordLocale(text: string): string | null {
-  const word = text.trim().replace(/[.!¡]+/g, '').toLowerCase();
-  const texts = catalog();
-  for (const locale of texts.locales) {
-    if (locale === DEFAULT_LOCALE) continue;
-    if ((texts.words(locale).keywords.help ?? []).some((w) => w.toLowerCase() === word)) return locale;
-  }
-  return null;
-}
-
-/**
- * An opt-out word of another language (ALTO, BAJA, PARAR, CANCELAR: what Spanish-language carrier
- * programmes and the older industry lists use), alone in the message: the language it is in, or null.
- * Twilio's default opt-out list is English only, so these are recorded and answered by the service
- * (and can be added to a Messaging Service's Advanced Opt-Out, so Twilio blocks them too).
- */
-export function localOptOutLocale(text: string): string | null {
-  const word = text.trim().replace(/[.!¡]+/g, '').toLowerCase();
-  const texts = catalog();
-  for (const locale of texts.locales) {
-    if (locale === DEFAULT_LOCALE) continue;
-    if ((texts.words(locale).optOut ?? []).includes(word)) return locale;
-  }
-  return null;
-}
+export const helpWordLocale = (text: string) => carrierWordLocale(catalog(), 'help', text);
+export const localOptOutLocale = (text: string) => carrierWordLocale(catalog(), 'optOut', text);
+export const localOptInLocale = (text: string) => carrierWordLocale(catalog(), 'optIn', text);
 
 /** The opt-out confirmation in another language (the English one, with its count, is below). */
 export function optOutConfirmationIn(locale: string, clinicName: string, clinicPhone: string | null): string {

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logging';
 import type { PatientsService } from '../../src/services/patients';
 import type { InboundPipeline } from '../shared/inbound';
 import { sourceOf } from '../shared/source';
-import { carrierHelp, helpWordLocale, keywordOf, localOptOutLocale, optOutConfirmation, optOutConfirmationIn, twilioAnswered } from './keywords';
+import { carrierHelp, helpWordLocale, keywordOf, localOptInLocale, localOptOutLocale, optOutConfirmation, optOutConfirmationIn, twilioAnswered } from './keywords';
 import { smsBodies } from './render';
 import type { SmsSender } from './sms-sender';
 
@@ -113,7 +113,7 @@ export function mountSmsWebhook(server: Server, deps: SmsWebhookDeps): void {
           },
           // Everything else, HELP too, counts against the sender's limit: a flood is never answered with a flood.
           async afterSender(sender) {
-            if (sender.sms === 'opted-out' && (/^\s*yes\s*$/i.test(text) || /^\s*s[ií]\s*$/i.test(text))) {
+            if (sender.sms === 'opted-out' && (/^\s*yes\s*$/i.test(text) || localOptInLocale(text))) {
               await deps.patients.setSmsOptOut(from, false, 'keyword');
               log.info('opt-in recorded');
               return { stop: [{ text: subscribed(sender.actor?.locale) }] };

@@ -14,7 +14,6 @@ import { numbered, pick, yesNoChoices } from '../flow';
 import { errorText } from '../support/error-replies';
 import { doctorName, formatClock, formatDate, formatSlot, formatTime } from '../support/format';
 import type { Understood } from '../understanding';
-import { catalog, saysKeyword } from '../../src/i18n/catalog';
 import type { WhenReading } from '../understanding/dates';
 import { exactOffer, exactTime, findOffers, nearestOffers, type Offer } from './offers';
 
@@ -261,7 +260,7 @@ export const bookingFlow: Flow<'booking'> = {
         return [{ text: t.say('booking.askWho', { note: d.note ? `${d.note} ` : '' }) }];
       },
       async answer(t, d, u) {
-        if ((u.intent === 'specialties' || saysKeyword(t.deps.catalog ?? catalog(), t.locale, 'list', u.text)) && !u.specialty && !u.doctors.length) return { retry: t.say('booking.whichOf', { list: await specialtiesList(t) }), alone: true };
+        if ((u.intent === 'specialties' || t.says('list', u.text)) && !u.specialty && !u.doctors.length) return { retry: t.say('booking.whichOf', { list: await specialtiesList(t) }), alone: true };
         // A number with no list to pick from is never a name ('three' is not Dr Rahman).
         if (u.choice !== null && !u.doctors.length && !u.specialty) return { retry: t.say('booking.notANumber', { list: await specialtiesList(t) }), alone: true };
         const c = changes(u, t, d);
@@ -333,7 +332,7 @@ export const bookingFlow: Flow<'booking'> = {
           !u.when &&
           !u.doctors.length &&
           !u.specialty &&
-          (u.intent === 'more' || /\b(more|later|other days?|another day|different day|next ones?)\b/.test(u.text.toLowerCase()) || saysKeyword(t.deps.catalog ?? catalog(), t.locale, 'more', u.text));
+          (u.intent === 'more' || /\b(more|later|other days?|another day|different day|next ones?)\b/.test(u.text.toLowerCase()) || t.says('more', u.text));
         if (more) {
           if (/\b(other days?|another day|different day)\b/.test(u.text.toLowerCase()) && offered.length) {
             // Days after the ones shown, whatever day was asked for: 'other days' leaves that day.

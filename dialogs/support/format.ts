@@ -1,15 +1,11 @@
 import { DateTime } from 'luxon';
-import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
+import { DEFAULT_LOCALE, formatIn } from '../../src/i18n/catalog';
 import type { Reply } from '../types';
 
 /** How times and lists read in a short message, in the reader's language ('Fri 4 Dec, 10:00 AM', 'vie 4 dic, 10:00'). */
 type FormatKey = 'format.slot' | 'format.slotYear' | 'format.date' | 'format.dateYear' | 'format.time' | 'format.day';
 
-function localized(dt: DateTime, key: FormatKey, locale: string): string {
-  // English keeps luxon's own default locale, as every reply before catalogs did.
-  if (locale === DEFAULT_LOCALE) return dt.toFormat(catalog().t(DEFAULT_LOCALE, key));
-  return dt.setLocale(locale).toFormat(catalog().t(locale, key));
-}
+const localized = (dt: DateTime, key: FormatKey, locale: string) => formatIn(dt, key, locale);
 
 /**
  * 'Fri 4 Dec, 10:00 AM'; with the year when it is not this year ('Mon 15 Feb 2027, 10:00 AM'), so a

@@ -1,7 +1,7 @@
 import { DateTimeRecognizer } from '@microsoft/recognizers-text-date-time';
 import { Culture } from '@microsoft/recognizers-text-suite';
 import { DateTime } from 'luxon';
-import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
+import { catalog, DEFAULT_LOCALE, formatIn } from '../../src/i18n/catalog';
 
 /**
  * Days and times as a clinic receptionist reads them. Microsoft Recognizers-Text (the recognizer Bot
@@ -223,10 +223,7 @@ function openEnded(reading: WhenReading, before: string): WhenReading {
 
 /** A question's words, and a day as the person reads it, in their language (the catalogs). */
 const text_ = (ctx: Ctx, key: string, vars: Record<string, unknown>) => catalog().t(ctx.locale ?? DEFAULT_LOCALE, key, vars);
-const say = (ctx: Ctx, d: DateTime, key: string) => {
-  const locale = ctx.locale ?? DEFAULT_LOCALE;
-  return (locale === DEFAULT_LOCALE ? d : d.setLocale(locale)).toFormat(catalog().t(locale, key));
-};
+const say = (ctx: Ctx, d: DateTime, key: string) => formatIn(d, key, ctx.locale ?? DEFAULT_LOCALE);
 
 interface Ctx {
   now: Local;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import i18next, { type i18n } from 'i18next';
+import type { DateTime } from 'luxon';
 
 /**
  * Every text a patient reads comes from a catalog per language (src/i18n/locales/<code>.json),
@@ -27,6 +28,8 @@ export interface LocaleWords {
    * is, whole message only, and answered by the service, since Twilio does not know them.
    */
   optOut?: string[];
+  /** What an opted-out number may send, besides START and YES, to be texted again ('sí'). */
+  optIn?: string[];
   /** Everyday words for the usual specialties, by the specialty's (English) name: 'piel' for Dermatology. */
   specialties?: Record<string, string[]>;
   /** The language's words for the engine's keywords: help, menu, back, exit, more, language. */
@@ -79,11 +82,10 @@ export function loadCatalog(dir = path.join(__dirname, 'locales')): Catalog {
   };
 }
 
-/** Whether `text` is, alone, one of the language's words for a keyword ('otras' for more, 'lista' for list). */
-export function saysKeyword(catalog: Catalog, locale: string, keyword: keyof LocaleWords['keywords'], text: string): boolean {
-  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase().replace(/[^\p{L}\p{N} ]+/gu, '').trim();
-  const t = fold(text);
-  return (catalog.words(locale).keywords[keyword] ?? []).some((w) => fold(w) === t);
+/** A date and time as the reader reads it: the catalog's format for `key`, in their language's names. */
+export function formatIn(dt: DateTime, key: string, locale: string, texts: Catalog = catalog()): string {
+  // English keeps luxon's own default locale, as every reply before catalogs did.
+  return (locale === DEFAULT_LOCALE ? dt : dt.setLocale(locale)).toFormat(texts.t(locale, key));
 }
 
 let shared: Catalog | null = null;

@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog';
+import { DEFAULT_LOCALE, type Catalog, type LocaleWords } from './catalog';
 
 /**
  * Which language a message is in, and whether it asks to switch. Short texts defeat statistical
@@ -6,7 +6,8 @@ import type { Catalog } from './catalog';
  * language's own marker words and letters (ñ, ¿, ¡ for Spanish); a message that marks no language
  * leaves the conversation in the one it has.
  */
-const fold = (s: string) =>
+/** Lower case, no accents, no punctuation: how words are compared across languages. */
+export const foldWords = (s: string) =>
   s
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
@@ -17,13 +18,13 @@ const fold = (s: string) =>
 
 /** The language a message is most likely in, when its words say so; null when nothing marks one. */
 export function detectLanguage(text: string, catalog: Catalog): string | null {
-  const words = ` ${fold(text)} `;
+  const words = ` ${foldWords(text)} `;
   let best: string | null = null;
   let bestScore = 0;
   for (const locale of catalog.locales) {
     const w = catalog.words(locale);
     let score = 0;
-    for (const marker of w.detect) if (words.includes(` ${fold(marker)} `)) score += 1;
+    for (const marker of w.detect) if (words.includes(` ${foldWords(marker)} `)) score += 1;
     if (locale === 'es' && /[ñ¿¡]/i.test(text)) score += 1;
     if (score > bestScore) {
       best = locale;
@@ -37,12 +38,33 @@ export type LanguageRequest = { switchTo: string } | { ask: true } | null;
 
 /** "ESPAÑOL", "english", "en español": a switch; "idioma", "language": which one? */
 export function languageRequest(text: string, catalog: Catalog): LanguageRequest {
-  const t = fold(text).replace(/^(en|in|habla|hablar|speak|cambiar a|change to|switch to)\s+/, '');
+  const t = foldWords(text).replace(/^(en|in|habla|hablar|speak|cambiar a|change to|switch to)\s+/, '');
   if (!t || t.split(' ').length > 3) return null;
   for (const locale of catalog.locales) {
     const w = catalog.words(locale);
-    if ([w.name, ...w.switch].some((s) => fold(s) === t)) return { switchTo: locale };
+    if ([w.name, ...w.switch].some((s) => foldWords(s) === t)) return { switchTo: locale };
   }
-  for (const locale of catalog.locales) if ((catalog.words(locale).keywords.language ?? []).some((s) => fold(s) === t)) return { ask: true };
+  for (const locale of catalog.locales) if ((catalog.words(locale).keywords.language ?? []).some((s) => foldWords(s) === t)) return { ask: true };
+  return null;
+}
+
+/** Whether `text` is, alone, one of the language's words for a keyword ('otras' for more, 'ayuda' for help). */
+export function saysKeyword(catalog: Catalog, locale: string, keyword: keyof LocaleWords['keywords'], text: string): boolean {
+  const t = foldWords(text);
+  return (catalog.words(locale).keywords[keyword] ?? []).some((w) => foldWords(w) === t);
+}
+
+/**
+ * The language (other than English) whose list of carrier words holds `text`, alone: AYUDA for
+ * help, ALTO for opt-out, SÍ for opt-in. English keeps its own carrier lists (adapters/sms/keywords.ts).
+ */
+export function carrierWordLocale(catalog: Catalog, list: 'help' | 'optOut' | 'optIn', text: string): string | null {
+  const t = foldWords(text);
+  for (const locale of catalog.locales) {
+    if (locale === DEFAULT_LOCALE) continue;
+    const w = catalog.words(locale);
+    const words = list === 'help' ? (w.keywords.help ?? []) : (w[list] ?? []);
+    if (words.some((x) => foldWords(x) === t)) return locale;
+  }
   return null;
 }

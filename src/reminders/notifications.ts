@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { DateTime } from 'luxon';
 import type { Clock } from '../domain/clock';
 import { firstName } from '../domain/patient';
-import { catalog, DEFAULT_LOCALE } from '../i18n/catalog';
+import { catalog, formatIn } from '../i18n/catalog';
 import type { Db } from '../db/models';
 import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
@@ -46,12 +46,8 @@ export interface NotificationDeps {
 
 const fmt = (t: Date, zone: string) => DateTime.fromJSDate(t, { zone }).toFormat("ccc d LLL 'at' h:mm a");
 /** A patient's notice in their language: the time as a reminder shows it. */
-const patientText = (locale: string, key: string, startsAt: Date, zone: string, vars: Record<string, unknown>) => {
-  const texts = catalog();
-  const dt = DateTime.fromJSDate(startsAt, { zone });
-  const when = (locale === DEFAULT_LOCALE ? dt : dt.setLocale(locale)).toFormat(texts.t(locale, 'format.reminder'));
-  return texts.t(locale, key, { ...vars, when });
-};
+const patientText = (locale: string, key: string, startsAt: Date, zone: string, vars: Record<string, unknown>) =>
+  catalog().t(locale, key, { ...vars, when: formatIn(DateTime.fromJSDate(startsAt, { zone }), 'format.reminder', locale) });
 
 export async function processNotification(deps: NotificationDeps, job: Pick<Job<NotificationJob>, 'data'>): Promise<string> {
   const data = job.data;

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import type { Clock } from '../domain/clock';
 import { inQuietHours, quietPeriodAround } from '../domain/reminders';
 import { firstName } from '../domain/patient';
-import { catalog, DEFAULT_LOCALE } from '../i18n/catalog';
+import { catalog, DEFAULT_LOCALE, formatIn } from '../i18n/catalog';
 import type { Db } from '../db/models';
 import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
@@ -32,10 +32,8 @@ export type ReminderOutcome = 'sent' | 'skipped' | 'duplicate' | 'deferred';
 
 /** The reminder text: first name, day and time, clinic name. Never the doctor, specialty or reason. */
 export function reminderText(first: string, startsAt: number, zone: string, clinicName: string, locale = DEFAULT_LOCALE): string {
-  const texts = catalog();
-  const dt = DateTime.fromMillis(startsAt, { zone });
-  const when = (locale === DEFAULT_LOCALE ? dt : dt.setLocale(locale)).toFormat(texts.t(locale, 'format.reminder'));
-  return texts.t(locale, 'reminder.text', { name: first, clinic: clinicName, when });
+  const when = formatIn(DateTime.fromMillis(startsAt, { zone }), 'format.reminder', locale);
+  return catalog().t(locale, 'reminder.text', { name: first, clinic: clinicName, when });
 }
 
 /**

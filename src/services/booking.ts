@@ -137,44 +137,45 @@ export function createBookingService(deps: BookingDeps): BookingService {
     throw new SlotUnavailableError(`That is not one of ${doctor.fullName}'s appointment times.`, { kind: 'not-a-slot', doctor: doctor.fullName });
   }
 
+  /** What the patient already holds, against the clinic's caps; `createdAt` null when there is no such patient. */
+  interface PatientHold {
+    createdAt: Date | null;
+    upcoming: number;
+    same: number;
+  }
+
   /**
    * Locks the patient's row, so one patient's bookings are counted one after another however many
-   * arrive at once, and holds a patient booking for themself to the clinic's caps.
+   * arrive at once, and reads what they hold (a move reads it here; a booking with its other reads).
    */
-  async function holdPatient(
-    actor: Actor,
-    patientId: string,
-    doctor: SlotDoctor,
-    startsAt: Date,
-    transaction: Transaction | null,
-    loaded?: { createdAt: Date | null; upcoming: number; same: number },
-  ): Promise<{ newPatient: boolean }> {
-    const [patient] = loaded
-      ? [loaded.createdAt ? { created_at: loaded.createdAt } : undefined]
-      : await db.sequelize.query<{ created_at: Date }>('SELECT created_at FROM patients WHERE id = :id FOR UPDATE', {
-          replacements: { id: patientId },
-          type: QueryTypes.SELECT,
-          transaction: transaction ?? undefined,
-        });
-    if (!patient) throw new NotFoundError('The patient');
-    const newPatient = deps.now() - new Date(patient.created_at).getTime() < 86_400_000;
-    if (actor.role !== 'patient') return { newPatient };
-    const settings = await deps.settings.get();
-    const day = loaded ? null : DateTime.fromJSDate(startsAt, { zone: doctor.timeZone }).startOf('day');
-    const [held] = loaded || !day
-      ? [{ upcoming: String(loaded?.upcoming ?? 0), same: String(loaded?.same ?? 0) }]
-      : await db.sequelize.query<{ upcoming: string; same: string }>(
+  async function readHold(patientId: string, doctor: SlotDoctor, startsAt: Date, transaction: Transaction): Promise<PatientHold> {
+    const [patient] = await db.sequelize.query<{ created_at: Date }>('SELECT created_at FROM patients WHERE id = :id FOR UPDATE', {
+      replacements: { id: patientId },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    const day = DateTime.fromJSDate(startsAt, { zone: doctor.timeZone }).startOf('day');
+    const [held] = await db.sequelize.query<{ upcoming: string; same: string }>(
       `SELECT count(*) AS upcoming,
               count(*) FILTER (WHERE doctor_id = :doctorId AND starts_at >= :dayStart AND starts_at < :dayEnd) AS same
          FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now`,
       {
         replacements: { patientId, doctorId: doctor.id, dayStart: day.toJSDate(), dayEnd: day.plus({ days: 1 }).toJSDate(), now: new Date(deps.now()) },
         type: QueryTypes.SELECT,
-        transaction: transaction ?? undefined,
+        transaction,
       },
     );
+    return { createdAt: patient?.created_at ?? null, upcoming: Number(held.upcoming), same: Number(held.same) };
+  }
+
+  /** Holds a patient booking for themself to the clinic's caps; says whether they registered in the last day. */
+  async function checkHold(actor: Actor, hold: PatientHold): Promise<{ newPatient: boolean }> {
+    if (!hold.createdAt) throw new NotFoundError('The patient');
+    const newPatient = deps.now() - new Date(hold.createdAt).getTime() < 86_400_000;
+    if (actor.role !== 'patient') return { newPatient };
+    const settings = await deps.settings.get();
     const breach = bookingLimitBreach(
-      { upcoming: Number(held.upcoming), sameDoctorSameDay: Number(held.same) },
+      { upcoming: hold.upcoming, sameDoctorSameDay: hold.same },
       { maxUpcoming: settings.maxUpcomingPerPatient, maxPerDoctorPerDay: settings.maxPerDoctorPerDayPerPatient },
     );
     if (breach) throw new BookingLimitError(breach.limit, breach.max);
@@ -320,7 +321,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
               const context = readBookingContext(await tx.run(...bookingReads(doctorId, patientId, startsAt)));
               const doctor = context.doctor;
               const endsAt = await requireFreeSlot(doctor, startsAt, null, context.calendar);
-              const { newPatient } = await holdPatient(actor, patientId, doctor, startsAt, null, context.patient);
+              const { newPatient } = await checkHold(actor, context.patient);
               // Overlaps with the patient's other appointments are the patient exclusion
               // constraint's to refuse, in the insert itself (PatientBusyError).
               const values = { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId };
@@ -395,7 +396,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
               { transaction },
             );
             const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
-            await holdPatient(actor, old.patientId, doctor, startsAt, transaction);
+            await checkHold(actor, await readHold(old.patientId, doctor, startsAt, transaction));
             const appointment = await insertAppointment(
               {
                 doctorId: old.doctorId,
