@@ -126,7 +126,8 @@ export const appointmentsFlow: Flow<'appointments'> = {
         };
       },
       async answer(t, d, u) {
-        const item = pick(d.appts ?? undefined, u);
+        // A list of one: 'yes' (or 'sí') takes it, as a receptionist would.
+        const item = pick(d.appts ?? undefined, u) ?? (u.yesNo === 'yes' && d.appts?.length === 1 ? d.appts[0] : null);
         if (item) {
           if (d.mode === 'cancel') return { to: 'cancel', data: { appt: item } };
           if (d.mode === 'reschedule') return { start: moveStart(item, d.filter?.when, t.zone) };

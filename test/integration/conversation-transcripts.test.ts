@@ -250,6 +250,8 @@ describe('any step takes a new request', () => {
     await transcript(p.phone, [
       ['cancel my 3pm', /date of birth/],
       ['05/06/1990', /^You have no appointment at 3:00 PM\. Which one should I call off\?\n1 Wed 2 Dec, 11:00 AM, Dr Anika Patel/],
+      // The one listed, taken with a plain yes.
+      ['yes', 'Call off your appointment on Wed 2 Dec, 11:00 AM with Dr Anika Patel? Reply YES or NO.'],
     ]);
   });
 

@@ -144,7 +144,8 @@ it('reads Spanish requests at the menu: list, move and call off by what they say
     ['el jueves por la mañana', /^Horas con Dr James Okafor:\n1 jue 3 dic, 0[89]:\d\d/],
     ['1', /^¿Cambio su cita con Dr James Okafor al jue 3 dic, 0[89]:\d\d\? Responda SI o NO\.$/],
     ['de acuerdo', /^Cita cambiada: Dr James Okafor, jue 3 dic/],
-    ['anular mi cita del jueves', /^¿Anulo su cita del jue 3 dic, 0[89]:\d\d con Dr James Okafor\? Responda SI o NO\.$/],
+    ['anular mi cita del viernes', /^No tiene ninguna cita el vie 4 dic\. ¿Qué cita anulo\?\n1 jue 3 dic, 0[89]:\d\d, Dr James Okafor\nElija una\.$/],
+    ['sí', /^¿Anulo su cita del jue 3 dic, 0[89]:\d\d con Dr James Okafor\? Responda SI o NO\.$/],
     ['sí, por favor', /^Hecho: su cita del jue 3 dic/],
   ]);
 });
