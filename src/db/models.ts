@@ -49,6 +49,8 @@ export interface DoctorRow extends Model<InferAttributes<DoctorRow>, InferCreati
   fullName: string;
   timeZone: string;
   slotMinutes: CreationOptional<number>;
+  gridMinutes: CreationOptional<number | null>;
+  defaultVisitTypeId: CreationOptional<string | null>;
   active: CreationOptional<boolean>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
@@ -78,8 +80,50 @@ export interface AvailabilityRuleRow
   endTime: string;
   validFrom: string | null;
   validTo: string | null;
+  locationId: CreationOptional<string | null>;
   createdAt: CreationOptional<Date>;
   updatedAt: CreationOptional<Date>;
+}
+
+export interface LocationRow extends Model<InferAttributes<LocationRow>, InferCreationAttributes<LocationRow>> {
+  id: CreationOptional<string>;
+  name: string;
+  address: string | null;
+  phoneE164: string | null;
+  timeZone: string;
+  active: CreationOptional<boolean>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface VisitTypeRow extends Model<InferAttributes<VisitTypeRow>, InferCreationAttributes<VisitTypeRow>> {
+  id: CreationOptional<string>;
+  name: string;
+  durationMinutes: number;
+  bufferBeforeMinutes: CreationOptional<number>;
+  bufferAfterMinutes: CreationOptional<number>;
+  telehealth: CreationOptional<boolean>;
+  videoUrlTemplate: CreationOptional<string | null>;
+  keywords: CreationOptional<string[]>;
+  intakeQuestions: CreationOptional<string[]>;
+  active: CreationOptional<boolean>;
+  createdAt: CreationOptional<Date>;
+  updatedAt: CreationOptional<Date>;
+}
+
+export interface DoctorVisitTypeRow extends Model<InferAttributes<DoctorVisitTypeRow>, InferCreationAttributes<DoctorVisitTypeRow>> {
+  doctorId: string;
+  visitTypeId: string;
+}
+
+export interface AppointmentSeriesRow extends Model<InferAttributes<AppointmentSeriesRow>, InferCreationAttributes<AppointmentSeriesRow>> {
+  id: CreationOptional<string>;
+  doctorId: string;
+  patientId: string;
+  everyWeeks: CreationOptional<number>;
+  occurrences: number;
+  createdBy: string | null;
+  createdAt: CreationOptional<Date>;
 }
 
 export interface TimeOffRow extends Model<InferAttributes<TimeOffRow>, InferCreationAttributes<TimeOffRow>> {
@@ -108,6 +152,13 @@ export interface AppointmentRow
   cancelledBy: CreationOptional<string | null>;
   cancelReason: CreationOptional<string | null>;
   rescheduledFrom: CreationOptional<string | null>;
+  locationId: CreationOptional<string | null>;
+  visitTypeId: CreationOptional<string | null>;
+  bufferBeforeMinutes: CreationOptional<number>;
+  bufferAfterMinutes: CreationOptional<number>;
+  videoUrl: CreationOptional<string | null>;
+  seriesId: CreationOptional<string | null>;
+  intake: CreationOptional<Array<{ question: string; answer: string }> | null>;
   patientConfirmedAt: CreationOptional<Date | null>;
   patientToldAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
@@ -244,6 +295,8 @@ export function defineModels(sequelize: Sequelize) {
       fullName: { type: DataTypes.STRING, allowNull: false },
       timeZone: { type: DataTypes.STRING, allowNull: false },
       slotMinutes: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 30 },
+      gridMinutes: { type: DataTypes.INTEGER, allowNull: true },
+      defaultVisitTypeId: { type: DataTypes.UUID, allowNull: true },
       active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
       ...stamps,
     },
@@ -280,9 +333,65 @@ export function defineModels(sequelize: Sequelize) {
       endTime: { type: DataTypes.TIME, allowNull: false },
       validFrom: { type: DataTypes.DATEONLY, allowNull: true },
       validTo: { type: DataTypes.DATEONLY, allowNull: true },
+      locationId: { type: DataTypes.UUID, allowNull: true },
       ...stamps,
     },
     { tableName: 'availability_rules' },
+  );
+
+  const Location = sequelize.define<LocationRow>(
+    'Location',
+    {
+      id,
+      name: { type: DataTypes.STRING, allowNull: false },
+      address: { type: DataTypes.STRING, allowNull: true },
+      phoneE164: { type: DataTypes.STRING, allowNull: true },
+      timeZone: { type: DataTypes.STRING, allowNull: false },
+      active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      ...stamps,
+    },
+    { tableName: 'locations' },
+  );
+
+  const VisitType = sequelize.define<VisitTypeRow>(
+    'VisitType',
+    {
+      id,
+      name: { type: DataTypes.STRING, allowNull: false },
+      durationMinutes: { type: DataTypes.INTEGER, allowNull: false },
+      bufferBeforeMinutes: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      bufferAfterMinutes: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      telehealth: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      videoUrlTemplate: { type: DataTypes.STRING, allowNull: true },
+      keywords: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
+      intakeQuestions: { type: DataTypes.JSONB, allowNull: false, defaultValue: [] },
+      active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+      ...stamps,
+    },
+    { tableName: 'visit_types' },
+  );
+
+  const DoctorVisitType = sequelize.define<DoctorVisitTypeRow>(
+    'DoctorVisitType',
+    {
+      doctorId: { type: DataTypes.UUID, primaryKey: true },
+      visitTypeId: { type: DataTypes.UUID, primaryKey: true },
+    },
+    { tableName: 'doctor_visit_types', timestamps: false },
+  );
+
+  const AppointmentSeries = sequelize.define<AppointmentSeriesRow>(
+    'AppointmentSeries',
+    {
+      id,
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      patientId: { type: DataTypes.UUID, allowNull: false },
+      everyWeeks: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
+      occurrences: { type: DataTypes.INTEGER, allowNull: false },
+      createdBy: { type: DataTypes.UUID, allowNull: true },
+      createdAt: DataTypes.DATE,
+    },
+    { tableName: 'appointment_series', updatedAt: false },
   );
 
   const TimeOff = sequelize.define<TimeOffRow>(
@@ -319,6 +428,13 @@ export function defineModels(sequelize: Sequelize) {
       cancelledBy: { type: DataTypes.UUID, allowNull: true },
       cancelReason: { type: DataTypes.STRING, allowNull: true },
       rescheduledFrom: { type: DataTypes.UUID, allowNull: true },
+      locationId: { type: DataTypes.UUID, allowNull: true },
+      visitTypeId: { type: DataTypes.UUID, allowNull: true },
+      bufferBeforeMinutes: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      bufferAfterMinutes: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      videoUrl: { type: DataTypes.STRING, allowNull: true },
+      seriesId: { type: DataTypes.UUID, allowNull: true },
+      intake: { type: DataTypes.JSONB, allowNull: true },
       patientConfirmedAt: { type: DataTypes.DATE, allowNull: true },
       patientToldAt: { type: DataTypes.DATE, allowNull: true },
       ...stamps,
@@ -468,6 +584,10 @@ export function defineModels(sequelize: Sequelize) {
     Specialization,
     DoctorSpecialization,
     AvailabilityRule,
+    Location,
+    VisitType,
+    DoctorVisitType,
+    AppointmentSeries,
     TimeOff,
     Appointment,
     ChannelIdentity,

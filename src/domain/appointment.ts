@@ -17,6 +17,11 @@ export interface AppointmentView {
   channel: string;
   reason: string | null;
   rescheduledFrom: string | null;
+  /** Where, what kind of visit, which series, and the video link of a telehealth visit (read where a view needs them). */
+  locationId?: string | null;
+  visitTypeId?: string | null;
+  seriesId?: string | null;
+  videoUrl?: string | null;
 }
 
 /** Only a booked appointment that has not started can be cancelled or moved. */

@@ -18,6 +18,10 @@ export interface WeeklyRule {
   /** Inclusive local dates 'YYYY-MM-DD'; null means open-ended. */
   validFrom?: string | null;
   validTo?: string | null;
+  /** Where the doctor works in these hours; null for a one-site clinic that names no locations. */
+  locationId?: string | null;
+  /** The location's zone, when it has one: hours are wall-clock times where the doctor works. */
+  zone?: string | null;
 }
 
 export interface Interval {
@@ -25,12 +29,27 @@ export interface Interval {
   end: number;
 }
 
-export type Slot = Interval;
+export interface Slot extends Interval {
+  locationId?: string | null;
+}
+
+/** A working window: hours at one location, as absolute instants. */
+export interface Window extends Interval {
+  locationId: string | null;
+}
 
 export interface SlotQuery {
   zone: string;
   rules: readonly WeeklyRule[];
+  /** The visit's length. */
   slotMinutes: number;
+  /** Start times lie on this grid from the start of each window; the visit's length when absent. */
+  gridMinutes?: number;
+  /** Time blocked before and after the visit (cleaning, notes): never offered, never overlapping anything busy. */
+  bufferBeforeMinutes?: number;
+  bufferAfterMinutes?: number;
+  /** Only hours at this location. */
+  locationId?: string | null;
   /** Booked appointments and time off: anything that overlaps a slot removes it. */
   busy: readonly Interval[];
   from: number;
@@ -45,14 +64,45 @@ export interface SlotQuery {
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-/** Working windows of each local day between two instants, as absolute intervals, sorted and merged. */
+/**
+ * Working windows of each local day between two instants, as absolute intervals: merged within a
+ * location, sorted, and never overlapping across locations (a doctor is in one place at a time; the
+ * service refuses such hours, and here the earlier window wins should old data hold them).
+ */
 export function workingWindows(
   rules: readonly WeeklyRule[],
   zone: string,
   from: number,
   to: number,
-): Interval[] {
+  onlyLocation?: string | null,
+): Window[] {
   if (from >= to || rules.length === 0) return [];
+  const groups = new Map<string, { locationId: string | null; zone: string; rules: WeeklyRule[] }>();
+  for (const r of rules) {
+    const locationId = r.locationId ?? null;
+    if (onlyLocation != null && locationId !== onlyLocation) continue;
+    const z = r.zone || zone;
+    const key = `${locationId}|${z}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { locationId, zone: z, rules: [] }));
+    g.rules.push(r);
+  }
+  const all: Window[] = [];
+  for (const g of groups.values()) {
+    for (const w of mergeIntervals(zoneWindows(g.rules, g.zone, from, to))) all.push({ ...w, locationId: g.locationId });
+  }
+  if (groups.size <= 1) return all;
+  all.sort((a, b) => a.start - b.start);
+  const out: Window[] = [];
+  for (const w of all) {
+    const last = out[out.length - 1];
+    if (last && w.start < last.end) continue;
+    out.push(w);
+  }
+  return out;
+}
+
+function zoneWindows(rules: readonly WeeklyRule[], zone: string, from: number, to: number): Interval[] {
   const parsed = rules.map((r) => ({
     weekday: r.weekday,
     start: parseLocalTime(r.start),
@@ -78,7 +128,7 @@ export function workingWindows(
       if (end > start && end > from && start < to) windows.push({ start, end });
     }
   }
-  return mergeIntervals(windows);
+  return windows;
 }
 
 /** Sorts and joins overlapping or touching intervals. Does not modify its input. */
@@ -93,29 +143,39 @@ export function mergeIntervals(intervals: readonly Interval[]): Interval[] {
   return out;
 }
 
-/** Ordered free slots: weekly hours, minus busy time, minus the past and the notice, up to the horizon. */
+/**
+ * Ordered free slots: weekly hours, minus busy time, minus the past and the notice, up to the
+ * horizon. A slot is the visit itself, which must lie within the hours; its buffers must not touch
+ * anything busy but may run past the hours (cleaning after the last visit of the day).
+ */
 export function freeSlots(q: SlotQuery): Slot[] {
   if (!(q.slotMinutes > 0)) throw new RangeError('slotMinutes must be positive');
+  const grid = q.gridMinutes ?? q.slotMinutes;
+  if (!(grid > 0)) throw new RangeError('gridMinutes must be positive');
   const earliest = Math.max(q.from, q.now + q.minNoticeMinutes * MINUTE);
   const latest = Math.min(q.to, q.now + q.horizonDays * DAY);
   if (earliest >= latest) return [];
 
   const slotMs = q.slotMinutes * MINUTE;
-  // Windows are fetched from one slot earlier so that a slot which started before `from` is still
+  const gridMs = grid * MINUTE;
+  const before = (q.bufferBeforeMinutes ?? 0) * MINUTE;
+  const after = (q.bufferAfterMinutes ?? 0) * MINUTE;
+  // Windows are fetched from one visit earlier so that a slot which started before `from` is still
   // aligned to its window; it is filtered out below by `earliest`.
-  const windows = workingWindows(q.rules, q.zone, earliest - slotMs, latest);
+  const windows = workingWindows(q.rules, q.zone, earliest - slotMs, latest, q.locationId);
   const busy = mergeIntervals(q.busy);
   const limit = q.limit ?? Number.POSITIVE_INFINITY;
 
   const slots: Slot[] = [];
   let b = 0;
   for (const w of windows) {
-    for (let t = w.start; t + slotMs <= w.end; t += slotMs) {
-      if (t < earliest) continue;
+    let t = w.start;
+    if (t < earliest) t += Math.ceil((earliest - t) / gridMs) * gridMs;
+    for (; t + slotMs <= w.end; t += gridMs) {
       if (t >= latest) return slots;
-      while (b < busy.length && busy[b].end <= t) b++;
-      if (b < busy.length && busy[b].start < t + slotMs) continue;
-      slots.push({ start: t, end: t + slotMs });
+      while (b < busy.length && busy[b].end <= t - before) b++;
+      if (b < busy.length && busy[b].start < t + slotMs + after) continue;
+      slots.push({ start: t, end: t + slotMs, locationId: w.locationId });
       if (slots.length >= limit) return slots;
     }
   }

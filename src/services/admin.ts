@@ -15,6 +15,7 @@ import { requireId } from './ids';
 import { toPatientView, type PatientView } from './patients';
 import { toAppointmentView } from './views';
 import { permit } from './permit';
+import { offerStandardVisit } from './visit-types';
 
 export interface StaffView {
   id: string;
@@ -145,6 +146,7 @@ export function createAdminService(deps: { db: Db; audit: AuditLog; doctors: Doc
         if (Object.keys(update).length === 0 && changes.email === undefined) throw new ValidationError('Nothing to change.');
         await db.sequelize.transaction(async (transaction) => {
           await doctor.update(update, { transaction });
+          if (update.slotMinutes !== undefined) await offerStandardVisit(db, doctor.id, update.slotMinutes as number, transaction);
           if (changes.email !== undefined && doctor.userId) {
             await User.update({ email: changes.email }, { where: { id: doctor.userId }, transaction });
           }
@@ -281,6 +283,13 @@ export function createAdminService(deps: { db: Db; audit: AuditLog; doctors: Doc
         if (user.id === actor.userId) throw new ValidationError('You cannot deactivate yourself.');
         await user.update({ active: false });
         return { email: user.email, active: false };
+      }),
+
+    reactivateUser: (actor: Actor, email: string) =>
+      admin(actor, { action: 'admin.users.reactivate', subjectType: 'user', subjectId: email }, async () => {
+        const user = await staffByEmail(email);
+        await user.update({ active: true });
+        return { email: user.email, active: true };
       }),
 
     /** Finding a patient is reading their record: audited with the patient's id. */

@@ -1,18 +1,19 @@
-import { Op } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import type { AppointmentView } from '../domain/appointment';
 import type { Clock } from '../domain/clock';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import { requireManageDoctor } from '../domain/policy';
-import { freeSlots, nearestFreeSlots, type Slot, type WeeklyRule } from '../domain/slots';
+import { freeSlots, nearestFreeSlots, workingWindows, type Slot, type WeeklyRule } from '../domain/slots';
 import { isIsoDate, parseLocalTime } from '../domain/time';
+import { planVisit } from '../domain/visits';
 import type { Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { requireId } from './ids';
-import { loadDoctorCalendar } from './calendar';
+import { loadDoctorCalendar, loadWeeklyRules } from './calendar';
 import { guardDb } from './db-errors';
 import type { SettingsService } from './settings';
-import { toAppointmentView } from './views';
+import { appointmentViewColumns, toAppointmentView } from './views';
 import { permit } from './permit';
 
 export interface TimeOffView {
@@ -23,13 +24,26 @@ export interface TimeOffView {
   reason: string | null;
 }
 
+/** Which visit, and where: a booking's free times depend on both. */
+export interface SlotOptions {
+  visitTypeId?: string | null;
+  locationId?: string | null;
+}
+
 export interface AvailabilityService {
   /** Free slots of one doctor between two instants (anyone signed in may look). */
-  freeSlots(doctorId: string, from: Date, to: Date, limit?: number): Promise<Slot[]>;
+  freeSlots(doctorId: string, from: Date, to: Date, limit?: number, options?: SlotOptions): Promise<Slot[]>;
   /** The free slots nearest a time the patient wanted and could not have. */
-  nearestFreeSlots(doctorId: string, around: Date, count?: number): Promise<Slot[]>;
+  nearestFreeSlots(doctorId: string, around: Date, count?: number, options?: SlotOptions): Promise<Slot[]>;
   weeklyHours(actor: Actor, doctorId: string): Promise<WeeklyRule[]>;
-  setWeeklyHours(actor: Actor, doctorId: string, rules: WeeklyRule[]): Promise<WeeklyRule[]>;
+  /**
+   * Replaces the doctor's weekly hours: all of them, or with `locationId` only those at that
+   * location (the rules given are placed there). A doctor is in one place at a time, so hours that
+   * overlap hours at another location are refused. Returns all the doctor's hours.
+   */
+  setWeeklyHours(actor: Actor, doctorId: string, rules: WeeklyRule[], options?: { locationId?: string | null }): Promise<WeeklyRule[]>;
+  /** Booked appointments ahead that no longer lie within the doctor's hours at their location, with the patient's name. */
+  bookingsOutsideHours(actor: Actor, doctorId: string): Promise<Array<AppointmentView & { patientName: string }>>;
   /** Blocks time; returns the booked appointments it clashes with, which stay booked until someone decides. */
   addTimeOff(
     actor: Actor,
@@ -47,7 +61,7 @@ export function createAvailabilityService(deps: {
   now: Clock;
 }): AvailabilityService {
   const { db, audit } = deps;
-  const { Doctor, AvailabilityRule, TimeOff, Appointment } = db.models;
+  const { Doctor, AvailabilityRule, TimeOff, Appointment, Location } = db.models;
 
   async function activeDoctor(doctorId: string) {
     const id = requireId(doctorId, 'The doctor');
@@ -60,17 +74,22 @@ export function createAvailabilityService(deps: {
     await permit(audit, actor, { action, subjectType: 'doctor', subjectId: doctorId }, () => requireManageDoctor(actor, doctorId, action));
   }
 
-  async function slotQuery(doctorId: string, from: Date, to: Date) {
+  async function slotQuery(doctorId: string, from: Date, to: Date, options: SlotOptions = {}) {
     const found = await loadDoctorCalendar(db, requireId(doctorId, 'The doctor'), from, to);
     if (!found) throw new NotFoundError('The doctor');
     const { doctor, calendar } = found;
+    const plan = planVisit(doctor, doctor.visitTypes, options.visitTypeId ?? null);
     const settings = await deps.settings.get();
     return {
       doctor,
       query: {
         zone: doctor.timeZone,
         rules: calendar.rules,
-        slotMinutes: doctor.slotMinutes,
+        slotMinutes: plan.durationMinutes,
+        gridMinutes: plan.gridMinutes,
+        bufferBeforeMinutes: plan.bufferBeforeMinutes,
+        bufferAfterMinutes: plan.bufferAfterMinutes,
+        locationId: options.locationId ?? null,
         busy: calendar.busy,
         now: deps.now(),
         minNoticeMinutes: settings.minNoticeMinutes,
@@ -84,17 +103,17 @@ export function createAvailabilityService(deps: {
   }
 
   return {
-    freeSlots: (doctorId, from, to, limit) =>
+    freeSlots: (doctorId, from, to, limit, options) =>
       guardDb(async () => {
-        const { doctor, query } = await slotQuery(doctorId, from, to);
+        const { doctor, query } = await slotQuery(doctorId, from, to, options);
         if (!doctor.active) return [];
         return freeSlots({ ...query, from: from.getTime(), to: to.getTime(), limit });
       }),
 
-    nearestFreeSlots: (doctorId, around, count = 3) =>
+    nearestFreeSlots: (doctorId, around, count = 3, options) =>
       guardDb(async () => {
         const span = 7 * 86_400_000;
-        const { doctor, query } = await slotQuery(doctorId, new Date(around.getTime() - span), new Date(around.getTime() + span));
+        const { doctor, query } = await slotQuery(doctorId, new Date(around.getTime() - span), new Date(around.getTime() + span), options);
         if (!doctor.active) return [];
         return nearestFreeSlots(query, around.getTime(), count);
       }),
@@ -103,23 +122,23 @@ export function createAvailabilityService(deps: {
       guardDb(async () => {
         const doctor = await activeDoctor(doctorId);
         await guardManage(actor, doctor.id, 'availability.read');
-        const rows = await AvailabilityRule.findAll({ where: { doctorId: doctor.id }, order: [['weekday', 'ASC'], ['startTime', 'ASC']] });
-        return rows.map((r) => ({
-          weekday: r.weekday,
-          start: r.startTime.slice(0, 5),
-          end: r.endTime.slice(0, 5),
-          validFrom: r.validFrom,
-          validTo: r.validTo,
-        }));
+        return sortRules((await loadWeeklyRules(db, [doctor.id])).get(doctor.id) ?? []);
       }),
 
-    setWeeklyHours: (actor, doctorId, rules) =>
+    setWeeklyHours: (actor, doctorId, rules, options = {}) =>
       guardDb(async () => {
         const doctor = await activeDoctor(doctorId);
         await guardManage(actor, doctor.id, 'availability.update');
-        const clean = rules.map(validateRule);
-        await db.sequelize.transaction(async (transaction) => {
-          await AvailabilityRule.destroy({ where: { doctorId: doctor.id }, transaction });
+        const at = options.locationId ? requireId(options.locationId, 'The location') : undefined;
+        if (at && !(await Location.count({ where: { id: at, active: true } }))) throw new NotFoundError('The location');
+        const clean = rules.map((r) => ({ ...validateRule(r), locationId: at ?? r.locationId ?? null }));
+        return db.sequelize.transaction(async (transaction) => {
+          // Serialises changes to one doctor's hours, so two admins cannot interleave a replace.
+          await Doctor.findByPk(doctor.id, { transaction, lock: true });
+          const kept = at ? ((await loadWeeklyRules(db, [doctor.id], transaction)).get(doctor.id) ?? []).filter((r) => r.locationId !== at) : [];
+          const clash = placeClash([...kept, ...clean]);
+          if (clash) throw new ValidationError(`Those hours overlap the doctor's hours at another location (${clash}).`, 'hours');
+          await AvailabilityRule.destroy({ where: at ? { doctorId: doctor.id, locationId: at } : { doctorId: doctor.id }, transaction });
           await AvailabilityRule.bulkCreate(
             clean.map((r) => ({
               doctorId: doctor.id,
@@ -128,16 +147,40 @@ export function createAvailabilityService(deps: {
               endTime: r.end,
               validFrom: r.validFrom ?? null,
               validTo: r.validTo ?? null,
+              locationId: r.locationId,
             })),
             { transaction },
           );
           await audit.record(
             actor,
-            { action: 'availability.update', outcome: 'allowed', subjectType: 'doctor', subjectId: doctor.id, details: { rules: clean.length } },
+            { action: 'availability.update', outcome: 'allowed', subjectType: 'doctor', subjectId: doctor.id, details: { rules: clean.length, location: at ?? null } },
             transaction,
           );
+          return sortRules((await loadWeeklyRules(db, [doctor.id], transaction)).get(doctor.id) ?? []);
         });
-        return clean;
+      }),
+
+    bookingsOutsideHours: (actor, doctorId) =>
+      guardDb(async () => {
+        const doctor = await activeDoctor(doctorId);
+        await guardManage(actor, doctor.id, 'schedule.read');
+        const now = deps.now();
+        const rows = await db.sequelize.query<AppointmentView & { patientName: string }>(
+          `SELECT ${appointmentViewColumns('a')}, p.full_name AS "patientName"
+             FROM appointments a JOIN patients p ON p.id = a.patient_id
+            WHERE a.doctor_id = :id AND a.status = 'booked' AND a.starts_at > :now ORDER BY a.starts_at`,
+          { replacements: { id: doctor.id, now: new Date(now) }, type: QueryTypes.SELECT },
+        );
+        if (rows.length === 0) return [];
+        const rules = (await loadWeeklyRules(db, [doctor.id])).get(doctor.id) ?? [];
+        const outside = rows.filter((a) => {
+          const start = new Date(a.startsAt).getTime();
+          const end = new Date(a.endsAt).getTime();
+          const windows = workingWindows(rules, doctor.timeZone, start - 86_400_000, end + 86_400_000, a.locationId ?? undefined);
+          return !windows.some((w) => w.start <= start && w.end >= end);
+        });
+        await audit.record(actor, { action: 'schedule.read', outcome: 'allowed', subjectType: 'doctor', subjectId: doctor.id, details: { outsideHours: outside.length } });
+        return outside.map((a) => ({ ...a, startsAt: new Date(a.startsAt), endsAt: new Date(a.endsAt) }));
       }),
 
     addTimeOff: (actor, doctorId, input) =>
@@ -195,6 +238,33 @@ export function createAvailabilityService(deps: {
         });
       }),
   };
+}
+
+function sortRules(rules: WeeklyRule[]): WeeklyRule[] {
+  return rules
+    .map((r) => ({ weekday: r.weekday, start: r.start, end: r.end, validFrom: r.validFrom ?? null, validTo: r.validTo ?? null, ...(r.locationId ? { locationId: r.locationId } : {}) }))
+    .sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
+}
+
+/** Two rules at different places that overlap in day, time and validity, described; null when none do. */
+export function placeClash(rules: readonly WeeklyRule[]): string | null {
+  for (let i = 0; i < rules.length; i++) {
+    for (let j = i + 1; j < rules.length; j++) {
+      const a = rules[i];
+      const b = rules[j];
+      if ((a.locationId ?? null) === (b.locationId ?? null) || a.weekday !== b.weekday) continue;
+      if (!(a.start < b.end && b.start < a.end)) continue;
+      const aFrom = a.validFrom ?? '0000-01-01';
+      const aTo = a.validTo ?? '9999-12-31';
+      const bFrom = b.validFrom ?? '0000-01-01';
+      const bTo = b.validTo ?? '9999-12-31';
+      if (aFrom <= bTo && bFrom <= aTo) {
+        const day = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][a.weekday - 1];
+        return `${day} ${a.start}-${a.end} and ${b.start}-${b.end}`;
+      }
+    }
+  }
+  return null;
 }
 
 export function validateRule(rule: WeeklyRule): WeeklyRule {

@@ -14,17 +14,19 @@ import {
   ValidationError,
 } from '../domain/errors';
 import { requireActForPatient, requireAppointmentAccess, requireRecordOutcome } from '../domain/policy';
-import { isFreeSlot } from '../domain/slots';
+import { freeSlots, isFreeSlot } from '../domain/slots';
 import type { AppointmentRow, Db } from '../db/models';
 import type { SlotLock } from '../locks/slot-lock';
 import type { AuditLog } from './audit';
-import { loadCalendar, type DoctorCalendar } from './calendar';
+import { calendarDoctorJson, loadCalendar, RULES_JSON, toWeeklyRule, type CalendarDoctor, type DoctorCalendar, type RuleRecord } from './calendar';
+import { planVisit, videoUrl, type VisitPlan } from '../domain/visits';
+import { randomBytes } from 'node:crypto';
 import { guardDb, violatedConstraint } from './db-errors';
 import { pipelinedTransaction, type Rows, type Statement } from '../db/pipelined-transaction';
 import type { AppointmentEvents } from './events';
 import type { SettingsService } from './settings';
 import { requireId } from './ids';
-import { toAppointmentView } from './views';
+import { appointmentViewColumns, toAppointmentView } from './views';
 import { permit } from './permit';
 
 export interface BookInput {
@@ -32,8 +34,17 @@ export interface BookInput {
   patientId: string;
   startsAt: Date;
   channel: string;
+  /** What the visit is for, in the patient's words: at most 200 characters, shown to the doctor, never logged. */
   reason?: string | null;
+  /** The kind of visit; the doctor's default when absent. */
+  visitTypeId?: string | null;
+  /** Where; when absent, wherever the doctor works at that time. */
+  locationId?: string | null;
+  /** Part of a recurring series (set by the series booking). */
+  seriesId?: string | null;
 }
+
+export const MAX_REASON_LENGTH = 200;
 
 export interface BookingService {
   book(actor: Actor, input: BookInput): Promise<AppointmentView>;
@@ -54,12 +65,34 @@ export interface BookingDeps {
   now: Clock;
 }
 
-type SlotDoctor = { id: string; timeZone: string; slotMinutes: number; active: boolean; fullName: string };
+type SlotDoctor = CalendarDoctor;
 
 type NewAppointment = Pick<
   AppointmentRow,
   'doctorId' | 'patientId' | 'startsAt' | 'endsAt' | 'reason' | 'channel' | 'createdBy'
-> & { rescheduledFrom?: string };
+> & {
+  rescheduledFrom?: string;
+  locationId: string | null;
+  visitTypeId: string | null;
+  bufferBeforeMinutes: number;
+  bufferAfterMinutes: number;
+  videoUrl: string | null;
+  seriesId: string | null;
+};
+
+function asView(row: AppointmentView): AppointmentView {
+  return { ...row, startsAt: new Date(row.startsAt), endsAt: new Date(row.endsAt) };
+}
+
+/** What a new appointment stores of its visit: the type, its buffers, and a video link for telehealth. */
+function visitColumns(plan: VisitPlan) {
+  return {
+    visitTypeId: plan.visitTypeId,
+    bufferBeforeMinutes: plan.bufferBeforeMinutes,
+    bufferAfterMinutes: plan.bufferAfterMinutes,
+    videoUrl: plan.telehealth && plan.videoUrlTemplate ? videoUrl(plan.videoUrlTemplate, randomBytes(12).toString('base64url')) : null,
+  };
+}
 
 function requireInstant(value: unknown, field: string): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
@@ -78,37 +111,49 @@ export function createBookingService(deps: BookingDeps): BookingService {
   const { Appointment } = db.models;
 
   async function findDoctor(id: string, transaction: Transaction): Promise<SlotDoctor> {
-    const [doctor] = await db.sequelize.query<SlotDoctor>(
-      `SELECT id, full_name AS "fullName", time_zone AS "timeZone", slot_minutes AS "slotMinutes", active FROM doctors WHERE id = :id`,
-      { replacements: { id }, type: QueryTypes.SELECT, transaction },
-    );
-    if (!doctor) throw new NotFoundError('The doctor');
-    return doctor;
+    const [row] = await db.sequelize.query<{ doctor: SlotDoctor | null }>(`SELECT ${calendarDoctorJson(':id')} AS doctor`, {
+      replacements: { id },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    if (!row?.doctor) throw new NotFoundError('The doctor');
+    return row.doctor;
   }
 
-  /** Re-checks, inside the transaction, that `startsAt` is one of the doctor's free slots. */
+  /**
+   * Re-checks, inside the transaction, that `startsAt` is one of the doctor's free slots for this
+   * visit (its length, its buffers, the doctor's grid), and says where it is.
+   */
   async function requireFreeSlot(
     doctor: SlotDoctor,
+    plan: VisitPlan,
     startsAt: Date,
     transaction: Transaction | null,
-    loaded?: DoctorCalendar & { appointmentOverlaps: number },
-  ): Promise<Date> {
+    loaded?: DoctorCalendar & { appointments: Array<{ start: number; end: number }> },
+    locationId?: string | null,
+  ): Promise<{ endsAt: Date; locationId: string | null }> {
     if (!doctor.active) throw new SlotUnavailableError('That doctor is not taking appointments.', { kind: 'inactive' });
     const settings = await deps.settings.get();
     const start = startsAt.getTime();
-    const end = start + doctor.slotMinutes * 60_000;
-    // Only what overlaps this one slot matters; weekly hours are read whole (a handful of rows).
+    const end = start + plan.durationMinutes * 60_000;
+    const reach = { start: start - plan.bufferBeforeMinutes * 60_000, end: end + plan.bufferAfterMinutes * 60_000 };
+    // Only what overlaps this one visit and its buffers matters; weekly hours are read whole (a handful of rows).
     const calendar = loaded ?? (await loadCalendar(db, doctor.id, new Date(start), new Date(end), transaction ?? undefined));
     const query = {
       zone: doctor.timeZone,
       rules: calendar.rules,
-      slotMinutes: doctor.slotMinutes,
+      slotMinutes: plan.durationMinutes,
+      gridMinutes: plan.gridMinutes,
+      bufferBeforeMinutes: plan.bufferBeforeMinutes,
+      bufferAfterMinutes: plan.bufferAfterMinutes,
+      locationId: locationId ?? null,
       busy: calendar.busy,
       now: deps.now(),
       minNoticeMinutes: settings.minNoticeMinutes,
       horizonDays: settings.bookingHorizonDays,
     };
-    if (isFreeSlot(query, start)) return new Date(end);
+    const [slot] = freeSlots({ ...query, from: start, to: start + 1, limit: 1 });
+    if (slot && slot.start === start) return { endsAt: new Date(end), locationId: slot.locationId ?? null };
 
     const now = deps.now();
     if (start <= now) throw new SlotUnavailableError('That time has already passed.', { kind: 'past' });
@@ -121,13 +166,13 @@ export function createBookingService(deps: BookingDeps): BookingService {
     // Is it a real slot that something occupies, or not a slot at all?
     if (isFreeSlot({ ...query, busy: [] }, start)) {
       const takenByAppointment = loaded
-        ? loaded.appointmentOverlaps
+        ? loaded.appointments.filter((a) => a.start < reach.end && a.end > reach.start).length
         : await Appointment.count({
             where: {
               doctorId: doctor.id,
               status: { [Op.ne]: 'cancelled' },
-              startsAt: { [Op.lt]: new Date(end) },
-              endsAt: { [Op.gt]: new Date(start) },
+              startsAt: { [Op.lt]: new Date(reach.end) },
+              endsAt: { [Op.gt]: new Date(reach.start) },
             },
             transaction: transaction ?? undefined,
           });
@@ -194,20 +239,21 @@ export function createBookingService(deps: BookingDeps): BookingService {
     return [
       ['SELECT created_at FROM patients WHERE id = :patientId FOR UPDATE', { patientId }],
       [
-        `WITH doc AS (SELECT id, full_name AS "fullName", time_zone AS "timeZone", slot_minutes AS "slotMinutes", active FROM doctors WHERE id = :doctorId),
-              slot AS (SELECT :startsAt::timestamptz AS s, :startsAt::timestamptz + (SELECT "slotMinutes" FROM doc) * interval '1 minute' AS e),
+        // Busy time is read from two hours before (the longest buffer) to ten hours after (the
+        // longest visit and buffer): the visit's own length is not known until its type is.
+        `WITH doc AS (SELECT id, time_zone AS "timeZone" FROM doctors WHERE id = :doctorId),
+              slot AS (SELECT :startsAt::timestamptz - interval '2 hours' AS s, :startsAt::timestamptz + interval '10 hours' AS e),
               -- The doctor's calendar day, in their zone (23 or 25 hours on a daylight-saving day).
               day AS (SELECT (date_trunc('day', :startsAt::timestamptz AT TIME ZONE d."timeZone") AT TIME ZONE d."timeZone") AS s,
                              ((date_trunc('day', :startsAt::timestamptz AT TIME ZONE d."timeZone") + interval '1 day') AT TIME ZONE d."timeZone") AS e FROM doc d)
-         SELECT (SELECT row_to_json(doc) FROM doc) AS doctor,
-                (SELECT coalesce(json_agg(json_build_object('weekday', weekday, 'start_time', start_time::text, 'end_time', end_time::text, 'valid_from', valid_from::text, 'valid_to', valid_to::text)), '[]')
-                   FROM availability_rules WHERE doctor_id = :doctorId) AS rules,
+         SELECT ${calendarDoctorJson(':doctorId')} AS doctor,
+                ${RULES_JSON(':doctorId')} AS rules,
                 (SELECT coalesce(json_agg(b), '[]') FROM (
                    SELECT (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e, false AS appointment
                      FROM time_off WHERE doctor_id = :doctorId AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)
                    UNION ALL
-                   SELECT (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint, true
-                     FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)) b) AS busy,
+                   SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint, true
+                     FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND occupied_from < (SELECT e FROM slot) AND occupied_to > (SELECT s FROM slot)) b) AS busy,
                 (SELECT count(*) FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now) AS upcoming,
                 (SELECT count(*) FROM appointments, day WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now AND doctor_id = :doctorId
                     AND starts_at >= day.s AND starts_at < day.e) AS same`,
@@ -219,16 +265,17 @@ export function createBookingService(deps: BookingDeps): BookingService {
   function readBookingContext([locked, [row]]: Rows[]) {
     const r = row as {
       doctor: SlotDoctor | null;
-      rules: Array<{ weekday: number; start_time: string; end_time: string; valid_from: string | null; valid_to: string | null }>;
+      rules: RuleRecord[];
       busy: Array<{ s: string; e: string; appointment: boolean }>;
       upcoming: string;
       same: string;
     };
     if (!r.doctor) throw new NotFoundError('The doctor');
+    const busy = r.busy.map((b) => ({ start: Number(b.s), end: Number(b.e), appointment: b.appointment }));
     const calendar = {
-      rules: r.rules.map((x) => ({ weekday: Number(x.weekday), start: x.start_time.slice(0, 5), end: x.end_time.slice(0, 5), validFrom: x.valid_from, validTo: x.valid_to })),
-      busy: r.busy.map((b) => ({ start: Number(b.s), end: Number(b.e) })),
-      appointmentOverlaps: r.busy.filter((b) => b.appointment).length,
+      rules: r.rules.map(toWeeklyRule),
+      busy: busy.map(({ start, end }) => ({ start, end })),
+      appointments: busy.filter((b) => b.appointment),
     };
     const createdAt = (locked[0]?.created_at as Date | undefined) ?? null;
     return { doctor: r.doctor, calendar, patient: { createdAt, upcoming: Number(r.upcoming), same: Number(r.same) } };
@@ -238,16 +285,17 @@ export function createBookingService(deps: BookingDeps): BookingService {
   function bookingWrite(values: NewAppointment, actor: Actor, payload: Record<string, unknown>): Statement {
     return [
       `WITH a AS (
-         INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, created_at, updated_at)
-         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :now, :now)
-         RETURNING id, doctor_id, patient_id, starts_at, ends_at, status, channel, reason, rescheduled_from),
+         INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, location_id, visit_type_id,
+                                   buffer_before_minutes, buffer_after_minutes, video_url, series_id, created_at, updated_at)
+         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :locationId, :visitTypeId,
+                 :bufferBeforeMinutes, :bufferAfterMinutes, :videoUrl, :seriesId, :now, :now)
+         RETURNING *),
        au AS (
          INSERT INTO audit_log (actor_user_id, actor_role, channel, action, outcome, patient_id, subject_type, subject_id, details)
          SELECT :actorUserId, :actorRole, :actorChannel, 'appointment.book', 'allowed', a.patient_id, 'appointment', a.id::text, '{}'::jsonb FROM a),
        ob AS (
          INSERT INTO outbox (kind, appointment_id, payload) SELECT 'appointment.booked', a.id, :payload::jsonb FROM a)
-       SELECT id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
-              status, channel, reason, rescheduled_from AS "rescheduledFrom" FROM a`,
+       SELECT ${appointmentViewColumns()} FROM a`,
       {
         ...values,
         now: new Date(deps.now()),
@@ -285,14 +333,15 @@ export function createBookingService(deps: BookingDeps): BookingService {
     try {
       // Plain SQL: the hottest write in the service, and a model instance costs more CPU than it.
       const [row] = await db.sequelize.query<AppointmentView>(
-        `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, rescheduled_from, created_at, updated_at)
-         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :rescheduledFrom, :now, :now)
-         RETURNING id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
-                   status, channel, reason, rescheduled_from AS "rescheduledFrom"`,
+        `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, reason, channel, created_by, rescheduled_from, location_id,
+                                   visit_type_id, buffer_before_minutes, buffer_after_minutes, video_url, series_id, created_at, updated_at)
+         VALUES (:doctorId, :patientId, :startsAt, :endsAt, :reason, :channel, :createdBy, :rescheduledFrom, :locationId,
+                 :visitTypeId, :bufferBeforeMinutes, :bufferAfterMinutes, :videoUrl, :seriesId, :now, :now)
+         RETURNING ${appointmentViewColumns()}`,
         // created_at follows the service clock like every other time it writes (reports count bookings by it).
         { replacements: { ...values, rescheduledFrom: values.rescheduledFrom ?? null, now: new Date(deps.now()) }, type: QueryTypes.SELECT, transaction },
       );
-      return { ...row, startsAt: new Date(row.startsAt), endsAt: new Date(row.endsAt) };
+      return asView(row);
     } catch (err) {
       const constraint = violatedConstraint(err);
       if (constraint === 'appointments_no_patient_overlap') throw new PatientBusyError();
@@ -308,7 +357,10 @@ export function createBookingService(deps: BookingDeps): BookingService {
       const patientId = requireId(input.patientId, 'The patient');
       const startsAt = requireInstant(input.startsAt, 'startsAt');
       const reason = input.reason?.trim() || null;
-      if (reason && reason.length > 500) throw new ValidationError('Please keep the reason under 500 characters.', 'reason');
+      if (reason && reason.length > MAX_REASON_LENGTH) throw new ValidationError(`Please keep the reason under ${MAX_REASON_LENGTH} characters.`, 'reason');
+      const visitTypeId = input.visitTypeId ? requireId(input.visitTypeId, 'The visit type') : null;
+      const wantLocation = input.locationId ? requireId(input.locationId, 'The location') : null;
+      const seriesId = input.seriesId ? requireId(input.seriesId, 'The series') : null;
       await permit(audit, actor, { action: 'appointment.book', subjectType: 'doctor', subjectId: doctorId, patientId }, () => requireActForPatient(actor, patientId, 'book for this patient'));
 
       let appointment: AppointmentView;
@@ -320,16 +372,18 @@ export function createBookingService(deps: BookingDeps): BookingService {
             pipelinedTransaction(db.sequelize, async (tx) => {
               const context = readBookingContext(await tx.run(...bookingReads(doctorId, patientId, startsAt)));
               const doctor = context.doctor;
-              const endsAt = await requireFreeSlot(doctor, startsAt, null, context.calendar);
+              const plan = planVisit(doctor, doctor.visitTypes, visitTypeId);
+              const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, null, context.calendar, wantLocation);
               const { newPatient } = await checkHold(actor, context.patient);
               // Overlaps with the patient's other appointments are the patient exclusion
               // constraint's to refuse, in the insert itself (PatientBusyError).
-              const values = { doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId };
+              const values: NewAppointment = {
+                doctorId, patientId, startsAt, endsAt, reason, channel: input.channel, createdBy: actor.userId, locationId, seriesId, ...visitColumns(plan),
+              };
               const [[row]] = await tx
                 .commit(bookingWrite(values, actor, { actorRole: actor.role, tellPatient: actor.role === 'patient', newPatient }))
                 .catch((err: unknown) => Promise.reject(bookingRefusal(err, values)));
-              const view = row as unknown as AppointmentView;
-              return { ...view, startsAt: new Date(view.startsAt), endsAt: new Date(view.endsAt) };
+              return asView(row as unknown as AppointmentView);
             }),
           ),
         );
@@ -395,7 +449,10 @@ export function createBookingService(deps: BookingDeps): BookingService {
               { status: 'cancelled', cancelledAt: new Date(deps.now()), cancelledBy: actor.userId, cancelReason: 'rescheduled' },
               { transaction },
             );
-            const endsAt = await requireFreeSlot(doctor, startsAt, transaction);
+            // The same kind of visit, if the doctor still offers it; their default otherwise.
+            const stillOffered = doctor.visitTypes.some((t) => t.id === old.visitTypeId);
+            const plan = planVisit(doctor, doctor.visitTypes, stillOffered ? old.visitTypeId : null);
+            const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction);
             await checkHold(actor, await readHold(old.patientId, doctor, startsAt, transaction));
             const appointment = await insertAppointment(
               {
@@ -407,6 +464,11 @@ export function createBookingService(deps: BookingDeps): BookingService {
                 channel: actor.channel ?? old.channel,
                 createdBy: actor.userId,
                 rescheduledFrom: old.id,
+                locationId,
+                seriesId: old.seriesId ?? null,
+                ...visitColumns(plan),
+                // A moved telehealth visit keeps its link: the patient may have saved it.
+                videoUrl: old.videoUrl ?? visitColumns(plan).videoUrl,
               },
               transaction,
             );

@@ -13,6 +13,7 @@ import { guardDb } from './db-errors';
 import { requireId } from './ids';
 import type { SettingsService } from './settings';
 import { permit } from './permit';
+import { offerStandardVisit } from './visit-types';
 
 export interface DoctorView {
   id: string;
@@ -156,6 +157,7 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
           // The doctor's own login, so Slack or Teams can be linked to it by this email.
           const user = await User.create({ role: 'doctor', email, displayName: fullName }, { transaction });
           const doctor = await Doctor.create({ fullName, timeZone, slotMinutes, userId: user.id }, { transaction });
+          await offerStandardVisit(db, doctor.id, slotMinutes, transaction);
           for (const name of input.specializations ?? []) {
             const clean = name.trim();
             if (!clean) continue;

@@ -14,6 +14,8 @@ import { createIdentityService } from './identity';
 import { createPatientsService } from './patients';
 import { createReportsService } from './reports';
 import { createSettingsService } from './settings';
+import { createLocationsService } from './locations';
+import { createVisitTypesService } from './visit-types';
 
 export interface ServiceDeps {
   db: Db;
@@ -46,6 +48,8 @@ export function createServices(deps: ServiceDeps) {
     identity: createIdentityService({ db, audit, now }),
     admin: createAdminService({ db, audit, doctors, booking, now }),
     reports: createReportsService({ db, settings, audit }),
+    locations: createLocationsService({ db, audit }),
+    visitTypes: createVisitTypesService({ db, audit }),
   };
 }
 
