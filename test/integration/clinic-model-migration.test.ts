@@ -83,14 +83,14 @@ it('offers the same free slots as before and books on them, the old appointment 
 });
 
 it('goes down and up again without losing an appointment', async () => {
-  const before = await q<{ id: string; starts_at: Date; status: string }>('SELECT id, starts_at, status FROM appointments ORDER BY starts_at');
+  const before = await q<{ id: string; starts_at: Date; status: string }>('SELECT id, starts_at, status FROM appointments ORDER BY starts_at, id');
   await createMigrator(t.db.sequelize).down({ to: MIGRATION });
-  const down = await q<{ id: string; starts_at: Date; status: string }>('SELECT id, starts_at, status FROM appointments ORDER BY starts_at');
+  const down = await q<{ id: string; starts_at: Date; status: string }>('SELECT id, starts_at, status FROM appointments ORDER BY starts_at, id');
   expect(down).toEqual(before);
   const columns = await q<{ n: string }>(`SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'appointments' AND column_name = 'occupied_from'`);
   expect(Number(columns[0].n)).toBe(0);
   await createMigrator(t.db.sequelize).up();
-  expect(await q('SELECT id, starts_at, status FROM appointments ORDER BY starts_at')).toEqual(before);
+  expect(await q('SELECT id, starts_at, status FROM appointments ORDER BY starts_at, id')).toEqual(before);
   const located = await q<{ n: string }>('SELECT count(*) AS n FROM appointments WHERE location_id IS NOT NULL AND occupied_from = starts_at');
   expect(Number(located[0].n)).toBe(before.length);
 });
