@@ -13,6 +13,7 @@ export function createDialogs(ctx: AppContext, logger: Logger, extra: Partial<Di
     registrations: createRegistrationThrottle(ctx.redis, ctx.config.redisPrefix, ctx.services.settings),
     now: ctx.now,
     clinicName: ctx.config.clinicName,
+    clinicPhone: ctx.config.clinicPhone,
     clinicTimezone: ctx.config.clinicTimezone,
     logger,
     ...extra,

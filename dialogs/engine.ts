@@ -269,17 +269,25 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     const u = await t.understand(input, { prefer: at ? flowOf(at)?.prefer : t.actor?.role === 'doctor' ? 'nearest' : undefined });
     t.intent = u.yesNo ?? (u.choice !== null ? 'choice' : u.intent);
     let replies: Reply[];
+    const outsideAnyFlow = async (): Promise<Reply[]> => {
+      const choice = u.choice !== null && u.text.trim().split(/\s+/).length <= 3 ? (actor?.role === 'doctor' ? doctorMenuChoice(u.choice, deps.now(), t.zone) : patientMenuChoice(u.choice)) : null;
+      return choice ? start(t, choice) : newRequest(t, u, async () => menuOf(t, t.say('menu.notUnderstood')));
+    };
     if (at && step) {
       const next = await step.answer(t, at.data as never, u);
-      if ('unhandled' in next) {
+      if ('unhandled' in next && step.optional) {
+        // A question they need not answer: the message is read as if it were not open.
+        state.at = null;
+        state.back = [];
+        replies = await outsideAnyFlow();
+      } else if ('unhandled' in next) {
         // Not an answer to the question: a new request ('actually, cancel my 3pm'), or nothing known.
         replies = await newRequest(t, u, async () => [{ text: notUnderstood(t, u.text) }, ...(await ask(t))]);
       } else {
         replies = await apply(t, next);
       }
     } else {
-      const choice = u.choice !== null && u.text.trim().split(/\s+/).length <= 3 ? (actor?.role === 'doctor' ? doctorMenuChoice(u.choice, deps.now(), t.zone) : patientMenuChoice(u.choice)) : null;
-      replies = choice ? await start(t, choice) : await newRequest(t, u, async () => menuOf(t, t.say('menu.notUnderstood')));
+      replies = await outsideAnyFlow();
     }
     // What a new patient first asked for, carried out now that they are registered.
     if (t.resume && t.actor) {
@@ -338,7 +346,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
         zone,
         firstName,
         locale,
-        say: (key, vars) => texts.t(t.locale, key, vars),
+        say: (key, vars) => texts.t(t.locale, key, { clinicPhone: deps.clinicPhone ?? null, ...vars }),
         says: (keyword, text) => saysKeyword(texts, t.locale, keyword, text),
         told: [],
         understand: async (text, opts = {}) =>

@@ -65,6 +65,8 @@ export interface DialogDeps {
   store: ConversationStore;
   now: Clock;
   clinicName: string;
+  /** The number patients are told to call ('Please call the clinic at ...'); the words alone when unset. */
+  clinicPhone?: string | null;
   /** The clinic's zone: new patients start in it. */
   clinicTimezone: string;
   logger?: Logger;
@@ -111,6 +113,11 @@ export interface StepSpec<F extends FlowName> {
   answer(t: Turn, data: DataOf<F>, u: Understood): Promise<Next<F>>;
   /** Help for this step, for HELP: a catalog key, or a text (staff flows are English). */
   help?: string;
+  /**
+   * A question that may go unanswered (the reason for a visit): a message that does not answer it
+   * leaves the flow and is read as if no question were open, never as 'not understood'.
+   */
+  optional?: boolean;
 }
 
 export interface Flow<F extends FlowName> {

@@ -15,7 +15,10 @@ import { errorText } from '../support/error-replies';
 import { doctorName, formatClock, formatDate, formatSlot, formatTime } from '../support/format';
 import type { Understood } from '../understanding';
 import type { WhenReading } from '../understanding/dates';
-import { exactOffer, exactTime, findOffers, nearestOffers, type Offer } from './offers';
+import { exactOffer, exactTime, findOffers, nearestOffers, type Offer, type VisitOptions } from './offers';
+import type { Directory } from '../understanding/lexicon';
+import { placeText } from '../../src/i18n/place';
+import { visitTypesNamed } from '../../src/domain/visits';
 
 /**
  * Booking (and moving) an appointment: who, when, yes. Whatever the first message said fills what
@@ -23,7 +26,7 @@ import { exactOffer, exactTime, findOffers, nearestOffers, type Offer } from './
  * is asked; every step still reads a new doctor, specialty or time ('actually thursday',
  * 'no, Dr Ortega'), and anything else is the engine's to route.
  */
-export type BookingStep = 'who' | 'doctor' | 'times' | 'confirm' | 'clarify';
+export type BookingStep = 'who' | 'doctor' | 'visit' | 'times' | 'confirm' | 'clarify' | 'reason' | 'intake';
 
 export interface Candidate {
   id: string;
@@ -51,6 +54,15 @@ export interface BookingData {
   byName?: boolean;
   /** Show the specialties first ('list', 'what doctors do you have'). */
   listSpecialties?: boolean;
+  /** The kind of visit named or chosen ('first visit'); the doctor's usual one when null. */
+  visitTypeId?: string | null;
+  /** Only times at this location ('downtown'). */
+  locationId?: string | null;
+  /** Where the time being confirmed is. */
+  at?: string | null;
+  /** After booking: the appointment the reason and intake answers are for, and the questions left. */
+  booked?: string | null;
+  questions?: string[] | null;
 }
 
 type Out = Next<'booking'>;
@@ -65,8 +77,36 @@ export function bookingFrom(u: Understood, extra: Partial<BookingData> = {}): Bo
     candidates: u.doctors.length > 1 ? u.doctors.map((d) => ({ id: d.id, name: d.fullName, specialties: [] })) : null,
     specialty: u.specialty,
     when: u.when,
+    visitTypeId: u.visitTypes.length === 1 ? u.visitTypes[0] : null,
+    locationId: u.location?.id ?? null,
     ...extra,
   };
+}
+
+type Kind = NonNullable<Directory['visitTypes']>[number];
+
+/** The kinds of visit a doctor offers. */
+function kindsOf(dir: Directory, doctorId: string): Kind[] {
+  return (dir.visitTypes ?? []).filter((v) => v.doctorIds.includes(doctorId));
+}
+
+/** Which visit and where, per doctor: the kind asked for where the doctor offers it, their usual one elsewhere. */
+async function visitFor(t: Turn, d: BookingData): Promise<VisitOptions> {
+  const dir = await directory(t);
+  return (doctorId) => ({
+    visitTypeId: d.visitTypeId && kindsOf(dir, doctorId).some((k) => k.id === d.visitTypeId) ? d.visitTypeId : null,
+    locationId: d.locationId ?? null,
+  });
+}
+
+/** ' at Downtown, 12 Main St' for a time offered, where the clinic names its places. */
+async function whereOf(t: Turn, locationId: string | null | undefined, opts: { address?: boolean } = {}): Promise<string> {
+  if (!locationId) return '';
+  const dir = await directory(t);
+  const all = dir.locations ?? [];
+  const l = all.find((x) => x.id === locationId);
+  if (!l) return '';
+  return placeText(t.locale, { name: l.name, address: l.address, phone: l.phoneE164, named: all.length > 1 || Boolean(l.address) }, null, opts);
 }
 
 const dr = (name: string) => doctorName(name);
@@ -97,14 +137,15 @@ async function proceed(t: Turn, d: BookingData): Promise<Out> {
       if (d.when) {
         const able: Candidate[] = [];
         const exact = exactTime(d.when) !== null;
+        const visit = await visitFor(t, d);
         for (const c of candidates) {
-          const can = exact ? await exactOffer(t, c, d.when, d.moving) : (await findOffers(t, { doctors: [c], when: d.when, count: 1, moving: d.moving }))[0];
+          const can = exact ? await exactOffer(t, c, d.when, d.moving, visit) : (await findOffers(t, { doctors: [c], when: d.when, count: 1, moving: d.moving, visit }))[0];
           if (can) able.push(c);
         }
         // Nobody free at the very time: the one of them who works that day at all ('Dr Patel friday 10am').
         if (able.length === 0 && exact && d.when.kind === 'day') {
           const day: WhenReading = { kind: 'day', date: d.when.date, yearShown: d.when.yearShown };
-          for (const c of candidates) if ((await findOffers(t, { doctors: [c], when: day, count: 1, moving: d.moving })).length) able.push(c);
+          for (const c of candidates) if ((await findOffers(t, { doctors: [c], when: day, count: 1, moving: d.moving, visit })).length) able.push(c);
         }
         if (able.length === 1) return proceed(t, { ...d, doctorId: able[0].id, doctorName: able[0].name, candidates: null });
       }
@@ -119,20 +160,30 @@ async function proceed(t: Turn, d: BookingData): Promise<Out> {
     }
     return { to: 'who', data: d, replace: true };
   }
+  // A doctor with several kinds of visit, and none named that they offer: one short question.
+  // A move keeps the kind of visit it was booked as.
+  if (!d.moving) {
+    const kinds = kindsOf(await directory(t), d.doctorId);
+    if (kinds.length > 1 && !kinds.some((k) => k.id === d.visitTypeId)) return { to: 'visit', data: { ...d, visitTypeId: null }, replace: true };
+  } else if (d.visitTypeId === undefined) {
+    const moving = (await t.deps.services.appointments.listForPatient(t.actor!, t.actor!.patientId!, 'upcoming', 50)).find((a) => a.id === d.moving);
+    return proceed(t, { ...d, visitTypeId: moving?.visitTypeId ?? null });
+  }
   return offerTimes(t, d, [{ id: d.doctorId, name: d.doctorName ?? '' }]);
 }
 
 async function offerTimes(t: Turn, d: BookingData, doctors: Array<{ id: string; name: string }>): Promise<Out> {
+  const visit = await visitFor(t, d);
   // The very time asked for, with one doctor, is free: straight to the question.
   if (doctors.length === 1) {
-    const exact = await exactOffer(t, doctors[0], d.when ?? null, d.moving);
-    if (exact) return { to: 'confirm', data: { ...d, startsAt: exact.start, doctorId: exact.doctorId, doctorName: exact.doctorName, offered: null }, replace: true };
+    const exact = await exactOffer(t, doctors[0], d.when ?? null, d.moving, visit);
+    if (exact) return { to: 'confirm', data: { ...d, startsAt: exact.start, doctorId: exact.doctorId, doctorName: exact.doctorName, at: exact.locationId ?? null, offered: null }, replace: true };
   }
-  const offered = await findOffers(t, { doctors, when: d.when ?? null, after: d.after, moving: d.moving });
+  const offered = await findOffers(t, { doctors, when: d.when ?? null, after: d.after, moving: d.moving, visit });
   // 'first available', 'asap': the soonest time is the answer; the question is whether it suits.
   if (d.when?.kind === 'asap' && offered.length > 0) {
     const first = offered[0];
-    return { to: 'confirm', data: { ...d, startsAt: first.start, doctorId: first.doctorId, doctorName: first.doctorName, offered }, replace: true };
+    return { to: 'confirm', data: { ...d, startsAt: first.start, doctorId: first.doctorId, doctorName: first.doctorName, at: first.locationId ?? null, offered }, replace: true };
   }
   if (offered.length > 0) {
     const note = d.note ?? notFreeNote(t, d.when ?? null, offered);
@@ -146,21 +197,21 @@ async function offerTimes(t: Turn, d: BookingData, doctors: Array<{ id: string; 
     const dayStart = day ? DateTime.fromISO(day, { zone: t.zone }).startOf('day').toMillis() : null;
     const window = 'window' in d.when ? d.when.window : undefined;
     if (dayStart !== null && window) {
-      const part = await findOffers(t, { doctors, when: { kind: 'time', window }, after: Math.max(dayStart, d.after ?? 0), moving: d.moving });
+      const part = await findOffers(t, { doctors, when: { kind: 'time', window }, after: Math.max(dayStart, d.after ?? 0), moving: d.moving, visit });
       if (part.length) return { to: 'times', data: { ...d, offered: part, note: t.say('booking.otherDays', { nothing: nothingOn(t, d.when, true) }), when: { kind: 'time', window } }, replace: true };
     }
     if (d.when.kind === 'day' && doctors.length === 1) {
       const around = DateTime.fromISO(d.when.date, { zone: t.zone }).plus({ minutes: exactTime(d.when) ?? 9 * 60 }).toMillis();
-      const near = await nearestOffers(t, doctors[0], around, d.moving);
+      const near = await nearestOffers(t, doctors[0], around, d.moving, visit);
       if (near.length) return { to: 'times', data: { ...d, offered: near, note: t.say('booking.nearestTimes', { nothing: nothingOn(t, d.when) }), when: null }, replace: true };
     }
     const from = dayStart !== null && dayStart > t.deps.now() ? dayStart - 1 : d.after;
-    const later = (await findOffers(t, { doctors, when: null, after: from, moving: d.moving })).concat();
-    const any = later.length ? later : await findOffers(t, { doctors, when: null, after: d.after, moving: d.moving });
+    const later = (await findOffers(t, { doctors, when: null, after: from, moving: d.moving, visit })).concat();
+    const any = later.length ? later : await findOffers(t, { doctors, when: null, after: d.after, moving: d.moving, visit });
     if (any.length) return { to: 'times', data: { ...d, offered: any, note: t.say(later.length && dayStart !== null ? 'booking.nextTimes' : 'booking.firstTimes', { nothing: nothingOn(t, d.when) }), when: null }, replace: true };
   }
   if (doctors.length === 1 && !d.moving) {
-    const others = await colleagues(t, doctors[0].id);
+    const others = await colleagues(t, doctors[0].id, visit);
     if (others.length) {
       return { to: 'doctor', data: { ...d, candidates: others, note: t.say('booking.nothingSoon', { doctor: dr(doctors[0].name) }), doctorId: null, doctorName: null }, replace: true };
     }
@@ -204,12 +255,12 @@ function onSameDay(prev: WhenReading | null | undefined, next: WhenReading, offe
 }
 
 /** The other doctors of a doctor's specialties who have a free time soon. */
-async function colleagues(t: Turn, doctorId: string): Promise<Candidate[]> {
+async function colleagues(t: Turn, doctorId: string, visit: VisitOptions): Promise<Candidate[]> {
   const dir = await directory(t);
   const specs = dir.doctors.find((x) => x.id === doctorId)?.specializations ?? [];
   const out: Candidate[] = [];
   for (const other of dir.doctors.filter((x) => x.id !== doctorId && x.specializations.some((s) => specs.includes(s)))) {
-    const [first] = await findOffers(t, { doctors: [{ id: other.id, name: other.fullName }], when: null, count: 1 });
+    const [first] = await findOffers(t, { doctors: [{ id: other.id, name: other.fullName }], when: null, count: 1, visit });
     if (first) out.push({ id: other.id, name: other.fullName, specialties: other.specializations, next: first.start });
   }
   return out.slice(0, 4);
@@ -222,6 +273,8 @@ function changes(u: Understood, t?: Turn, d?: BookingData): Partial<BookingData>
   else if (u.doctors.length > 1) Object.assign(c, { doctorId: null, doctorName: null, candidates: u.doctors.map((x) => ({ id: x.id, name: x.fullName, specialties: [] })) });
   else if (u.specialty) Object.assign(c, { specialty: u.specialty, doctorId: null, doctorName: null, candidates: null });
   if (u.when) c.when = t && d ? onSameDay(d.when, u.when, d.offered, t.zone) : u.when;
+  if (u.visitTypes.length === 1 && u.visitTypes[0] !== d?.visitTypeId) c.visitTypeId = u.visitTypes[0];
+  if (u.location && u.location.id !== d?.locationId) c.locationId = u.location.id;
   return Object.keys(c).length ? { ...c, after: null, note: null, offered: null, listSpecialties: false } : null;
 }
 
@@ -303,6 +356,26 @@ export const bookingFlow: Flow<'booking'> = {
       },
     },
 
+    visit: {
+      help: 'booking.visitHelp',
+      async ask(t, d) {
+        const kinds = kindsOf(await directory(t), d.doctorId!);
+        if (kinds.length < 2) return proceed(t, { ...d, visitTypeId: kinds[0]?.id ?? null });
+        return [{ text: t.say('booking.whichVisit', { doctor: dr(d.doctorName!) }), choices: numbered(kinds, (k) => (/\(\d+ min\)$/.test(k.name) ? k.name : t.say('booking.visitLabel', { name: k.name, minutes: k.durationMinutes }))) }];
+      },
+      async answer(t, d, u) {
+        if (elsewhere(u)) return { unhandled: true };
+        const kinds = kindsOf(await directory(t), d.doctorId!);
+        const named = visitTypesNamed(u.text, kinds);
+        const chosen = pick(kinds, u) ?? (named.length === 1 ? named[0] : undefined);
+        const c = changes(u, t, d);
+        if (chosen) return proceed(t, { ...d, ...(c ?? {}), visitTypeId: chosen.id });
+        if (c) return proceed(t, { ...d, ...c });
+        if (u.choice !== null) return { retry: t.say('booking.numberFrom', { count: kinds.length }) };
+        return { unhandled: true };
+      },
+    },
+
     times: {
       help: 'booking.timesHelp',
       async ask(t, d) {
@@ -316,7 +389,7 @@ export const bookingFlow: Flow<'booking'> = {
         if (elsewhere(u)) return { unhandled: true };
         const offered = d.offered ?? [];
         const chosen = pick(offered, u);
-        if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName } };
+        if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName, at: chosen.locationId ?? null } };
         // 'the 3:30 one': a time that is one of those offered.
         const wanted = exactTime(u.when);
         if (wanted !== null && !u.doctors.length) {
@@ -325,7 +398,7 @@ export const bookingFlow: Flow<'booking'> = {
             const dt = DateTime.fromMillis(o.start, { zone: t.zone });
             return dt.hour * 60 + dt.minute === wanted && (!sameDay || dt.toISODate() === sameDay);
           });
-          if (match.length === 1) return { to: 'confirm', data: { startsAt: match[0].start, doctorId: match[0].doctorId, doctorName: match[0].doctorName } };
+          if (match.length === 1) return { to: 'confirm', data: { startsAt: match[0].start, doctorId: match[0].doctorId, doctorName: match[0].doctorName, at: match[0].locationId ?? null } };
         }
         // 'more', 'later', 'other days' (not 'next Tue 3pm', which is a time of its own).
         const more =
@@ -354,7 +427,11 @@ export const bookingFlow: Flow<'booking'> = {
       help: 'booking.confirmHelp',
       async ask(t, d) {
         const when = slot(t, d.startsAt!);
-        const text = t.say(d.moving ? 'booking.confirmMove' : 'booking.confirm', { doctor: dr(d.doctorName!), when });
+        // The kind of visit is named where the doctor has several; the place where the clinic has several.
+        const kinds = kindsOf(await directory(t), d.doctorId!);
+        const kind = kinds.length > 1 ? kinds.find((k) => k.id === d.visitTypeId) : undefined;
+        const doctor = kind ? `${dr(d.doctorName!)} (${kind.name})` : dr(d.doctorName!);
+        const text = t.say(d.moving ? 'booking.confirmMove' : 'booking.confirm', { doctor, when, where: await whereOf(t, d.at, { address: false }) });
         return [{ text, choices: yesNoChoices(t) }];
       },
       async answer(t, d, u) {
@@ -367,7 +444,7 @@ export const bookingFlow: Flow<'booking'> = {
         const c = changes(u, t, d);
         if (c) return proceed(t, { ...d, ...c, ...(c.doctorId || c.specialty || c.candidates ? {} : sameWho(d)) });
         const chosen = pick(d.offered ?? undefined, u);
-        if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName }, replace: true };
+        if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName, at: chosen.locationId ?? null }, replace: true };
         if (u.intent && u.intent !== 'book' && u.intent !== 'no') return { unhandled: true };
         return { retry: t.say('booking.confirmAgain'), alone: true };
       },
@@ -389,8 +466,67 @@ export const bookingFlow: Flow<'booking'> = {
         return { unhandled: true };
       },
     },
+
+    reason: {
+      help: 'booking.reasonHelp',
+      optional: true,
+      async ask(t, d) {
+        return [{ text: t.say('booking.bookedAskReason', { doctor: dr(d.doctorName!), when: slot(t, d.startsAt!), where: await whereOf(t, d.at) }) }];
+      },
+      async answer(t, d, u) {
+        if (!tellsAboutVisit(u)) return { unhandled: true };
+        const reason = u.text.replace(/\s+/g, ' ').trim();
+        if (reason.length > 200) return { retry: t.say('booking.reasonTooLong'), alone: true };
+        await t.deps.services.booking.addVisitDetails(t.actor!, d.booked!, { reason });
+        return afterReason(t, d);
+      },
+    },
+
+    intake: {
+      help: 'booking.intakeHelp',
+      optional: true,
+      async ask(t, d) {
+        const [question] = d.questions ?? [];
+        if (!question) return { done: [{ text: t.say('booking.intakeDone', { doctor: dr(d.doctorName!) }) }] };
+        return [{ text: t.say('booking.intakeAsk', { question }) }];
+      },
+      async answer(t, d, u) {
+        const [question, ...rest] = d.questions ?? [];
+        if (!question) return { unhandled: true };
+        if (/^\s*(skip|saltar|omitir)\s*[.!]?\s*$/i.test(u.text)) return { to: 'intake', data: { questions: rest }, replace: true };
+        if (!tellsAboutVisit(u)) return { unhandled: true };
+        const answer = u.text.replace(/\s+/g, ' ').trim();
+        if (answer.length > 200) return { retry: t.say('booking.reasonTooLong'), alone: true };
+        await t.deps.services.booking.addVisitDetails(t.actor!, d.booked!, { answer: { question, answer } });
+        return { to: 'intake', data: { questions: rest }, replace: true };
+      },
+    },
   },
 };
+
+/** Requests that end the after-booking questions: the patient has moved on to something else. */
+const MOVED_ON = new Set(['cancel', 'reschedule', 'list', 'past', 'details', 'help', 'thanks', 'bye', 'more', 'specialties', 'hours']);
+
+/**
+ * Whether a message after booking tells about the visit ('knee pain since Monday') rather than
+ * asking for something new: no day or doctor in it, no yes, no or number alone, no other request,
+ * and not a new booking ('book another one').
+ */
+function tellsAboutVisit(u: Understood): boolean {
+  if (u.when || u.doctors.length || u.choice !== null) return false;
+  if (u.yesNo !== null && u.text.trim().split(/\s+/).length <= 3) return false;
+  if (u.intent && MOVED_ON.has(u.intent) && u.score >= 0.8) return false;
+  if (u.intent === 'book' && /\b(book|appointment|appt|another|schedule|cita|reservar|pedir)\b/i.test(u.text)) return false;
+  return u.text.trim().length >= 2;
+}
+
+/** After the reason: the kind of visit's intake questions, if the clinic set any; else thanks. */
+async function afterReason(t: Turn, d: BookingData): Promise<Out> {
+  const kind = (await directory(t)).visitTypes?.find((k) => k.id === d.visitTypeId);
+  const questions = kind?.intakeQuestions ?? [];
+  if (questions.length) return { to: 'intake', data: { questions }, replace: true };
+  return { done: [{ text: t.say('booking.reasonSaved', { doctor: dr(d.doctorName!) }) }] };
+}
 
 /** YES at the question: book (or move), then say so, whatever the outcome. */
 async function book(t: Turn, d: BookingData): Promise<Out> {
@@ -398,11 +534,17 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
   const startsAt = new Date(d.startsAt!);
   const name = dr(d.doctorName!);
   try {
+    const visit = (await visitFor(t, d))(d.doctorId!);
     const appt = d.moving
       ? await booking.reschedule(t.actor!, d.moving, startsAt)
-      : await booking.book(t.actor!, { doctorId: d.doctorId!, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel });
+      : await booking.book(t.actor!, { doctorId: d.doctorId!, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel, visitTypeId: visit.visitTypeId, locationId: d.at ?? null });
     t.told.push(appt.id);
-    return { done: [{ text: t.say(d.moving ? 'booking.moved' : 'booking.booked', { doctor: name, when: slot(t, appt.startsAt) }) }] };
+    if (appt.videoUrl || d.moving) {
+      const where = appt.videoUrl ? placeText(t.locale, null, appt.videoUrl) : await whereOf(t, appt.locationId);
+      return { done: [{ text: t.say(d.moving ? 'booking.moved' : 'booking.booked', { doctor: name, when: slot(t, appt.startsAt), where }) }] };
+    }
+    // Booked: the reason for the visit is asked in the same text, and only read if the next one tells it.
+    return { to: 'reason', data: { booked: appt.id, at: appt.locationId ?? null, visitTypeId: appt.visitTypeId ?? null, startsAt: appt.startsAt.getTime() }, replace: true };
   } catch (err) {
     // A YES sent again after a reply that never arrived (or an error after the commit): the
     // booking is there, and the patient hears so instead of "taken".
@@ -412,7 +554,7 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
       );
       if (mine) {
         t.told.push(mine.id);
-        return { done: [{ text: t.say(d.moving ? 'booking.moved' : 'booking.booked', { doctor: name, when: slot(t, mine.startsAt) }) }] };
+        return { done: [{ text: t.say(d.moving ? 'booking.moved' : 'booking.booked', { doctor: name, when: slot(t, mine.startsAt), where: await whereOf(t, mine.locationId) }) }] };
       }
     }
     if (err instanceof BookingLimitError) return { done: [{ text: errorText(err, t.say, t.locale) }] };
@@ -421,7 +563,7 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
       // holder something of the patient's record: the same words as any time that cannot be had.
       const sorry =
         err instanceof SlotTakenError ? t.say('booking.justTaken') : err instanceof PatientBusyError && !t.state.verified ? t.say('booking.cannotBook') : errorText(err, t.say, t.locale);
-      const near = await nearestOffers(t, { id: d.doctorId!, name: d.doctorName! }, startsAt.getTime(), d.moving);
+      const near = await nearestOffers(t, { id: d.doctorId!, name: d.doctorName! }, startsAt.getTime(), d.moving, await visitFor(t, d));
       if (near.length === 0) return { done: [{ text: t.say('booking.nothingNearby', { sorry, doctor: name }) }] };
       return { to: 'times', data: { offered: near, note: t.say('booking.nearest', { sorry }) }, replace: true };
     }

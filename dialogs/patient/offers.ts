@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import type { WhenReading } from '../understanding/dates';
 import type { Turn } from '../flow';
+import type { SlotOptions } from '../../src/services/availability';
 
 /**
  * The times to offer a patient: free slots of the doctors in question, inside what they asked for
@@ -11,7 +12,13 @@ export interface Offer {
   start: number;
   doctorId: string;
   doctorName: string;
+  /** Where the doctor works at that time (null for a clinic that names no locations). */
+  locationId?: string | null;
 }
+
+/** Which visit and where, per doctor: a kind of visit only applies to the doctors who offer it. */
+export type VisitOptions = (doctorId: string) => SlotOptions;
+const noOptions: VisitOptions = () => ({});
 
 const DAY = 86_400_000;
 /** How far ahead 'any time' looks. */
@@ -25,6 +32,7 @@ export interface OfferQuery {
   count?: number;
   /** An appointment being moved: its own time is not "busy". */
   moving?: string | null;
+  visit?: VisitOptions;
 }
 
 /** The span of days a reading covers, in the patient's zone, as instants [from, to). */
@@ -74,11 +82,11 @@ export async function findOffers(t: Turn, q: OfferQuery): Promise<Offer[]> {
   for (const d of q.doctors) {
     // More than we show: some fall outside the window or at the patient's own appointments.
     const narrowed = wanted !== null || Boolean(q.when && 'window' in q.when && q.when.window);
-    const slots = await t.deps.services.availability.freeSlots(d.id, new Date(start), new Date(to), narrowed ? undefined : 40);
+    const slots = await t.deps.services.availability.freeSlots(d.id, new Date(start), new Date(to), narrowed ? undefined : 40, (q.visit ?? noOptions)(d.id));
     for (const s of slots) {
       if (!suits(q.when, s.start, t.zone)) continue;
       if (busy.some((b) => s.start < b.end && b.start < s.end)) continue;
-      all.push({ start: s.start, doctorId: d.id, doctorName: d.name });
+      all.push({ start: s.start, doctorId: d.id, doctorName: d.name, locationId: s.locationId ?? null });
     }
   }
   if (wanted !== null) {
@@ -91,14 +99,20 @@ export async function findOffers(t: Turn, q: OfferQuery): Promise<Offer[]> {
 }
 
 /** The free slot at exactly the day and time asked for, if there is one. */
-export async function exactOffer(t: Turn, doctor: { id: string; name: string }, when: WhenReading | null, moving?: string | null): Promise<Offer | null> {
+export async function exactOffer(
+  t: Turn,
+  doctor: { id: string; name: string },
+  when: WhenReading | null,
+  moving?: string | null,
+  visit: VisitOptions = noOptions,
+): Promise<Offer | null> {
   if (!when || when.kind !== 'day' || when.time === undefined) return null;
   const at = DateTime.fromISO(when.date, { zone: t.zone }).startOf('day').plus({ minutes: when.time }).toMillis();
-  const slots = await t.deps.services.availability.freeSlots(doctor.id, new Date(at), new Date(at + 1), 1);
+  const slots = await t.deps.services.availability.freeSlots(doctor.id, new Date(at), new Date(at + 1), 1, visit(doctor.id));
   if (slots[0]?.start !== at) return null;
   const busy = await patientBusy(t, moving);
   if (busy.some((b) => at < b.end && b.start < slots[0].end)) return null;
-  return { start: at, doctorId: doctor.id, doctorName: doctor.name };
+  return { start: at, doctorId: doctor.id, doctorName: doctor.name, locationId: slots[0].locationId ?? null };
 }
 
 /**
@@ -106,9 +120,15 @@ export async function exactOffer(t: Turn, doctor: { id: string; name: string }, 
  * the nearest before and the nearest after first (a Saturday with nothing offers Friday and Monday),
  * then the next nearest.
  */
-export async function nearestOffers(t: Turn, doctor: { id: string; name: string }, around: number, moving?: string | null): Promise<Offer[]> {
+export async function nearestOffers(
+  t: Turn,
+  doctor: { id: string; name: string },
+  around: number,
+  moving?: string | null,
+  visit: VisitOptions = noOptions,
+): Promise<Offer[]> {
   const busy = await patientBusy(t, moving);
-  const near = (await t.deps.services.availability.nearestFreeSlots(doctor.id, new Date(around), 12))
+  const near = (await t.deps.services.availability.nearestFreeSlots(doctor.id, new Date(around), 12, visit(doctor.id)))
     .filter((s) => s.start !== around && s.start > t.deps.now() && !busy.some((b) => s.start < b.end && b.start < s.end))
     .sort((a, b) => Math.abs(a.start - around) - Math.abs(b.start - around) || a.start - b.start);
   const before = near.find((s) => s.start < around);
@@ -118,5 +138,5 @@ export async function nearestOffers(t: Turn, doctor: { id: string; name: string 
   return chosen
     .slice(0, 3)
     .sort((a, b) => a.start - b.start)
-    .map((s) => ({ start: s.start, doctorId: doctor.id, doctorName: doctor.name }));
+    .map((s) => ({ start: s.start, doctorId: doctor.id, doctorName: doctor.name, locationId: s.locationId ?? null }));
 }

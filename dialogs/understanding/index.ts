@@ -3,6 +3,7 @@ import { findWhen, type WhenReading } from './dates';
 import { MASK, classify, type Role } from './intents';
 import { fold, matchDirectory, type Directory, type DoctorHit } from './lexicon';
 import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
+import { locationsNamed, visitTypesNamed } from '../../src/domain/visits';
 
 /**
  * The understanding layer: every message, at every step, read for all it says, before any dialog
@@ -21,6 +22,10 @@ export interface Understood {
   when: WhenReading | null;
   doctors: DoctorHit[];
   specialty: string | null;
+  /** Kinds of visit the message names ('first visit', 'follow-up'), by id: several when it is unclear which. */
+  visitTypes: string[];
+  /** A location the message names ('downtown'), when exactly one. */
+  location: { id: string; name: string } | null;
   /** The message with what was recognised taken out: for a search, or a name. */
   rest: string;
 }
@@ -71,10 +76,13 @@ export async function understand(text: string, ctx: UnderstandContext): Promise<
   masked = masked.replace(/\s+/g, ' ').trim();
   const { intent, score } = masked ? await classify(ctx.role, masked, ctx.locale) : { intent: null, score: 0 };
   const rest = masked.replace(new RegExp(`\\b(${Object.values(MASK).join('|')})\\b`, 'g'), ' ').replace(/\s+/g, ' ').trim();
+  const places = locationsNamed(text, ctx.directory.locations ?? []);
   return {
     text,
     intent,
     score,
+    visitTypes: visitTypesNamed(text, ctx.directory.visitTypes ?? []).map((v) => v.id),
+    location: places.length === 1 ? { id: places[0].id, name: places[0].name } : null,
     yesNo: yesNo(text, ctx.locale),
     choice: choiceNumber(text, ctx.locale),
     when: when?.reading ?? null,

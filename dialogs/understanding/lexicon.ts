@@ -9,6 +9,10 @@ import damerau from 'damerau-levenshtein';
 export interface Directory {
   doctors: Array<{ id: string; fullName: string; specializations: string[] }>;
   specialties: Array<{ name: string; keywords: string[] }>;
+  /** The clinic's locations, for 'downtown' in a message. */
+  locations?: Array<{ id: string; name: string; address: string | null; phoneE164: string | null }>;
+  /** Kinds of visit, the words that name them, and who offers them. */
+  visitTypes?: Array<{ id: string; name: string; keywords: string[]; durationMinutes: number; doctorIds: string[]; intakeQuestions: string[] }>;
 }
 
 export interface DoctorHit {

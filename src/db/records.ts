@@ -12,6 +12,8 @@ export interface HoursSpec {
   weekdays: number[];
   start: string;
   end: string;
+  /** Where these hours are worked; none for a clinic that names no locations. */
+  locationId?: string | null;
 }
 
 export async function insertAdmin(db: Db, input: { name: string; email: string }, transaction?: Transaction): Promise<Actor> {
@@ -48,7 +50,7 @@ export async function insertDoctor(
     { transaction },
   );
   const rules = (input.hours ?? []).flatMap((h) =>
-    h.weekdays.map((weekday) => ({ doctorId: doctor.id, weekday, startTime: h.start, endTime: h.end, validFrom: null, validTo: null })),
+    h.weekdays.map((weekday) => ({ doctorId: doctor.id, weekday, startTime: h.start, endTime: h.end, validFrom: null, validTo: null, locationId: h.locationId ?? null })),
   );
   if (rules.length) await AvailabilityRule.bulkCreate(rules, { transaction });
   if (input.specializationIds?.length) {
@@ -73,4 +75,49 @@ export async function insertPatient(
   );
   await ChannelIdentity.create({ channel: 'sms', externalId: input.phone, userId: user.id }, { transaction });
   return { userId: user.id, role: 'patient', patientId: patient.id };
+}
+
+export async function insertLocation(
+  db: Db,
+  input: { name: string; address?: string | null; phone?: string | null; timeZone: string },
+  transaction?: Transaction,
+): Promise<string> {
+  const row = await db.models.Location.create({ name: input.name, address: input.address ?? null, phoneE164: input.phone ?? null, timeZone: input.timeZone }, { transaction });
+  return row.id;
+}
+
+/** A kind of visit, offered by the doctors given; the first of a doctor's kinds given as `defaultFor` becomes their default. */
+export async function insertVisitType(
+  db: Db,
+  input: {
+    name: string;
+    durationMinutes: number;
+    bufferBeforeMinutes?: number;
+    bufferAfterMinutes?: number;
+    telehealth?: boolean;
+    videoUrlTemplate?: string | null;
+    keywords?: string[];
+    intakeQuestions?: string[];
+    doctorIds?: string[];
+    defaultFor?: string[];
+  },
+  transaction?: Transaction,
+): Promise<string> {
+  const { VisitType, DoctorVisitType, Doctor } = db.models;
+  const row = await VisitType.create(
+    {
+      name: input.name,
+      durationMinutes: input.durationMinutes,
+      bufferBeforeMinutes: input.bufferBeforeMinutes ?? 0,
+      bufferAfterMinutes: input.bufferAfterMinutes ?? 0,
+      telehealth: input.telehealth ?? false,
+      videoUrlTemplate: input.videoUrlTemplate ?? null,
+      keywords: input.keywords ?? [],
+      intakeQuestions: input.intakeQuestions ?? [],
+    },
+    { transaction },
+  );
+  if (input.doctorIds?.length) await DoctorVisitType.bulkCreate(input.doctorIds.map((doctorId) => ({ doctorId, visitTypeId: row.id })), { transaction });
+  if (input.defaultFor?.length) await Doctor.update({ defaultVisitTypeId: row.id }, { where: { id: input.defaultFor }, transaction });
+  return row.id;
 }

@@ -75,7 +75,16 @@ export function loadCatalog(dir = path.join(__dirname, 'locales')): Catalog {
     has: (locale) => Boolean(locale && messages[locale]),
     t(locale, key, vars) {
       const t = fixed.get(locale) ?? fixed.get(DEFAULT_LOCALE)!;
-      return t(key, vars ?? {}) as string;
+      let v = vars ?? {};
+      // 'Please {{call}}': the clinic's number where one is known (vars.clinicPhone), in the language's words.
+      if (v.call === undefined) {
+        const phone = typeof v.clinicPhone === 'string' && v.clinicPhone ? v.clinicPhone : null;
+        const call = t(phone ? 'sms.callClinicAt' : 'sms.callClinic', { phone }) as string;
+        v = { ...v, call, Call: call.charAt(0).toUpperCase() + call.slice(1) };
+      }
+      // Where a visit is: nothing to add unless the caller says (a one-site clinic names no place).
+      if (v.where === undefined) v = { ...v, where: '' };
+      return t(key, v) as string;
     },
     words: (locale) => words[locale] ?? words[DEFAULT_LOCALE],
     messages: (locale) => messages[locale] ?? {},

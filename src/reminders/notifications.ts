@@ -12,6 +12,7 @@ import type { SettingsService } from '../services/settings';
 import { NOTIFICATIONS } from './queues';
 import type { ReminderSms } from './reminder-worker';
 import { withLanguage } from '../i18n/staff';
+import { placeText } from '../i18n/place';
 
 /**
  * Telling people what happened: a doctor on Slack or Teams when a booking is made, moved or
@@ -63,7 +64,7 @@ export async function processNotification(deps: NotificationDeps, job: Pick<Job<
     if (row.patientToldAt) return 'already told';
     if (!row.phone || !deps.sms) return 'no phone';
     // Doctor and time, as the reply would have said; nothing clinical.
-    const text = patientText(row.patientLocale, data.moved ? 'notice.moved' : 'notice.booked', row.startsAt, row.patientZone, { doctor: row.doctorName });
+    const text = patientText(row.patientLocale, data.moved ? 'notice.moved' : 'notice.booked', row.startsAt, row.patientZone, { doctor: row.doctorName, where: placeText(row.patientLocale, row.place, row.videoUrl) });
     const result = await deps.sms.send(row.phone, text);
     if (result === 'sent') await repo.markPatientTold(data.appointmentId, new Date(deps.now()));
     log.info({ appointmentId: data.appointmentId, result }, 'patient told of booking by text');

@@ -5,6 +5,7 @@ import type { Clock } from '../domain/clock';
 import { inQuietHours, quietPeriodAround } from '../domain/reminders';
 import { firstName } from '../domain/patient';
 import { catalog, DEFAULT_LOCALE, formatIn } from '../i18n/catalog';
+import { placeText, type Place } from '../i18n/place';
 import type { Db } from '../db/models';
 import { reminderRepository } from '../repositories/reminders';
 import type { Logger } from '../logging';
@@ -30,10 +31,13 @@ export interface ReminderDeps {
 
 export type ReminderOutcome = 'sent' | 'skipped' | 'duplicate' | 'deferred';
 
-/** The reminder text: first name, day and time, clinic name. Never the doctor, specialty or reason. */
-export function reminderText(first: string, startsAt: number, zone: string, clinicName: string, locale = DEFAULT_LOCALE): string {
+/**
+ * The reminder text: first name, day and time, clinic name, and where (the place, its address and
+ * phone, or the video link). Never the doctor, specialty or reason.
+ */
+export function reminderText(first: string, startsAt: number, zone: string, clinicName: string, locale = DEFAULT_LOCALE, place: Place | null = null, videoUrl: string | null = null): string {
   const when = formatIn(DateTime.fromMillis(startsAt, { zone }), 'format.reminder', locale);
-  return catalog().t(locale, 'reminder.text', { name: first, clinic: clinicName, when });
+  return catalog().t(locale, 'reminder.text', { name: first, clinic: clinicName, when, where: placeText(locale, place, videoUrl, { phone: true }) });
 }
 
 /**
@@ -77,7 +81,7 @@ export async function processReminder(deps: ReminderDeps, job: Pick<Job<Reminder
   }
   let result: 'sent' | 'opted-out' | 'not-registered';
   try {
-    result = await deps.sms.send(phone, reminderText(firstName(row.fullName), startsAt, row.zone, deps.clinicName, row.locale));
+    result = await deps.sms.send(phone, reminderText(firstName(row.fullName), startsAt, row.zone, deps.clinicName, row.locale, row.place, row.videoUrl));
   } catch (err) {
     await repo.release(appointmentId, offsetMinutes);
     const retryable = (err as { retryable?: boolean }).retryable !== false;

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { QueryTypes, type Transaction } from 'sequelize';
 import type { Db } from '../db/models';
+import { PLACE_COLUMNS, placeOf, type Place, type PlaceRecord } from '../i18n/place';
 
 /**
  * What the reminder and notification workers read and write, in one place: the appointment as the
@@ -9,6 +10,9 @@ import type { Db } from '../db/models';
  * a claim (INSERT ... ON CONFLICT DO NOTHING RETURNING) says it best; models where they do.
  */
 export interface ReminderTarget {
+  /** Where the visit is (address and phone go in the reminder), or its video link. */
+  place: Place | null;
+  videoUrl: string | null;
   status: string;
   startsAt: Date;
   phone: string | null;
@@ -19,6 +23,8 @@ export interface ReminderTarget {
 }
 
 export interface NotificationTarget {
+  place: Place | null;
+  videoUrl: string | null;
   startsAt: Date;
   endsAt: Date;
   status: string;
@@ -92,12 +98,17 @@ export function createReminderRepository(db: Db): ReminderRepository {
   // the database sees a few large statements instead of thousands of small ones.
   const targets = new DataLoader<string, ReminderTarget | null>(
     async (ids) => {
-      const rows = await select<{ id: string; status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string; locale: string }>(
-        `SELECT a.id, a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone, p.locale
-           FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id IN (:ids)`,
+      const rows = await select<{ id: string; status: string; starts_at: Date; phone_e164: string | null; full_name: string; time_zone: string; locale: string } & PlaceRecord>(
+        `SELECT a.id, a.status, a.starts_at, p.phone_e164, p.full_name, p.time_zone, p.locale, ${PLACE_COLUMNS}
+           FROM appointments a JOIN patients p ON p.id = a.patient_id LEFT JOIN locations l ON l.id = a.location_id WHERE a.id IN (:ids)`,
         { ids: [...ids] },
       );
-      const byId = new Map(rows.map((r) => [r.id, { status: r.status, startsAt: new Date(r.starts_at), phone: r.phone_e164, fullName: r.full_name, zone: r.time_zone, locale: r.locale }]));
+      const byId = new Map(
+        rows.map((r) => [
+          r.id,
+          { status: r.status, startsAt: new Date(r.starts_at), phone: r.phone_e164, fullName: r.full_name, zone: r.time_zone, locale: r.locale, place: placeOf(r), videoUrl: r.video_url },
+        ]),
+      );
       return ids.map((id) => byId.get(id) ?? null);
     },
     { cache: false, maxBatchSize: 500 },
@@ -148,10 +159,10 @@ export function createReminderRepository(db: Db): ReminderRepository {
         doctor_user_id: string | null;
         doctor_zone: string;
         doctor_name: string;
-      }>(
+      } & PlaceRecord>(
         `SELECT a.starts_at, a.ends_at, a.status, a.patient_told_at, p.full_name AS patient_name, p.phone_e164, p.time_zone AS patient_zone, p.locale AS patient_locale,
-                d.user_id AS doctor_user_id, d.time_zone AS doctor_zone, d.full_name AS doctor_name
-           FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
+                d.user_id AS doctor_user_id, d.time_zone AS doctor_zone, d.full_name AS doctor_name, ${PLACE_COLUMNS}
+           FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id LEFT JOIN locations l ON l.id = a.location_id
           WHERE a.id = :id`,
         { id: appointmentId },
       );
@@ -168,6 +179,8 @@ export function createReminderRepository(db: Db): ReminderRepository {
         patientLocale: row.patient_locale,
         doctorUserId: row.doctor_user_id,
         doctorZone: row.doctor_zone,
+        place: placeOf(row),
+        videoUrl: row.video_url,
       };
     },
 

@@ -8,13 +8,18 @@ import type { AppointmentRow, Db } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
 import { isId, requireId } from './ids';
-import { toAppointmentView } from './views';
+import { appointmentViewColumns, toAppointmentView } from './views';
 import { permit } from './permit';
 
 export interface ScheduleEntry extends AppointmentView {
   patientName: string;
   /** The language the patient reads: staff see it beside the name. */
   patientLocale: string;
+  /** The kind of visit and where, when the clinic names them. */
+  visitName?: string | null;
+  locationName?: string | null;
+  /** The patient's answers to the visit type's intake questions (shown to the doctor, never logged). */
+  intake?: Array<{ question: string; answer: string }> | null;
 }
 
 export interface AppointmentsService {
@@ -42,8 +47,7 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         const now = new Date(deps.now());
         // Plain SQL: read on most patient turns (offers leave out the patient's own times).
         const rows = await deps.db.sequelize.query<AppointmentRow>(
-          `SELECT id, doctor_id AS "doctorId", patient_id AS "patientId", starts_at AS "startsAt", ends_at AS "endsAt",
-                  status, channel, reason, rescheduled_from AS "rescheduledFrom"
+          `SELECT ${appointmentViewColumns()}
              FROM appointments
             WHERE patient_id = :id AND ${when === 'upcoming' ? "status = 'booked' AND ends_at > :now" : "(ends_at <= :now OR status <> 'booked')"}
             ORDER BY starts_at ${when === 'upcoming' ? 'ASC' : 'DESC'} LIMIT :limit`,
@@ -69,10 +73,11 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         if (to.getTime() - from.getTime() > 62 * 86_400_000) throw new ValidationError('Ask for at most two months at a time.');
         // Plain SQL: a doctor's schedule is asked for on every 'today', and model instances with an
         // include cost more CPU than the query.
-        const rows = await deps.db.sequelize.query<AppointmentView & { patientName: string; patientLocale: string }>(
-          `SELECT a.id, a.doctor_id AS "doctorId", a.patient_id AS "patientId", a.starts_at AS "startsAt", a.ends_at AS "endsAt",
-                  a.status, a.channel, a.reason, a.rescheduled_from AS "rescheduledFrom", p.full_name AS "patientName", p.locale AS "patientLocale"
+        const rows = await deps.db.sequelize.query<ScheduleEntry>(
+          `SELECT ${appointmentViewColumns('a')}, p.full_name AS "patientName", p.locale AS "patientLocale",
+                  v.name AS "visitName", l.name AS "locationName", a.intake
              FROM appointments a JOIN patients p ON p.id = a.patient_id
+             LEFT JOIN visit_types v ON v.id = a.visit_type_id LEFT JOIN locations l ON l.id = a.location_id
             WHERE a.doctor_id = :id AND a.status <> 'cancelled' AND a.starts_at < :to AND a.ends_at > :from
             ORDER BY a.starts_at`,
           { replacements: { id, from, to }, type: QueryTypes.SELECT },

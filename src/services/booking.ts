@@ -52,6 +52,11 @@ export interface BookingService {
   reschedule(actor: Actor, appointmentId: string, newStartsAt: Date): Promise<AppointmentView>;
   /** The patient's 'C' to a reminder: they will come. */
   confirmAttendance(actor: Actor, appointmentId: string): Promise<void>;
+  /**
+   * What the patient tells about the visit after booking: its reason (at most 200 characters), or
+   * an answer to one of the visit type's intake questions. Shown to the doctor; never logged or audited in words.
+   */
+  addVisitDetails(actor: Actor, appointmentId: string, details: { reason?: string; answer?: { question: string; answer: string } }): Promise<void>;
   /** Records that a started appointment was completed or missed. */
   recordOutcome(actor: Actor, appointmentId: string, outcome: 'completed' | 'no_show'): Promise<AppointmentView>;
 }
@@ -510,6 +515,39 @@ export function createBookingService(deps: BookingDeps): BookingService {
             transaction,
           );
           return toAppointmentView(row);
+        }),
+      );
+    },
+
+    async addVisitDetails(actor, appointmentId, details) {
+      const id = requireId(appointmentId, 'The appointment');
+      const reason = details.reason?.replace(/\s+/g, ' ').trim();
+      if (reason !== undefined && (reason.length === 0 || reason.length > MAX_REASON_LENGTH)) {
+        throw new ValidationError(`Please keep the reason under ${MAX_REASON_LENGTH} characters.`, 'reason');
+      }
+      const answer = details.answer && { question: String(details.answer.question).slice(0, 140), answer: String(details.answer.answer).replace(/\s+/g, ' ').trim() };
+      if (answer && (answer.answer.length === 0 || answer.answer.length > MAX_REASON_LENGTH)) {
+        throw new ValidationError(`Please keep the answer under ${MAX_REASON_LENGTH} characters.`, 'answer');
+      }
+      await guardDb(() =>
+        db.sequelize.transaction(async (transaction) => {
+          const row = await Appointment.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
+          if (!row) throw new NotFoundError('The appointment');
+          await permit(audit, actor, { action: 'appointment.details', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireAppointmentAccess(actor, row, 'add to this appointment'));
+          if (row.status !== 'booked') throw new InvalidStateError('This appointment is no longer booked.');
+          await row.update(
+            {
+              ...(reason !== undefined ? { reason } : {}),
+              ...(answer ? { intake: [...(row.intake ?? []).filter((a) => a.question !== answer.question), answer].slice(0, 10) } : {}),
+            },
+            { transaction },
+          );
+          // Which kind of detail, never its words.
+          await audit.record(
+            actor,
+            { action: 'appointment.details', outcome: 'allowed', subjectType: 'appointment', subjectId: id, patientId: row.patientId, details: { reason: reason !== undefined, answer: Boolean(answer) } },
+            transaction,
+          );
         }),
       );
     },

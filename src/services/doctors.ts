@@ -24,6 +24,14 @@ export interface DoctorView {
   specializations: string[];
 }
 
+/** What the conversation reads names against: doctors, specialties, locations and kinds of visit. */
+export interface ClinicDirectory {
+  doctors: Array<{ id: string; fullName: string; specializations: string[] }>;
+  specialties: Array<{ name: string; keywords: string[] }>;
+  locations: Array<{ id: string; name: string; address: string | null; phoneE164: string | null }>;
+  visitTypes: Array<{ id: string; name: string; keywords: string[]; durationMinutes: number; doctorIds: string[]; intakeQuestions: string[] }>;
+}
+
 export interface DoctorMatch {
   doctor: DoctorView;
   nextSlots: Slot[];
@@ -34,7 +42,7 @@ export interface DoctorsService {
   search(query: string, opts?: { limit?: number; slotsPerDoctor?: number; lookaheadDays?: number }): Promise<DoctorMatch[]>;
   get(doctorId: string): Promise<DoctorView>;
   /** Every active doctor with their specialties, and every specialty with its everyday words: what the conversation reads names against. */
-  directory(): Promise<{ doctors: Array<{ id: string; fullName: string; specializations: string[] }>; specialties: Array<{ name: string; keywords: string[] }> }>;
+  directory(): Promise<ClinicDirectory>;
   create(
     actor: Actor,
     input: { fullName: string; timeZone: string; slotMinutes?: number; specializations?: string[]; email?: string | null },
@@ -47,11 +55,20 @@ const TYPO_THRESHOLD = 0.5;
 export function createDoctorsService(deps: { db: Db; settings: SettingsService; audit: AuditLog; now: Clock }): DoctorsService {
   const { db } = deps;
 
-  async function viewsByIds(ids: string[]): Promise<DoctorView[]> {
+  type DoctorWithVisit = DoctorView & {
+    gridMinutes: number | null;
+    defaultVisit: { durationMinutes: number; bufferBeforeMinutes: number; bufferAfterMinutes: number } | null;
+  };
+  const plain = ({ gridMinutes: _g, defaultVisit: _v, ...view }: DoctorWithVisit): DoctorView => view;
+
+  async function viewsByIds(ids: string[]): Promise<DoctorWithVisit[]> {
     if (ids.length === 0) return [];
-    const rows = await db.sequelize.query<DoctorView>(
+    const rows = await db.sequelize.query<DoctorWithVisit>(
       `SELECT d.id, d.full_name AS "fullName", d.time_zone AS "timeZone", d.slot_minutes AS "slotMinutes", d.active,
-              coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS specializations
+              coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS specializations,
+              d.grid_minutes AS "gridMinutes",
+              (SELECT json_build_object('durationMinutes', v.duration_minutes, 'bufferBeforeMinutes', v.buffer_before_minutes, 'bufferAfterMinutes', v.buffer_after_minutes)
+                 FROM visit_types v WHERE v.id = d.default_visit_type_id) AS "defaultVisit"
          FROM doctors d
          LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
          LEFT JOIN specializations s ON s.id = ds.specialization_id
@@ -60,7 +77,7 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
       { replacements: { ids }, type: QueryTypes.SELECT },
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id)).filter((d): d is DoctorView => d !== undefined);
+    return ids.map((id) => byId.get(id)).filter((d): d is DoctorWithVisit => d !== undefined);
   }
 
   return {
@@ -100,12 +117,18 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
         const calendars = await loadCalendars(db, doctors.map((d) => d.id), new Date(now), new Date(to));
         return doctors.map((doctor) => {
           const cal = calendars.get(doctor.id)!;
+          // The doctor's usual visit: their default type's length and buffers, on their grid.
+          const visit = doctor.defaultVisit;
+          const minutes = visit?.durationMinutes ?? doctor.slotMinutes;
           return {
-            doctor,
+            doctor: plain(doctor),
             nextSlots: freeSlots({
               zone: doctor.timeZone,
               rules: cal.rules,
-              slotMinutes: doctor.slotMinutes,
+              slotMinutes: minutes,
+              gridMinutes: doctor.gridMinutes ?? minutes,
+              bufferBeforeMinutes: visit?.bufferBeforeMinutes ?? 0,
+              bufferAfterMinutes: visit?.bufferAfterMinutes ?? 0,
               busy: cal.busy,
               from: now,
               to,
@@ -130,14 +153,25 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
           { type: QueryTypes.SELECT },
         );
         const specialties = await db.sequelize.query<{ name: string; keywords: string[] }>('SELECT name, keywords FROM specializations ORDER BY name', { type: QueryTypes.SELECT });
-        return { doctors, specialties };
+        const locations = await db.sequelize.query<ClinicDirectory['locations'][number]>(
+          'SELECT id, name, address, phone_e164 AS "phoneE164" FROM locations WHERE active ORDER BY name',
+          { type: QueryTypes.SELECT },
+        );
+        const visitTypes = await db.sequelize.query<ClinicDirectory['visitTypes'][number]>(
+          `SELECT v.id, v.name, v.keywords, v.duration_minutes AS "durationMinutes", v.intake_questions AS "intakeQuestions",
+                  coalesce(array_agg(dv.doctor_id) FILTER (WHERE dv.doctor_id IS NOT NULL), '{}') AS "doctorIds"
+             FROM visit_types v LEFT JOIN doctor_visit_types dv ON dv.visit_type_id = v.id
+            WHERE v.active GROUP BY v.id ORDER BY v.name`,
+          { type: QueryTypes.SELECT },
+        );
+        return { doctors, specialties, locations, visitTypes };
       }),
 
     get: (doctorId) =>
       guardDb(async () => {
         const [doctor] = await viewsByIds([requireId(doctorId, 'The doctor')]);
         if (!doctor) throw new NotFoundError('The doctor');
-        return doctor;
+        return plain(doctor);
       }),
 
     create: (actor, input) =>
@@ -172,7 +206,7 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
           return doctor.id;
         });
         const [view] = await viewsByIds([id]);
-        return view!;
+        return plain(view!);
       }),
   };
 }

@@ -194,7 +194,10 @@ export async function offerStandardVisit(db: Db, doctorId: string, slotMinutes: 
     `WITH v AS (
        INSERT INTO visit_types (name, duration_minutes) VALUES (:name, :slotMinutes)
        ON CONFLICT ((lower(name))) DO UPDATE SET updated_at = visit_types.updated_at RETURNING id),
-     link AS (INSERT INTO doctor_visit_types (doctor_id, visit_type_id) SELECT :doctorId, id FROM v ON CONFLICT DO NOTHING)
+     link AS (INSERT INTO doctor_visit_types (doctor_id, visit_type_id) SELECT :doctorId, id FROM v ON CONFLICT DO NOTHING),
+     -- The plain visit of the doctor's former slot length goes: it is this one, at its new length.
+     unlink AS (DELETE FROM doctor_visit_types dv USING visit_types o
+                 WHERE dv.doctor_id = :doctorId AND o.id = dv.visit_type_id AND o.name ~ '^Visit \\([0-9]+ min\\)$' AND o.id NOT IN (SELECT id FROM v))
      UPDATE doctors d SET default_visit_type_id = (SELECT id FROM v)
       WHERE d.id = :doctorId
         AND (d.default_visit_type_id IS NULL

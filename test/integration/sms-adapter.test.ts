@@ -87,8 +87,8 @@ describe('a whole booking by SMS, end to end over HTTP', () => {
     expect(await say('05/06/1990')).toMatch(/Can we text you/);
     expect(await say('YES')).toMatch(/You're all set, Sam!/);
     expect(await say('heart')).toMatch(/Free times with Dr José Nuñez:/);
-    expect(await say('Dec 2 10am')).toMatch(/Book Dr José Nuñez on Wed 2 Dec, 10:00 AM\?/);
-    expect(await say('yes')).toMatch(/Booked: Dr José Nuñez on Wed 2 Dec, 10:00 AM/);
+    expect(await say('Dec 2 10am')).toMatch(/Book Dr José Nuñez on Wed 2 Dec, 10:00 AM at Downtown Clinic\?/);
+    expect(await say('yes')).toMatch(/Booked: Dr José Nuñez on Wed 2 Dec, 10:00 AM at Downtown Clinic, 12 Main St, Springfield\./);
     const patient = await h.db.models.Patient.findOne({ where: { phoneE164: phone } });
     const appts = await h.db.models.Appointment.findAll({ where: { patientId: patient!.id } });
     expect(appts.map((a) => [a.startsAt.toISOString(), a.channel])).toEqual([[DateTime.fromISO('2026-12-02T10:00', { zone: 'America/New_York' }).toUTC().toISO(), 'sms']]);

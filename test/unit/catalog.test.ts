@@ -9,7 +9,8 @@ import { errorText } from '../../dialogs/support/error-replies';
  * come in the forms the language's plural rules need.
  */
 const c = catalog();
-const placeholders = (text: string) => [...text.matchAll(/{{\s*(\w+)\s*}}/g)].map((m) => m[1]).sort();
+// {{call}} and {{Call}} are the same words, capitalised where a language starts a sentence with them.
+const placeholders = (text: string) => [...text.matchAll(/{{\s*(\w+)\s*}}/g)].map((m) => (m[1] === 'Call' ? 'call' : m[1])).sort();
 const base = (key: string) => key.replace(/_(zero|one|two|few|many|other)$/, '');
 
 it('ships English and Spanish', () => {
@@ -96,4 +97,20 @@ it('says why a time cannot be booked in the patient’s language, and in the sam
   expect(errorText(doctor, es, 'es')).toBe('Anika Patel no tiene consulta a esa hora.');
   expect(errorText(doctor)).toBe(doctor.message);
   expect(errorText(new SlotUnavailableError('That time has already passed.', { kind: 'past' }), es, 'es')).toBe('Esa hora ya ha pasado.');
+});
+
+it("says the clinic's number wherever a patient is told to call, when one is configured", () => {
+  const texts = catalog();
+  expect(texts.t('en', 'booking.noneForWeeksAny', { clinicPhone: '+1 555 010 2000' })).toBe(
+    'Sorry, no doctor has anything free in the next weeks. Please call the clinic at +1 555 010 2000.',
+  );
+  expect(texts.t('es', 'booking.noneForWeeksAny', { clinicPhone: '+1 555 010 2000' })).toBe(
+    'Perdone, no hay médicos libres en las siguientes semanas. Llame al centro al +1 555 010 2000.',
+  );
+  expect(texts.t('en', 'registration.declined')).toBe("No problem, we won't text you. To book, please call the clinic.");
+  for (const locale of texts.locales) {
+    for (const [key, text] of Object.entries(texts.messages(locale))) {
+      if (/call the clinic|llame al centro/i.test(text) && !/^sms\./.test(key)) throw new Error(`${locale} ${key} names no number: use {{call}}`);
+    }
+  }
 });
