@@ -11,6 +11,8 @@ import { errorText } from '../support/error-replies';
 import { formatSlot } from '../support/format';
 import type { Reply } from '../types';
 import { withLanguage } from '../../src/i18n/staff';
+import type { Location, VisitType } from '../../src/domain/visits';
+import { describeWeeklyHours, readWeeklyHours } from '../support/hours';
 
 /**
  * The /clinic grammar: the same words as a Slack slash-command, typed in Teams, or in the console.
@@ -25,6 +27,20 @@ export const USAGE: Record<string, string> = {
   'doctors edit': '/clinic doctors edit "<doctor>" [name="<name>"] [zone=<IANA zone>] [slot=<minutes>] [email=<email>]',
   'doctors deactivate': '/clinic doctors deactivate "<doctor>" [cancel]',
   'doctors activate': '/clinic doctors activate "<doctor>"',
+  'doctors grid': '/clinic doctors grid "<doctor>" <minutes>|off',
+  'locations list': '/clinic locations list',
+  'locations add': '/clinic locations add "<name>" zone=<IANA zone> [address="<street, town>"] [phone=<phone>]',
+  'locations edit': '/clinic locations edit "<location>" [name="<name>"] [address="<street, town>"] [phone=<phone>] [zone=<IANA zone>]',
+  'visit-types list': '/clinic visit-types list',
+  'visit-types add': '/clinic visit-types add "<name>" minutes=<length> [before=<minutes>] [after=<minutes>] [keywords="first visit, new patient"] [video=https://...]',
+  'visit-types edit': '/clinic visit-types edit "<visit type>" [name="<name>"] [minutes=<length>] [before=<minutes>] [after=<minutes>] [keywords="a, b"] [video=https://...|off]',
+  'visit-types intake': '/clinic visit-types intake "<visit type>" questions="<question> | <question>"',
+  'visit-types offer': '/clinic visit-types offer "<doctor>" "<visit type>, <visit type>" [default="<visit type>"]',
+  'hours show': '/clinic hours show "<doctor>"',
+  'hours set': '/clinic hours set "<doctor>" "<hours like Mon-Fri 9-17>" [at="<location>"]',
+  'timeoff add': '/clinic timeoff add "<doctor>" <from YYYY-MM-DD[THH:mm]> <to YYYY-MM-DD[THH:mm]> [reason="..."]',
+  'timeoff list': '/clinic timeoff list "<doctor>"',
+  'timeoff remove': '/clinic timeoff remove "<doctor>" <ref>',
   'specialties list': '/clinic specialties list',
   'specialties add': '/clinic specialties add "<name>" [keywords="a, b"]',
   'specialties rename': '/clinic specialties rename "<old name>" "<new name>"',
@@ -36,6 +52,7 @@ export const USAGE: Record<string, string> = {
   'users code': '/clinic users code <email>',
   'users role': '/clinic users role <email> doctor|admin',
   'users deactivate': '/clinic users deactivate <email>',
+  'users reactivate': '/clinic users reactivate <email>',
   'patients find': '/clinic patients find <phone>',
   'patients unlock': '/clinic patients unlock <phone>',
   'settings show': '/clinic settings show',
@@ -43,8 +60,9 @@ export const USAGE: Record<string, string> = {
   'settings history': '/clinic settings history [key]',
   report: '/clinic report <from YYYY-MM-DD> <to YYYY-MM-DD> [csv] [chart]',
   appointments: '/clinic appointments "<doctor>" <YYYY-MM-DD>',
-  book: '/clinic book <patient phone> "<doctor>" <YYYY-MM-DD> <HH:mm> [reason="..."]',
+  book: '/clinic book <patient phone> "<doctor>" <YYYY-MM-DD> <HH:mm> [type="<visit type>"] [at="<location>"] [reason="..."]',
   cancel: '/clinic cancel <appointment ref>',
+  move: '/clinic move <appointment ref> <YYYY-MM-DD> <HH:mm>',
   mark: '/clinic mark <appointment ref> completed|no-show',
   audit: '/clinic audit [count] [patient=<phone>] [user=<email>] [action=<action>] [from=YYYY-MM-DD] [to=YYYY-MM-DD]',
 };
@@ -121,6 +139,53 @@ export function createAdminCommands(services: Services) {
     return exact[0] ?? found[0];
   }
 
+  async function oneLocation(name: string | undefined, command: string): Promise<Location> {
+    if (!name) throw new UsageError(command);
+    const found = await services.locations.findByName(name);
+    if (!found) throw new NotFoundError(`A location called "${name}"`);
+    return found;
+  }
+
+  async function oneVisitType(name: string | undefined, command: string): Promise<VisitType> {
+    if (!name) throw new UsageError(command);
+    const found = await services.visitTypes.findByName(name);
+    if (!found) throw new NotFoundError(`A visit type called "${name}"`);
+    return found;
+  }
+
+  const minutesOption = (value: string | undefined, command: string, what: string): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new UsageError(command, `${what} must be a whole number of minutes`);
+    return n;
+  };
+
+  /** A doctor's bookings that a change of their hours left outside them, with what to do about each. */
+  async function outsideHours(actor: Actor, d: DoctorView): Promise<string> {
+    const outside = await services.availability.bookingsOutsideHours(actor, d.id);
+    if (outside.length === 0) return 'No booked appointment falls outside them.';
+    const lines = outside.slice(0, 15).map((a) => `  ${a.id.slice(0, 8)} ${formatSlot(a.startsAt, d.timeZone)} ${a.patientName}`);
+    return [
+      `${outside.length} booked appointment${outside.length === 1 ? ' is' : 's are'} now outside these hours and stay${outside.length === 1 ? 's' : ''} booked until you decide:`,
+      ...lines,
+      'Move one: /clinic move <ref> <YYYY-MM-DD> <HH:mm>. Call one off: /clinic cancel <ref>. The patient is told either way.',
+    ].join('\n');
+  }
+
+  function locationLine(l: Location): string {
+    return `${l.name}: ${l.address ?? 'no address'}; ${l.phoneE164 ?? 'no phone'}; ${l.timeZone}`;
+  }
+
+  function visitTypeLine(v: VisitType & { doctorIds?: string[] }, doctors: DoctorView[]): string {
+    const buffers = [v.bufferBeforeMinutes ? `${v.bufferBeforeMinutes} min before` : '', v.bufferAfterMinutes ? `${v.bufferAfterMinutes} min after` : ''].filter(Boolean).join(', ');
+    const who = (v.doctorIds ?? []).map((id) => doctors.find((d) => d.id === id)?.fullName).filter(Boolean);
+    return (
+      `${v.name}: ${v.durationMinutes} min${buffers ? ` (+${buffers})` : ''}${v.telehealth ? ', by video' : ''}` +
+      `${v.keywords.length ? `; words: ${v.keywords.join(', ')}` : ''}${v.intakeQuestions.length ? `; ${v.intakeQuestions.length} intake question(s)` : ''}` +
+      `; offered by ${who.join(', ') || 'nobody yet'}`
+    );
+  }
+
   async function run(actor: Actor, text: string): Promise<Reply[]> {
     const { words, options } = tokenize(text.replace(/^\/?clinic\b\s*/i, ''));
     const [group = 'help', verb = '', ...args] = words.map((w, i) => (i < 2 ? w.toLowerCase() : w));
@@ -173,6 +238,147 @@ export function createAdminCommands(services: Services) {
         const d = await oneDoctor(actor, args[0], command);
         await admin.setDoctorActive(actor, d.id, true);
         return say(`${d.fullName} takes bookings again.`);
+      }
+
+      case 'doctors grid': {
+        const d = await oneDoctor(actor, args[0], command);
+        const value = args[1]?.toLowerCase();
+        if (!value) throw new UsageError(command);
+        const minutes = value === 'off' ? null : minutesOption(value, command, 'the grid');
+        await services.visitTypes.setGrid(actor, d.id, minutes ?? null);
+        return say(minutes ? `${d.fullName}'s visits now start every ${minutes} minutes.` : `${d.fullName}'s visits now start one after another, each its own length.`);
+      }
+
+      case 'locations list': {
+        const list = await services.locations.list();
+        return say(list.map(locationLine).join('\n') || "No locations yet: this clinic's hours belong to no named place.");
+      }
+      case 'locations add': {
+        if (!args[0] || !options.zone) throw new UsageError(command);
+        const l = await services.locations.create(actor, { name: args[0], timeZone: options.zone, address: options.address, phone: options.phone });
+        return say(`Added ${locationLine(l)}. Put a doctor's hours there with /clinic hours set "<doctor>" "Mon-Fri 9-17" at="${l.name}".`);
+      }
+      case 'locations edit': {
+        const l = await oneLocation(args[0], command);
+        if (!options.name && options.address === undefined && options.phone === undefined && !options.zone) throw new UsageError(command);
+        const updated = await services.locations.update(actor, l.id, { name: options.name, address: options.address, phone: options.phone, timeZone: options.zone });
+        return say(`Updated ${locationLine(updated)}.`);
+      }
+
+      case 'visit-types list': {
+        const [list, doctors] = await Promise.all([services.visitTypes.list(), admin.listDoctors(actor)]);
+        return say(list.map((v) => visitTypeLine(v, doctors)).join('\n') || 'No visit types yet.');
+      }
+      case 'visit-types add': {
+        if (!args[0] || options.minutes === undefined) throw new UsageError(command);
+        const v = await services.visitTypes.create(actor, {
+          name: args[0],
+          durationMinutes: minutesOption(options.minutes, command, 'minutes')!,
+          bufferBeforeMinutes: minutesOption(options.before, command, 'before'),
+          bufferAfterMinutes: minutesOption(options.after, command, 'after'),
+          keywords: options.keywords?.split(','),
+          telehealth: Boolean(options.video),
+          videoUrlTemplate: options.video ?? null,
+        });
+        return say(`Added ${visitTypeLine(v, [])}. Offer it with /clinic visit-types offer "<doctor>" "${v.name}".`);
+      }
+      case 'visit-types edit': {
+        const v = await oneVisitType(args[0], command);
+        const video = options.video?.toLowerCase() === 'off' ? null : options.video;
+        const updated = await services.visitTypes.update(actor, v.id, {
+          name: options.name,
+          durationMinutes: minutesOption(options.minutes, command, 'minutes'),
+          bufferBeforeMinutes: minutesOption(options.before, command, 'before'),
+          bufferAfterMinutes: minutesOption(options.after, command, 'after'),
+          keywords: options.keywords?.split(','),
+          ...(options.video !== undefined ? { telehealth: video !== null, videoUrlTemplate: video } : {}),
+        });
+        return say(`Updated ${visitTypeLine(updated, [])}. Visits already booked keep their length.`);
+      }
+      case 'visit-types intake': {
+        const v = await oneVisitType(args[0], command);
+        if (options.questions === undefined) throw new UsageError(command);
+        const updated = await services.visitTypes.setIntakeQuestions(actor, v.id, options.questions.split('|'));
+        return say(
+          updated.intakeQuestions.length
+            ? `After booking a ${updated.name}, patients are asked (each may be skipped):\n${updated.intakeQuestions.map((q, i) => `${i + 1}. ${q}`).join('\n')}`
+            : `No intake questions for ${updated.name}.`,
+        );
+      }
+      case 'visit-types offer': {
+        const d = await oneDoctor(actor, args[0], command);
+        if (!args[1]) throw new UsageError(command);
+        const kinds = await Promise.all(args[1].split(',').map((n) => oneVisitType(n.trim(), command)));
+        const chosenDefault = options.default ? await oneVisitType(options.default, command) : null;
+        await services.visitTypes.setOffered(actor, d.id, kinds.map((k) => k.id), chosenDefault?.id ?? null);
+        const now = await services.visitTypes.forDoctor(d.id);
+        return say(`${d.fullName} offers ${now.offered.map((k) => (k.id === now.defaultId ? `${k.name} (usual)` : k.name)).join(', ')}.`);
+      }
+
+      case 'hours show': {
+        const d = await oneDoctor(actor, args[0], command);
+        const [rules, places] = await Promise.all([services.availability.weeklyHours(actor, d.id), services.locations.list()]);
+        if (rules.length === 0) return say(`${d.fullName} has no weekly hours.`);
+        const byPlace = new Map<string, typeof rules>();
+        for (const r of rules) byPlace.set(r.locationId ?? '', [...(byPlace.get(r.locationId ?? '') ?? []), r]);
+        const lines = [...byPlace].map(([id, list]) => `  ${id ? `${places.find((p) => p.id === id)?.name ?? 'A closed location'}: ` : ''}${describeWeeklyHours(list)}`);
+        return say([`${d.fullName} (${d.timeZone}):`, ...lines].join('\n'));
+      }
+      case 'hours set': {
+        const d = await oneDoctor(actor, args[0], command);
+        const rules = args[1] ? readWeeklyHours(args[1]) : null;
+        if (!rules) throw new UsageError(command, `I couldn't read "${args[1] ?? ''}" as hours`);
+        const place = options.at ? await oneLocation(options.at, command) : null;
+        await services.availability.setWeeklyHours(actor, d.id, rules, { locationId: place?.id ?? null });
+        const head = `${d.fullName}'s hours${place ? ` at ${place.name}` : ''} are now ${describeWeeklyHours(rules)}.`;
+        return say(`${head}\n${await outsideHours(actor, d)}`);
+      }
+
+      case 'timeoff add': {
+        const d = await oneDoctor(actor, args[0], command);
+        const at = (v: string | undefined, end: boolean) => {
+          if (!v) return null;
+          const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}))?$/.exec(v);
+          if (!m || !isIsoDate(m[1])) return null;
+          const day = DateTime.fromISO(m[1], { zone: d.timeZone });
+          // A date alone is the whole day: from its start, or to its end.
+          return m[2] ? DateTime.fromISO(`${m[1]}T${m[2]}`, { zone: d.timeZone }) : end ? day.plus({ days: 1 }) : day;
+        };
+        const from = at(args[1], false);
+        const to = at(args[2] ?? args[1], true);
+        if (!from || !to) throw new UsageError(command);
+        const { timeOff, clashes } = await services.availability.addTimeOff(actor, d.id, { startsAt: from.toJSDate(), endsAt: to.toJSDate(), reason: options.reason ?? null });
+        const span = `${formatSlot(timeOff.startsAt, d.timeZone)} to ${formatSlot(timeOff.endsAt, d.timeZone)}`;
+        if (clashes.length === 0) return say(`Blocked ${span} for ${d.fullName} (ref ${timeOff.id.slice(0, 8)}).`);
+        const schedule = await services.appointments.schedule(actor, d.id, timeOff.startsAt, timeOff.endsAt);
+        const lines = schedule.filter((a) => a.status === 'booked').slice(0, 15).map((a) => `  ${a.id.slice(0, 8)} ${formatSlot(a.startsAt, d.timeZone)} ${a.patientName}`);
+        return say(
+          [
+            `Blocked ${span} for ${d.fullName} (ref ${timeOff.id.slice(0, 8)}). ${clashes.length} booked appointment${clashes.length === 1 ? '' : 's'} in it stay booked until you decide:`,
+            ...lines,
+            'Move one: /clinic move <ref> <YYYY-MM-DD> <HH:mm>. Call one off: /clinic cancel <ref>. The patient is told either way.',
+          ].join('\n'),
+        );
+      }
+      case 'timeoff list': {
+        const d = await oneDoctor(actor, args[0], command);
+        const now = Date.now();
+        const list = await services.availability.listTimeOff(actor, d.id, new Date(now), new Date(now + 366 * 86_400_000));
+        return say(
+          list.length
+            ? [`${d.fullName}'s time off ahead:`, ...list.map((o) => `  ${o.id.slice(0, 8)} ${formatSlot(o.startsAt, d.timeZone)} to ${formatSlot(o.endsAt, d.timeZone)}${o.reason ? ` (${o.reason})` : ''}`)].join('\n')
+            : `${d.fullName} has no time off ahead.`,
+        );
+      }
+      case 'timeoff remove': {
+        const d = await oneDoctor(actor, args[0], command);
+        const ref = args[1]?.toLowerCase();
+        if (!ref || !/^[0-9a-f]{4,36}$/.test(ref)) throw new UsageError(command);
+        const list = await services.availability.listTimeOff(actor, d.id, new Date(0), new Date(Date.now() + 5 * 366 * 86_400_000));
+        const found = list.filter((o) => o.id.startsWith(ref));
+        if (found.length !== 1) throw new NotFoundError(`${d.fullName}'s time off ${ref}`);
+        await services.availability.removeTimeOff(actor, found[0].id);
+        return say(`Removed ${d.fullName}'s time off ${formatSlot(found[0].startsAt, d.timeZone)} to ${formatSlot(found[0].endsAt, d.timeZone)}; those times can be booked again.`);
       }
 
       case 'specialties list': {
@@ -229,6 +435,11 @@ export function createAdminCommands(services: Services) {
         if (!email || (role !== 'doctor' && role !== 'admin')) throw new UsageError(command);
         await admin.changeRole(actor, email, role);
         return say(`${email} is now ${role === 'admin' ? 'an admin' : 'a doctor'}.`);
+      }
+      case 'users reactivate': {
+        if (!args[0]) throw new UsageError(command);
+        await admin.reactivateUser(actor, args[0]);
+        return say(`${args[0]} is active again and can use the bot.`);
       }
       case 'users deactivate': {
         if (!args[0]) throw new UsageError(command);
@@ -317,12 +528,16 @@ export function createAdminCommands(services: Services) {
         const d = await oneDoctor(actor, name, command);
         const startsAt = DateTime.fromISO(`${date}T${time}`, { zone: d.timeZone });
         if (startsAt.toFormat('HH:mm') !== time) return say(`${date} ${time} does not exist in ${d.timeZone} (the clocks change then).`);
+        const kind = options.type ? await oneVisitType(options.type, command) : null;
+        const place = options.at ? await oneLocation(options.at, command) : null;
+        const visit = { visitTypeId: kind?.id ?? null, locationId: place?.id ?? null };
         try {
-          const a = await services.booking.book(actor, { doctorId: d.id, patientId: patient.id, startsAt: startsAt.toJSDate(), channel: actor.channel ?? 'console', reason: options.reason ?? null });
-          return say(`Booked ${patient.fullName} with Dr ${d.fullName} on ${formatSlot(a.startsAt, d.timeZone)} (${d.timeZone}). Reference ${a.id.slice(0, 8)}.`);
+          const a = await services.booking.book(actor, { doctorId: d.id, patientId: patient.id, startsAt: startsAt.toJSDate(), channel: actor.channel ?? 'console', reason: options.reason ?? null, ...visit });
+          const where = a.locationId ? (await services.locations.get(a.locationId))?.name : null;
+          return say(`Booked ${patient.fullName} with Dr ${d.fullName}${kind ? ` (${kind.name})` : ''} on ${formatSlot(a.startsAt, d.timeZone)} (${d.timeZone})${where ? ` at ${where}` : ''}. Reference ${a.id.slice(0, 8)}.`);
         } catch (err) {
           if (!(err instanceof DomainError) || !['SLOT_TAKEN', 'SLOT_UNAVAILABLE'].includes(err.code)) throw err;
-          const near = await services.availability.nearestFreeSlots(d.id, startsAt.toJSDate(), 3);
+          const near = await services.availability.nearestFreeSlots(d.id, startsAt.toJSDate(), 3, visit);
           return say(`${errorText(err)} Nearest free times with Dr ${d.fullName}: ${near.map((n) => formatSlot(n.start, d.timeZone)).join('; ') || 'none soon'}.`);
         }
       }
@@ -332,6 +547,23 @@ export function createAdminCommands(services: Services) {
         const a = await services.booking.cancel(actor, id, 'cancelled by the clinic');
         const zone = (await services.settings.get()).timeZone;
         return say(`Cancelled the appointment of ${formatSlot(a.startsAt, zone)}; the patient is notified.`);
+      }
+      case 'move': {
+        const [ref, date, time] = [verb, ...args];
+        if (!ref || !date || !time || !isIsoDate(date) || !/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) throw new UsageError(command);
+        const id = await admin.findAppointmentByRef(actor, ref);
+        const current = await services.appointments.get(actor, id);
+        const d = await services.doctors.get(current.doctorId);
+        const startsAt = DateTime.fromISO(`${date}T${time}`, { zone: d.timeZone });
+        if (startsAt.toFormat('HH:mm') !== time) return say(`${date} ${time} does not exist in ${d.timeZone} (the clocks change then).`);
+        try {
+          const a = await services.booking.reschedule(actor, id, startsAt.toJSDate());
+          return say(`Moved to ${formatSlot(a.startsAt, d.timeZone)} (${d.timeZone}) with Dr ${d.fullName}; the patient is told. New reference ${a.id.slice(0, 8)}.`);
+        } catch (err) {
+          if (!(err instanceof DomainError) || !['SLOT_TAKEN', 'SLOT_UNAVAILABLE'].includes(err.code)) throw err;
+          const near = await services.availability.nearestFreeSlots(d.id, startsAt.toJSDate(), 3, { visitTypeId: current.visitTypeId ?? null });
+          return say(`${errorText(err)} Nearest free times with Dr ${d.fullName}: ${near.map((n) => formatSlot(n.start, d.timeZone)).join('; ') || 'none soon'}.`);
+        }
       }
       case 'mark': {
         const [ref, outcome] = [verb, ...args];
