@@ -19,7 +19,12 @@ export interface Entry {
   startsAt: number;
   endsAt: number;
   patientName: string;
+  /** The kind of visit, when it is not the doctor's plain one, and where. */
+  visit?: string | null;
+  place?: string | null;
 }
+
+const plainVisit = (name: string | null | undefined) => !name || /^Visit \(\d+ min\)$/.test(name);
 
 export interface ScheduleData {
   from?: number;
@@ -62,10 +67,10 @@ async function load(t: Turn, d: ScheduleData): Promise<Out | null> {
   const entries = await t.deps.services.appointments.schedule(t.actor!, doctorId(t), new Date(d.from!), new Date(d.to!));
   const booked = entries.filter((e) => e.status !== 'cancelled');
   if (booked.length === 0) return { done: [{ text: `You have no appointments ${d.label}.` }] };
-  const list: Entry[] = booked.slice(0, MAX_LISTED).map((e) => ({ id: e.id, patientId: e.patientId, startsAt: e.startsAt.getTime(), endsAt: e.endsAt.getTime(), patientName: withLanguage(e.patientName, e.patientLocale) }));
+  const list: Entry[] = booked.slice(0, MAX_LISTED).map((e) => ({ id: e.id, patientId: e.patientId, startsAt: e.startsAt.getTime(), endsAt: e.endsAt.getTime(), patientName: withLanguage(e.patientName, e.patientLocale), visit: plainVisit(e.visitName) ? null : e.visitName, place: e.locationName ?? null }));
   return {
     stay: [
-      { text: `Your appointments ${d.label}:`, choices: numbered(list, (e) => `${formatSlot(e.startsAt, t.zone, t.deps.now())} ${e.patientName} (${Math.round((e.endsAt - e.startsAt) / 60_000)} min)`) },
+      { text: `Your appointments ${d.label}:`, choices: numbered(list, (e) => `${formatSlot(e.startsAt, t.zone, t.deps.now())} ${e.patientName} (${[e.visit, `${Math.round((e.endsAt - e.startsAt) / 60_000)} min`, e.place].filter(Boolean).join(', ')})`) },
       { text: `${booked.length > list.length ? `...and ${booked.length - list.length} more. ` : ''}Reply a number for that patient's details, or MENU.` },
     ],
     data: { entries: list },
@@ -96,7 +101,9 @@ export const scheduleFlow: Flow<'schedule'> = {
           `Date of birth: ${DateTime.fromISO(patient.dateOfBirth).toFormat('d LLL yyyy')}`,
           `Phone: ${patient.phoneE164 ?? 'none'}`,
           `Appointment: ${formatSlot(entry.startsAt, t.zone, t.deps.now())}`,
+          ...(entry.visit || entry.place ? [`Visit: ${[entry.visit, entry.place].filter(Boolean).join(', ')}`] : []),
           `Reason given: ${appt.reason ?? 'none'}`,
+          ...(appt.intake ?? []).map((a) => `${a.question} ${a.answer}`),
         ];
         return { done: [{ text: 'Patient details (this look-up is recorded):', card: { title: patient.fullName, lines } }] };
       },

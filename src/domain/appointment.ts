@@ -22,6 +22,8 @@ export interface AppointmentView {
   visitTypeId?: string | null;
   seriesId?: string | null;
   videoUrl?: string | null;
+  /** The patient's answers to the visit type's intake questions. */
+  intake?: Array<{ question: string; answer: string }> | null;
 }
 
 /** Only a booked appointment that has not started can be cancelled or moved. */

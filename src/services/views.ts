@@ -17,6 +17,7 @@ export function toAppointmentView(row: AppointmentRow): AppointmentView {
     visitTypeId: row.visitTypeId ?? null,
     seriesId: row.seriesId ?? null,
     videoUrl: row.videoUrl ?? null,
+    intake: row.intake ?? null,
   };
 }
 

@@ -111,3 +111,21 @@ it('"call the clinic" gives the clinic number', async () => {
   await h.services.availability.addTimeOff({ userId: null, role: 'admin' } as never, hughes.id, { startsAt: new Date('2026-11-30T00:00:00Z'), endsAt: new Date('2027-03-01T00:00:00Z') });
   await transcript(p.phone, [['Dr Hughes', /Please call the clinic at \+1 555 010 0000\./]]);
 });
+
+it('a doctor at two places sets the hours of one, and calls off what the change leaves outside', async () => {
+  const p = await patient('America/New_York');
+  const nunez = (await h.db.models.Doctor.findOne({ where: { fullName: 'José Núñez' } }))!;
+  const appt = await h.services.booking.book(p, { doctorId: nunez.id, patientId: p.patientId, startsAt: DateTime.fromISO('2026-12-04T15:15', { zone: 'America/New_York' }).toJSDate(), channel: 'sms' });
+  const doctor = 'jose.nunez@demo.clinic';
+  const say = async (text: string) => chat.say(doctor, text, 'console');
+  expect(await say('hours Mon 9-12')).toMatch(/You work at Downtown Clinic and Eastside Clinic\. Say where, like 'Mon 09:00-12:00 at Downtown Clinic'/);
+  expect(await say('Fri 10-14 at Eastside')).toMatch(/^Set your weekly hours at Eastside Clinic to Fri 10:00-14:00\? Booked appointments stay booked\./);
+  expect(await say('yes')).toMatch(
+    /^Done\. Your weekly hours at Eastside Clinic are now Fri 10:00-14:00\. 1 booked appointment is now outside them: Fri 4 Dec, 3:15 PM Pat M\.\n1 Call them off \(the patients are told\)\n2 Keep them/,
+  );
+  expect(await say('1')).toBe('Called off 1 appointment. The patients will be told.');
+  expect((await h.db.models.Appointment.findByPk(appt.id))!.status).toBe('cancelled');
+  // Downtown's Mondays and Wednesdays are untouched.
+  const hours = await h.services.availability.weeklyHours({ userId: nunez.userId!, role: 'doctor', doctorId: nunez.id }, nunez.id);
+  expect(hours.map((r) => `${r.weekday} ${r.start}-${r.end}`)).toEqual(['1 10:00-18:00', '3 10:00-18:00', '5 10:00-14:00']);
+});
