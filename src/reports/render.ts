@@ -17,6 +17,8 @@ export function reportText(r: ClinicReport): string {
         `  ${d.doctor}: ${d.booked + d.completed + d.noShow} seen or booked, ${pct(d.utilization)} of ${d.offeredMinutes} offered minutes used, ${d.cancelled} cancelled, ${d.noShow} no-show`,
     ),
     `By specialty: ${r.bySpecialty.map((s) => `${s.specialty} ${s.appointments}`).join(', ') || 'none'}`,
+    `By location: ${r.byLocation.map((l) => `${l.location} ${l.appointments}${l.cancelled ? ` (+${l.cancelled} cancelled)` : ''}`).join(', ') || 'none'}`,
+    `By kind of visit: ${r.byVisitType.map((v) => `${v.visitType} ${v.appointments} (${v.minutes} min)${v.cancelled ? ` +${v.cancelled} cancelled` : ''}`).join(', ') || 'none'}`,
     `Bookings by channel: ${r.byChannel.map((c) => `${c.channel} ${c.bookings}`).join(', ') || 'none'}`,
     `Bookings by language: ${r.byLanguage.map((l) => `${languageName(l.locale)} ${l.bookings}`).join(', ') || 'none'}`,
     `Busiest hours: ${r.busiestHours.map((b) => `${WEEKDAYS[b.weekday - 1]} ${String(b.hour).padStart(2, '0')}:00 (${b.appointments})`).join(', ') || 'none'}`,
@@ -44,6 +46,15 @@ export function reportCsv(r: ClinicReport): string {
     rows.push(['doctor', d.doctor, 'utilization', d.utilization.toFixed(4)]);
   }
   for (const s of r.bySpecialty) rows.push(['specialty', s.specialty, 'appointments', s.appointments]);
+  for (const l of r.byLocation) {
+    rows.push(['location', l.location, 'appointments', l.appointments]);
+    rows.push(['location', l.location, 'cancelled', l.cancelled]);
+  }
+  for (const v of r.byVisitType) {
+    rows.push(['visit_type', v.visitType, 'appointments', v.appointments]);
+    rows.push(['visit_type', v.visitType, 'cancelled', v.cancelled]);
+    rows.push(['visit_type', v.visitType, 'minutes', v.minutes]);
+  }
   for (const c of r.byChannel) rows.push(['channel', c.channel, 'bookings', c.bookings]);
   for (const l of r.byLanguage) rows.push(['language', l.locale, 'bookings', l.bookings]);
   for (const b of r.busiestHours) rows.push(['busiest_hour', `${WEEKDAYS[b.weekday - 1]} ${String(b.hour).padStart(2, '0')}:00`, 'appointments', b.appointments]);

@@ -36,6 +36,9 @@ export interface ClinicReport {
   byDoctor: DoctorLine[];
   bySpecialty: Array<{ specialty: string; appointments: number }>;
   byChannel: Array<{ channel: string; bookings: number }>;
+  /** Appointments in the range by where they are, and by kind of visit (cancelled ones counted apart). */
+  byLocation: Array<{ location: string; appointments: number; cancelled: number }>;
+  byVisitType: Array<{ visitType: string; appointments: number; cancelled: number; minutes: number }>;
   /** Bookings by the language the patient reads ('en', 'es'). */
   byLanguage: Array<{ locale: string; bookings: number }>;
   busiestHours: Array<{ weekday: number; hour: number; appointments: number }>;
@@ -151,6 +154,27 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
       )
     ).map((r) => ({ locale: r.locale, bookings: Number(r.bookings) }));
 
+    const byLocation = (
+      await db.sequelize.query<{ location: string | null; appointments: string; cancelled: string }>(
+        `SELECT l.name AS location, count(*) FILTER (WHERE a.status <> 'cancelled') AS appointments, count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled
+           FROM appointments a LEFT JOIN locations l ON l.id = a.location_id
+          WHERE a.starts_at >= :from AND a.starts_at < :to
+          GROUP BY l.name ORDER BY count(*) FILTER (WHERE a.status <> 'cancelled') DESC, l.name`,
+        { replacements: range, type: QueryTypes.SELECT },
+      )
+    ).map((r) => ({ location: r.location ?? 'No named place', appointments: Number(r.appointments), cancelled: Number(r.cancelled) }));
+
+    const byVisitType = (
+      await db.sequelize.query<{ visit_type: string | null; appointments: string; cancelled: string; minutes: string }>(
+        `SELECT v.name AS visit_type, count(*) FILTER (WHERE a.status <> 'cancelled') AS appointments, count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled,
+                coalesce(sum(extract(epoch FROM a.ends_at - a.starts_at) / 60) FILTER (WHERE a.status <> 'cancelled'), 0)::int AS minutes
+           FROM appointments a LEFT JOIN visit_types v ON v.id = a.visit_type_id
+          WHERE a.starts_at >= :from AND a.starts_at < :to
+          GROUP BY v.name ORDER BY count(*) FILTER (WHERE a.status <> 'cancelled') DESC, v.name`,
+        { replacements: range, type: QueryTypes.SELECT },
+      )
+    ).map((r) => ({ visitType: r.visit_type ?? 'No kind set', appointments: Number(r.appointments), cancelled: Number(r.cancelled), minutes: Number(r.minutes) }));
+
     const busiestHours = (
       await db.sequelize.query<{ weekday: number; hour: number; appointments: string }>(
         `SELECT extract(isodow FROM starts_at AT TIME ZONE :zone)::int AS weekday,
@@ -178,6 +202,8 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
       bySpecialty,
       byChannel,
       byLanguage,
+      byLocation,
+      byVisitType,
       busiestHours,
     };
   }

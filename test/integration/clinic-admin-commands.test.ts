@@ -96,3 +96,15 @@ it('refuses every new command to a doctor, and audits the refusal', async () => 
   }
   expect(await h.db.models.Audit.count({ where: { actorUserId: doctor.userId, outcome: 'denied', action: 'admin.command' } })).toBe(6);
 });
+
+it('reports appointments per location and per kind of visit, in text and CSV', async () => {
+  const [reply] = await run(admin, 'report 2026-11-30 2026-12-31 csv');
+  // Dr Núñez's visit moved within Downtown (the first time counts as cancelled); Dr Patel's
+  // consultation and Dr Okafor's visit are at no named place.
+  expect(reply.text).toMatch(/^By location: No named place 2, Downtown Clinic 1 \(\+1 cancelled\)$/m);
+  expect(reply.text).toMatch(/^By kind of visit: .*Consultation 1 \(40 min\)/m);
+  expect(reply.text).toMatch(/^By kind of visit: .*Visit \(45 min\) 1 \(45 min\) \+1 cancelled/m);
+  const csv = reply.files![0].data.toString();
+  expect(csv).toContain('location,Downtown Clinic,appointments,1\r\nlocation,Downtown Clinic,cancelled,1\r\n');
+  expect(csv).toContain('visit_type,Consultation,minutes,40\r\n');
+});
