@@ -9,7 +9,7 @@ import type { Actor } from '../src/domain/actor';
 import { DomainError } from '../src/domain/errors';
 import { freeSlots } from '../src/domain/slots';
 import type { Db } from '../src/db/models';
-import { insertAdmin } from '../src/db/records';
+import { insertAdmin, insertLocation, insertVisitType } from '../src/db/records';
 import { connectRedis, createRedis } from '../src/locks/redis';
 import { createRedlockSlotLock } from '../src/locks/slot-lock';
 import { loadCalendar } from '../src/services/calendar';
@@ -51,14 +51,14 @@ async function pool<T>(tasks: Array<() => Promise<T>>, concurrency: number): Pro
   return { latencies, results, elapsed: performance.now() - start };
 }
 
-async function bulkDoctors(db: Db, count: number, specIds: string[], hours: { start: string; end: string }, slotMinutes: number) {
+async function bulkDoctors(db: Db, count: number, specIds: string[], hours: { start: string; end: string }, slotMinutes: number, locationId: string | null = null) {
   const { User, Doctor, AvailabilityRule, DoctorSpecialization } = db.models;
   const users = await User.bulkCreate(Array.from({ length: count }, (_, i) => ({ role: 'doctor' as const, email: null, displayName: `Doctor ${i}` })));
   const doctors = await Doctor.bulkCreate(
     users.map((u, i) => ({ userId: u.id, fullName: `${['Ana', 'Ben', 'Chloé', 'Dev', 'Eli'][i % 5]} Surname${i}`, timeZone: ZONE, slotMinutes })),
   );
   await AvailabilityRule.bulkCreate(
-    doctors.flatMap((d) => [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ doctorId: d.id, weekday, startTime: hours.start, endTime: hours.end, validFrom: null, validTo: null }))),
+    doctors.flatMap((d) => [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ doctorId: d.id, weekday, startTime: hours.start, endTime: hours.end, validFrom: null, validTo: null, locationId }))),
   );
   if (specIds.length) {
     await DoctorSpecialization.bulkCreate(doctors.map((d, i) => ({ doctorId: d.id, specializationId: specIds[i % specIds.length] })));
@@ -74,6 +74,8 @@ async function bulkPatients(db: Db, count: number, firstPhone: number): Promise<
   );
   return patients.map((p, i) => ({ userId: users[i].id, role: 'patient' as const, patientId: p.id }));
 }
+
+const percent = (ours: number, of: number) => `${((100 * ours) / Math.max(1e-9, of)).toFixed(0)}%`;
 
 async function main(): Promise<void> {
   const bench = await createBenchDatabase('booking');
@@ -120,6 +122,30 @@ async function main(): Promise<void> {
   console.log(`bookings on distinct slots:   ${bookingRate.toFixed(0)} bookings/s, ${ratio(bookingRate, limit.tps)} (target >= 50%), p50 ${ms(pct(distinct.latencies, 50))}, p99 ${ms(pct(distinct.latencies, 99))}, ${distinct.latencies.length} bookings at concurrency 16, ${failed.length} failed`);
   if (failed.length) console.log(`  first failure: ${String((failed[0] as PromiseRejectedResult).reason?.message).slice(0, 200)}`);
 
+  // 1b. The same load, booking a kind of visit with buffers at a named place: the clinic model's
+  // extra work (the doctor's visit types, the place of the slot, the occupied range) in the same run.
+  const place = await insertLocation(db, { name: 'Bench Clinic', address: '1 Bench St', timeZone: ZONE });
+  const modelDoctors = await bulkDoctors(db, 20, [], { start: '00:00', end: '23:30' }, 30, place);
+  const kind = await insertVisitType(db, { name: 'Bench visit', durationMinutes: 20, bufferBeforeMinutes: 5, bufferAfterMinutes: 5, doctorIds: modelDoctors, defaultFor: modelDoctors });
+  await db.models.Doctor.update({ gridMinutes: 30 }, { where: { id: modelDoctors } });
+  const modelPatients = await bulkPatients(db, 4000, 3_500_000);
+  const modelBookings = Array.from({ length: N }, (_, i) => {
+    const d = i % modelDoctors.length;
+    const t = Math.floor(i / modelDoctors.length);
+    // 47 starts a day on the 30-minute grid; each 20-minute visit with its buffers fills its half hour.
+    const startsAt = tomorrow.plus({ days: Math.floor(t / 47), minutes: 30 * (t % 47) }).toJSDate();
+    const p = modelPatients[(t * modelDoctors.length + d) % modelPatients.length];
+    return () => services.booking.book(p, { doctorId: modelDoctors[d], patientId: p.patientId, startsAt, channel: 'sms', visitTypeId: kind });
+  });
+  await pool(modelBookings.slice(0, 200), 16);
+  const model = await pool(modelBookings.slice(200), 16);
+  const modelFailed = model.results.filter((r) => r.status === 'rejected');
+  const modelRate = model.latencies.length / (model.elapsed / 1000);
+  console.log(
+    `with visit types and buffers: ${modelRate.toFixed(0)} bookings/s, ${percent(modelRate, bookingRate)} of plain bookings in this run (target: not below them), ${percent(modelRate, limit.tps)} of the machine limit, p50 ${ms(pct(model.latencies, 50))}, p99 ${ms(pct(model.latencies, 99))}, ${modelFailed.length} failed`,
+  );
+  if (modelFailed.length) console.log(`  first failure: ${String((modelFailed[0] as PromiseRejectedResult).reason?.message).slice(0, 200)}`);
+
   // 2. Contention: 200 patients at once for one slot, five rounds.
   const contention: number[] = [];
   const outcomes: Record<string, number> = {};
@@ -164,6 +190,33 @@ async function main(): Promise<void> {
     withDb.push(performance.now() - t0);
   }
   console.log(`30 days of slots, ${appts} appts: engine p50 ${ms(pct(engine, 50))}, p99 ${ms(pct(engine, 99))} (target < 5 ms); with the database load p50 ${ms(pct(withDb, 50))}, p99 ${ms(pct(withDb, 99))}; ${slotCount} free slots`);
+
+  // 3b. The same month with three kinds of visit, buffers and a 5-minute grid: each call lays out
+  // one kind's free starts (what a patient is offered), for each of the three in turn.
+  const kinds = [
+    { slotMinutes: 15, gridMinutes: 5 },
+    { slotMinutes: 40, gridMinutes: 5, bufferAfterMinutes: 10 },
+    { slotMinutes: 20, gridMinutes: 5, bufferBeforeMinutes: 5, bufferAfterMinutes: 5 },
+  ];
+  const typed: number[] = [];
+  const perKind: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const k = kinds[i % kinds.length];
+    const t0 = performance.now();
+    perKind[i % kinds.length] = freeSlots({ zone: ZONE, rules: cal.rules, busy: cal.busy, from: from.toMillis(), to: to.toMillis(), now: Date.now(), minNoticeMinutes: 0, horizonDays: 60, ...k }).length;
+    typed.push(performance.now() - t0);
+  }
+  const consult = await insertVisitType(db, { name: 'Bench consultation', durationMinutes: 40, bufferAfterMinutes: 10, doctorIds: [busyDoctor] });
+  await db.models.Doctor.update({ gridMinutes: 5 }, { where: { id: busyDoctor } });
+  const typedDb: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now();
+    await services.availability.freeSlots(busyDoctor, from.toJSDate(), to.toJSDate(), undefined, { visitTypeId: consult });
+    typedDb.push(performance.now() - t0);
+  }
+  console.log(
+    `30 days, 3 visit types, buffers, 5-min grid, ${appts} appts: engine p50 ${ms(pct(typed, 50))}, p99 ${ms(pct(typed, 99))} (target < 2 ms); with the database load p50 ${ms(pct(typedDb, 50))}, p99 ${ms(pct(typedDb, 99))}; free starts per kind ${perKind.join(' / ')}`,
+  );
 
   // 4. Specialty search over 1,000 doctors.
   const specNames = ['Dermatology', 'Cardiology', 'Pediatrics', 'Neurology', 'Orthopedics', 'Psychiatry', 'Oncology', 'Urology', 'Radiology', 'Endocrinology'];
