@@ -61,7 +61,8 @@ export const USAGE: Record<string, string> = {
   report: '/clinic report <from YYYY-MM-DD> <to YYYY-MM-DD> [csv] [chart]',
   appointments: '/clinic appointments "<doctor>" <YYYY-MM-DD>',
   book: '/clinic book <patient phone> "<doctor>" <YYYY-MM-DD> <HH:mm> [type="<visit type>"] [at="<location>"] [reason="..."]',
-  cancel: '/clinic cancel <appointment ref>',
+  series: '/clinic series <patient phone> "<doctor>" <first YYYY-MM-DD> <HH:mm> count=<visits> [every=<weeks>] [type="<visit type>"] [rest]',
+  cancel: '/clinic cancel <appointment ref> [rest]',
   move: '/clinic move <appointment ref> <YYYY-MM-DD> <HH:mm>',
   mark: '/clinic mark <appointment ref> completed|no-show',
   audit: '/clinic audit [count] [patient=<phone>] [user=<email>] [action=<action>] [from=YYYY-MM-DD] [to=YYYY-MM-DD]',
@@ -541,9 +542,50 @@ export function createAdminCommands(services: Services) {
           return say(`${errorText(err)} Nearest free times with Dr ${d.fullName}: ${near.map((n) => formatSlot(n.start, d.timeZone)).join('; ') || 'none soon'}.`);
         }
       }
+      case 'series': {
+        const [phone, name, date, time, ...flags] = [verb, ...args];
+        const count = Number(options.count);
+        const every = options.every !== undefined ? Number(options.every) : 1;
+        if (!phone || !name || !date || !time || !isIsoDate(date) || !/^([01]\d|2[0-3]):[0-5]\d$/.test(time) || !Number.isInteger(count) || !Number.isInteger(every)) {
+          throw new UsageError(command);
+        }
+        const patient = await admin.findPatientByPhone(actor, phone);
+        if (!patient) return say('No patient has that phone number. They can register by texting the clinic.');
+        const d = await oneDoctor(actor, name, command);
+        const first = DateTime.fromISO(`${date}T${time}`, { zone: d.timeZone });
+        if (first.toFormat('HH:mm') !== time) return say(`${date} ${time} does not exist in ${d.timeZone} (the clocks change then).`);
+        const kind = options.type ? await oneVisitType(options.type, command) : null;
+        const plan = await services.availability.planSeries(d.id, first.toJSDate(), { occurrences: count, everyWeeks: every, zone: d.timeZone, visitTypeId: kind?.id ?? null });
+        const free = plan.filter((o) => o.free);
+        const notFree = plan.filter((o) => !o.free);
+        const takeRest = flags.some((f) => f.toLowerCase() === 'rest');
+        if (notFree.length && !takeRest) {
+          const lines = notFree.map((o) => `  ${formatSlot(o.startsAt, d.timeZone)} not free${o.alternatives.length ? `; nearest: ${o.alternatives.map((a) => formatSlot(a.start, d.timeZone)).join(', ')}` : ''}`);
+          return say(
+            [`${free.length} of ${plan.length} visits are free with Dr ${d.fullName}. Not booked yet:`, ...lines, `To book the ${free.length} free ones, add 'rest' to the command; or book the others one by one.`].join('\n'),
+          );
+        }
+        if (free.length < 2) return say(`Only ${free.length} of those ${plan.length} times are free with Dr ${d.fullName}; no series booked.`);
+        const { appointments } = await services.booking.bookSeries(actor, {
+          doctorId: d.id,
+          patientId: patient.id,
+          starts: free.map((o) => o.startsAt),
+          everyWeeks: every,
+          channel: actor.channel ?? 'console',
+          visitTypeId: kind?.id ?? null,
+        });
+        return say(
+          [`Booked ${appointments.length} visits for ${patient.fullName} with Dr ${d.fullName} (${d.timeZone}):`, ...appointments.map((a) => `  ${a.id.slice(0, 8)} ${formatSlot(a.startsAt, d.timeZone)}`)].join('\n'),
+        );
+      }
       case 'cancel': {
         if (!verb) throw new UsageError(command);
         const id = await admin.findAppointmentByRef(actor, verb);
+        if (args[0]?.toLowerCase() === 'rest') {
+          const cancelled = await services.booking.cancelSeries(actor, id, 'cancelled by the clinic');
+          const zone = (await services.settings.get()).timeZone;
+          return say(`Cancelled ${cancelled.length} appointments of the series, from ${cancelled[0] ? formatSlot(cancelled[0].startsAt, zone) : 'now'}; the patient is notified.`);
+        }
         const a = await services.booking.cancel(actor, id, 'cancelled by the clinic');
         const zone = (await services.settings.get()).timeZone;
         return say(`Cancelled the appointment of ${formatSlot(a.startsAt, zone)}; the patient is notified.`);

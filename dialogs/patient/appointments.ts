@@ -22,6 +22,9 @@ export interface Item {
   startsAt: number;
   doctorId: string;
   doctor: string;
+  /** Part of a recurring series; `later` of its visits come after this one. */
+  seriesId?: string | null;
+  later?: number;
 }
 
 export interface AppointmentsData {
@@ -51,7 +54,14 @@ export function appointmentsFrom(mode: AppointmentsData['mode'], u: Understood):
 async function describe(t: Turn, appts: AppointmentView[]): Promise<Item[]> {
   const names = new Map<string, string>();
   for (const id of new Set(appts.map((a) => a.doctorId))) names.set(id, doctorName((await t.deps.services.doctors.get(id)).fullName));
-  return appts.map((a) => ({ id: a.id, startsAt: a.startsAt.getTime(), doctorId: a.doctorId, doctor: names.get(a.doctorId)! }));
+  return appts.map((a) => ({
+    id: a.id,
+    startsAt: a.startsAt.getTime(),
+    doctorId: a.doctorId,
+    doctor: names.get(a.doctorId)!,
+    seriesId: a.seriesId ?? null,
+    later: a.seriesId ? appts.filter((b) => b.seriesId === a.seriesId && b.startsAt > a.startsAt).length : 0,
+  }));
 }
 
 /**
@@ -172,12 +182,24 @@ export const appointmentsFlow: Flow<'appointments'> = {
         const check = verifyFirst(t, 'cancel', d);
         if (check) return check;
         const a = d.appt!;
+        if (a.seriesId && a.later) {
+          const choices = [t.say('appts.justThis'), t.say('appts.thisAndRest', { count: a.later }), t.say('appts.keepIt')];
+          return [{ text: t.say('appts.cancelSeriesAsk', { when: slot(t, a.startsAt), doctor: a.doctor }), choices: numbered(choices, (x) => x) }];
+        }
         return [{ text: t.say('appts.cancelAsk', { when: slot(t, a.startsAt), doctor: a.doctor }), choices: yesNoChoices(t) }];
       },
       async answer(t, d, u) {
         const a = d.appt!;
+        if (a.seriesId && a.later) {
+          if (u.choice === 3 || (u.yesNo === 'no' && u.choice === null)) return { done: [{ text: t.say('appts.kept') }] };
+          if (u.choice === 2) {
+            const cancelled = await t.deps.services.booking.cancelSeries(t.actor!, a.id, 'cancelled by the patient');
+            return { done: [{ text: t.say('appts.cancelledSeries', { count: cancelled.length, when: slot(t, a.startsAt), doctor: a.doctor }) }] };
+          }
+          if (u.choice !== 1 && u.yesNo !== 'yes') return u.intent && u.intent !== 'cancel' ? { unhandled: true } : { retry: t.say('booking.numberFrom', { count: 3 }) };
+        }
         if (u.yesNo === 'no') return { done: [{ text: t.say('appts.kept') }] };
-        if (u.yesNo !== 'yes') {
+        if (u.yesNo !== 'yes' && !(a.seriesId && a.later && u.choice === 1)) {
           if (u.intent && u.intent !== 'cancel') return { unhandled: true };
           return { retry: t.say('appts.cancelAgain'), alone: true };
         }

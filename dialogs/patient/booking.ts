@@ -17,8 +17,11 @@ import type { Understood } from '../understanding';
 import type { WhenReading } from '../understanding/dates';
 import { exactOffer, exactTime, findOffers, nearestOffers, type Offer, type VisitOptions } from './offers';
 import type { Directory } from '../understanding/lexicon';
+import type { Recurrence } from '../understanding/recurrence';
+import { patientBusy } from './offers';
 import { placeText } from '../../src/i18n/place';
 import { visitTypesNamed } from '../../src/domain/visits';
+import { PATIENT_MAX_OCCURRENCES } from '../../src/services/booking';
 
 /**
  * Booking (and moving) an appointment: who, when, yes. Whatever the first message said fills what
@@ -26,7 +29,7 @@ import { visitTypesNamed } from '../../src/domain/visits';
  * is asked; every step still reads a new doctor, specialty or time ('actually thursday',
  * 'no, Dr Ortega'), and anything else is the engine's to route.
  */
-export type BookingStep = 'who' | 'doctor' | 'visit' | 'times' | 'confirm' | 'clarify' | 'reason' | 'intake';
+export type BookingStep = 'who' | 'doctor' | 'visit' | 'times' | 'confirm' | 'series' | 'clarify' | 'reason' | 'intake';
 
 export interface Candidate {
   id: string;
@@ -63,6 +66,10 @@ export interface BookingData {
   /** After booking: the appointment the reason and intake answers are for, and the questions left. */
   booked?: string | null;
   questions?: string[] | null;
+  /** A weekly series asked for; the time being confirmed is its first visit. */
+  series?: Recurrence | null;
+  /** The series' free starts, as planned when asked. */
+  seriesStarts?: number[] | null;
 }
 
 type Out = Next<'booking'>;
@@ -79,6 +86,7 @@ export function bookingFrom(u: Understood, extra: Partial<BookingData> = {}): Bo
     when: u.when,
     visitTypeId: u.visitTypes.length === 1 ? u.visitTypes[0] : null,
     locationId: u.location?.id ?? null,
+    series: u.series,
     ...extra,
   };
 }
@@ -275,6 +283,7 @@ function changes(u: Understood, t?: Turn, d?: BookingData): Partial<BookingData>
   if (u.when) c.when = t && d ? onSameDay(d.when, u.when, d.offered, t.zone) : u.when;
   if (u.visitTypes.length === 1 && u.visitTypes[0] !== d?.visitTypeId) c.visitTypeId = u.visitTypes[0];
   if (u.location && u.location.id !== d?.locationId) c.locationId = u.location.id;
+  if (u.series) c.series = u.series;
   return Object.keys(c).length ? { ...c, after: null, note: null, offered: null, listSpecialties: false } : null;
 }
 
@@ -426,6 +435,7 @@ export const bookingFlow: Flow<'booking'> = {
     confirm: {
       help: 'booking.confirmHelp',
       async ask(t, d) {
+        if (d.series && !d.moving) return { to: 'series', data: d, replace: true };
         const when = slot(t, d.startsAt!);
         // The kind of visit is named where the doctor has several; the place where the clinic has several.
         const kinds = kindsOf(await directory(t), d.doctorId!);
@@ -447,6 +457,71 @@ export const bookingFlow: Flow<'booking'> = {
         if (chosen) return { to: 'confirm', data: { startsAt: chosen.start, doctorId: chosen.doctorId, doctorName: chosen.doctorName, at: chosen.locationId ?? null }, replace: true };
         if (u.intent && u.intent !== 'book' && u.intent !== 'no') return { unhandled: true };
         return { retry: t.say('booking.confirmAgain'), alone: true };
+      },
+    },
+
+    series: {
+      help: 'series.help',
+      async ask(t, d) {
+        const series = d.series!;
+        if (!series.occurrences) return [{ text: t.say('series.howMany') }];
+        const plan = await t.deps.services.availability.planSeries(d.doctorId!, new Date(d.startsAt!), {
+          occurrences: series.occurrences,
+          everyWeeks: series.everyWeeks,
+          zone: t.zone,
+          avoid: await patientBusy(t),
+          ...(await visitFor(t, d))(d.doctorId!),
+        });
+        const free = plan.filter((o) => o.free).map((o) => o.startsAt.getTime());
+        const words = seriesWords(t, d, free.length ? free : [d.startsAt!], series);
+        if (free.length === plan.length) {
+          return { stay: [{ text: t.say('series.confirmAll', { ...words, count: plan.length, where: await whereOf(t, d.at, { address: false }) }), choices: yesNoChoices(t) }], data: { seriesStarts: free } };
+        }
+        if (free.length < 2) return { stay: [{ text: t.say('series.tooFew', { free: free.length, count: plan.length, doctor: words.doctor }) }], data: { seriesStarts: null } };
+        const day = (at: Date) => formatDate(at, t.zone, t.deps.now(), t.locale);
+        const list = plan
+          .filter((o) => !o.free)
+          .map((o) => (o.alternatives.length ? t.say('series.nearest', { day: day(o.startsAt), times: o.alternatives.map((a) => slot(t, a.start)).join(', ') }) : day(o.startsAt)))
+          .join('; ');
+        return { stay: [{ text: t.say('series.confirmSome', { free: free.length, count: plan.length, doctor: words.doctor, list }), choices: yesNoChoices(t) }], data: { seriesStarts: free } };
+      },
+      async answer(t, d, u) {
+        const series = d.series!;
+        if (!series.occurrences) {
+          const n = u.choice ?? (u.series?.occurrences ?? null);
+          const max = PATIENT_MAX_OCCURRENCES;
+          if (n !== null && n >= 2 && n <= max) return { to: 'series', data: { series: { ...series, occurrences: n } }, replace: true };
+          if (elsewhere(u)) return { unhandled: true };
+          return { retry: t.say('series.howMany'), alone: true };
+        }
+        if (elsewhere(u)) return { unhandled: true };
+        const starts = d.seriesStarts ?? [];
+        if (u.yesNo === 'yes' && starts.length >= 2 && !u.when && !u.doctors.length) {
+          try {
+            const kind = (await visitFor(t, d))(d.doctorId!);
+            const { appointments } = await t.deps.services.booking.bookSeries(t.actor!, {
+              doctorId: d.doctorId!,
+              patientId: t.actor!.patientId!,
+              starts: starts.map((x) => new Date(x)),
+              everyWeeks: series.everyWeeks,
+              channel: t.msg.channel,
+              visitTypeId: kind.visitTypeId,
+            });
+            t.told.push(...appointments.map((a) => a.id));
+            const words = seriesWords(t, d, starts, series);
+            return { done: [{ text: t.say('series.booked', { ...words, count: appointments.length, where: await whereOf(t, appointments[0].locationId) }) }] };
+          } catch (err) {
+            if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) {
+              return { to: 'series', data: {}, replace: true, say: [{ text: t.say('series.taken') }] };
+            }
+            if (err instanceof BookingLimitError || err instanceof ValidationError) return { done: [{ text: errorText(err, t.say, t.locale) }] };
+            throw err;
+          }
+        }
+        if (u.yesNo === 'no' && !u.when && !u.doctors.length) return { done: [{ text: t.say('series.declined') }] };
+        const c = changes(u, t, d);
+        if (c) return proceed(t, { ...d, ...c, ...(c.doctorId || c.specialty || c.candidates ? {} : sameWho(d)) });
+        return { retry: t.say('series.help'), alone: true };
       },
     },
 
@@ -503,6 +578,18 @@ export const bookingFlow: Flow<'booking'> = {
     },
   },
 };
+
+/** 'every Tuesday', the time, the first and last dates and the doctor, as a series' texts say them. */
+function seriesWords(t: Turn, d: BookingData, starts: number[], series: Recurrence) {
+  const first = DateTime.fromMillis(starts[0], { zone: t.zone }).setLocale(t.locale);
+  return {
+    doctor: dr(d.doctorName!),
+    every: t.say(series.everyWeeks > 1 ? 'series.everyOther' : 'series.every', { day: first.toFormat('cccc') }),
+    time: formatTime(starts[0], t.zone, t.locale),
+    first: formatDate(new Date(starts[0]), t.zone, t.deps.now(), t.locale),
+    last: formatDate(new Date(starts[starts.length - 1]), t.zone, t.deps.now(), t.locale),
+  };
+}
 
 /** Requests that end the after-booking questions: the patient has moved on to something else. */
 const MOVED_ON = new Set(['cancel', 'reschedule', 'list', 'past', 'details', 'help', 'thanks', 'bye', 'more', 'specialties', 'hours']);

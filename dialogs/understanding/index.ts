@@ -4,6 +4,7 @@ import { MASK, classify, type Role } from './intents';
 import { fold, matchDirectory, type Directory, type DoctorHit } from './lexicon';
 import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
 import { locationsNamed, visitTypesNamed } from '../../src/domain/visits';
+import { findRecurrence, type Recurrence } from './recurrence';
 
 /**
  * The understanding layer: every message, at every step, read for all it says, before any dialog
@@ -24,6 +25,8 @@ export interface Understood {
   specialty: string | null;
   /** Kinds of visit the message names ('first visit', 'follow-up'), by id: several when it is unclear which. */
   visitTypes: string[];
+  /** A weekly series asked for ('every Tuesday at 10 for 6 weeks'): the first visit is `when`. */
+  series: Recurrence | null;
   /** A location the message names ('downtown'), when exactly one. */
   location: { id: string; name: string } | null;
   /** The message with what was recognised taken out: for a search, or a name. */
@@ -59,7 +62,10 @@ function directoryIn(dir: Directory, locale: string | undefined): Directory {
   return out;
 }
 
-export async function understand(text: string, ctx: UnderstandContext): Promise<Understood> {
+export async function understand(original: string, ctx: UnderstandContext): Promise<Understood> {
+  // 'every Tuesday at 10 for 6 weeks': the series is noted, and the rest ('Tuesday at 10') read as usual.
+  const recurring = findRecurrence(original, ctx.locale);
+  const text = recurring?.rest ?? original;
   const when = findWhen(text, { zone: ctx.zone, now: ctx.now, prefer: ctx.prefer, locale: ctx.locale });
   const withoutDate = when ? `${when.text.slice(0, when.start)} ${MASK.date} ${when.text.slice(when.end)}` : text;
   const folded = fold(withoutDate);
@@ -78,13 +84,14 @@ export async function understand(text: string, ctx: UnderstandContext): Promise<
   const rest = masked.replace(new RegExp(`\\b(${Object.values(MASK).join('|')})\\b`, 'g'), ' ').replace(/\s+/g, ' ').trim();
   const places = locationsNamed(text, ctx.directory.locations ?? []);
   return {
-    text,
+    text: original,
+    series: recurring?.recurrence ?? null,
     intent,
     score,
     visitTypes: visitTypesNamed(text, ctx.directory.visitTypes ?? []).map((v) => v.id),
     location: places.length === 1 ? { id: places[0].id, name: places[0].name } : null,
-    yesNo: yesNo(text, ctx.locale),
-    choice: choiceNumber(text, ctx.locale),
+    yesNo: yesNo(original, ctx.locale),
+    choice: choiceNumber(original, ctx.locale),
     when: when?.reading ?? null,
     doctors: found.doctors,
     specialty: found.specialty,

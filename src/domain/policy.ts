@@ -58,3 +58,15 @@ export function requireRecordOutcome(actor: Actor, appointment: { doctorId: stri
   if (actor.role === 'doctor' && actor.doctorId === appointment.doctorId) return;
   throw new ForbiddenError(action);
 }
+
+/**
+ * Booking a recurring series (ten weekly physio sessions): the patient for themself, an admin for
+ * anyone, and a doctor with themself for a patient they already see (`seesDoctor`, looked up by
+ * the caller). A doctor books no one else's time and no stranger's.
+ */
+export function requireBookSeries(actor: Actor, patientId: string, doctorId: string, seesDoctor: boolean, action: string): void {
+  if (actor.role === 'admin') return;
+  if (actor.role === 'patient' && actor.patientId === patientId) return;
+  if (actor.role === 'doctor' && actor.doctorId === doctorId && seesDoctor) return;
+  throw new ForbiddenError(action);
+}

@@ -55,6 +55,8 @@ export function createOutboxRelay(deps: {
     if (row.kind === 'appointment.booked' || row.kind === 'appointment.rescheduled') {
       if (row.kind === 'appointment.rescheduled' && typeof p.previousId === 'string') await deps.scheduler.unschedule(p.previousId);
       await deps.scheduler.schedule(id);
+      // The later visits of a series: reminders each, but the doctor hears of the series once.
+      if (p.quiet === true) return;
       await enqueueNotification(deps.notifications, { kind: row.kind === 'appointment.booked' ? 'doctor-booked' : 'doctor-moved', appointmentId: id });
       if (p.tellPatient === true) {
         await enqueueNotification(deps.notifications, { kind: 'patient-booked', appointmentId: id, moved: row.kind === 'appointment.rescheduled' }, deps.confirmationGraceMs ?? CONFIRMATION_GRACE_MS);

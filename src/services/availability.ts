@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { Op, QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import type { AppointmentView } from '../domain/appointment';
@@ -24,6 +25,12 @@ export interface TimeOffView {
   reason: string | null;
 }
 
+export interface SeriesOccurrence {
+  startsAt: Date;
+  free: boolean;
+  alternatives: Slot[];
+}
+
 /** Which visit, and where: a booking's free times depend on both. */
 export interface SlotOptions {
   visitTypeId?: string | null;
@@ -35,6 +42,15 @@ export interface AvailabilityService {
   freeSlots(doctorId: string, from: Date, to: Date, limit?: number, options?: SlotOptions): Promise<Slot[]>;
   /** The free slots nearest a time the patient wanted and could not have. */
   nearestFreeSlots(doctorId: string, around: Date, count?: number, options?: SlotOptions): Promise<Slot[]>;
+  /**
+   * The occurrences of a weekly series from a first start (same wall-clock time in `zone`), each
+   * with whether it is free and, when not, the nearest free times within three days.
+   */
+  planSeries(
+    doctorId: string,
+    first: Date,
+    input: { occurrences: number; everyWeeks?: number; zone: string; avoid?: Array<{ start: number; end: number }> } & SlotOptions,
+  ): Promise<SeriesOccurrence[]>;
   weeklyHours(actor: Actor, doctorId: string): Promise<WeeklyRule[]>;
   /**
    * Replaces the doctor's weekly hours: all of them, or with `locationId` only those at that
@@ -116,6 +132,32 @@ export function createAvailabilityService(deps: {
         const { doctor, query } = await slotQuery(doctorId, new Date(around.getTime() - span), new Date(around.getTime() + span), options);
         if (!doctor.active) return [];
         return nearestFreeSlots(query, around.getTime(), count);
+      }),
+
+    planSeries: (doctorId, first, input) =>
+      guardDb(async () => {
+        const n = input.occurrences;
+        if (!Number.isInteger(n) || n < 2 || n > 52) throw new ValidationError('A series is 2 to 52 visits.', 'occurrences');
+        const every = input.everyWeeks ?? 1;
+        const start = DateTime.fromJSDate(first, { zone: input.zone });
+        const starts = Array.from({ length: n }, (_, i) => start.plus({ weeks: i * every }).toMillis());
+        const reach = 3 * 86_400_000;
+        const { doctor, query } = await slotQuery(doctorId, new Date(starts[0] - reach), new Date(starts[n - 1] + reach), input);
+        if (!doctor.active) return starts.map((s) => ({ startsAt: new Date(s), free: false, alternatives: [] }));
+        const avoid = input.avoid ?? [];
+        const clear = (slot: Slot) => !avoid.some((b) => slot.start < b.end && b.start < slot.end);
+        return starts.map((at) => {
+          const [slot] = freeSlots({ ...query, from: at, to: at + 1, limit: 1 });
+          const free = slot?.start === at && clear(slot);
+          const alternatives = free
+            ? []
+            : nearestFreeSlots(query, at, 6, 3)
+                .filter((s) => clear(s) && !starts.includes(s.start))
+                .sort((a, b) => Math.abs(a.start - at) - Math.abs(b.start - at) || a.start - b.start)
+                .slice(0, 2)
+                .sort((a, b) => a.start - b.start);
+          return { startsAt: new Date(at), free, alternatives };
+        });
       }),
 
     weeklyHours: (actor, doctorId) =>

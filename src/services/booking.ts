@@ -13,7 +13,7 @@ import {
   SlotUnavailableError,
   ValidationError,
 } from '../domain/errors';
-import { requireActForPatient, requireAppointmentAccess, requireRecordOutcome } from '../domain/policy';
+import { requireActForPatient, requireAppointmentAccess, requireBookSeries, requireRecordOutcome } from '../domain/policy';
 import { freeSlots, isFreeSlot } from '../domain/slots';
 import type { AppointmentRow, Db } from '../db/models';
 import type { SlotLock } from '../locks/slot-lock';
@@ -46,7 +46,29 @@ export interface BookInput {
 
 export const MAX_REASON_LENGTH = 200;
 
+export interface SeriesInput {
+  doctorId: string;
+  patientId: string;
+  /** Every occurrence's start, ascending (the series' plan, with the times not free left out when the patient took the rest). */
+  starts: Date[];
+  /** Weeks between occurrences, for the record. */
+  everyWeeks?: number;
+  channel: string;
+  visitTypeId?: string | null;
+}
+
+/** A patient may book this many occurrences in one series; staff up to the schema's 52. */
+export const PATIENT_MAX_OCCURRENCES = 12;
+
 export interface BookingService {
+  /**
+   * Books every occurrence of a recurring series in one transaction, each under its slot lock:
+   * all of them, or (any not free) none, with SlotTakenError or SlotUnavailableError for the first
+   * that is not. The patient's cap counts the series as one booking.
+   */
+  bookSeries(actor: Actor, input: SeriesInput): Promise<{ seriesId: string; appointments: AppointmentView[] }>;
+  /** Cancels this occurrence and every later one still booked in its series. */
+  cancelSeries(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView[]>;
   book(actor: Actor, input: BookInput): Promise<AppointmentView>;
   cancel(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView>;
   reschedule(actor: Actor, appointmentId: string, newStartsAt: Date): Promise<AppointmentView>;
@@ -356,7 +378,83 @@ export function createBookingService(deps: BookingDeps): BookingService {
     }
   }
 
-  return {
+  /** Runs `work` holding the slot locks of every start, taken in time order (so two series never wait on each other). */
+  function withSlots<T>(doctorId: string, starts: Date[], work: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = starts;
+    if (!first) return work();
+    return deps.locks.withSlot(doctorId, first, () => withSlots(doctorId, rest, work));
+  }
+
+  const service: BookingService = {
+    async bookSeries(actor, input) {
+      const doctorId = requireId(input.doctorId, 'The doctor');
+      const patientId = requireId(input.patientId, 'The patient');
+      const starts = [...input.starts].map((d) => requireInstant(d, 'startsAt')).sort((a, b) => a.getTime() - b.getTime());
+      const max = actor.role === 'patient' ? PATIENT_MAX_OCCURRENCES : 52;
+      if (starts.length < 2 || starts.length > max) throw new ValidationError(`A series is 2 to ${max} visits.`, 'occurrences');
+      if (new Set(starts.map((d) => d.getTime())).size !== starts.length) throw new ValidationError('A series cannot hold the same time twice.', 'occurrences');
+      const everyWeeks = input.everyWeeks ?? 1;
+      if (!Number.isInteger(everyWeeks) || everyWeeks < 1 || everyWeeks > 4) throw new ValidationError('A series repeats every 1 to 4 weeks.', 'everyWeeks');
+      const visitTypeId = input.visitTypeId ? requireId(input.visitTypeId, 'The visit type') : null;
+      const sees = actor.role === 'doctor' ? (await guardDb(() => Appointment.count({ where: { doctorId, patientId } }))) > 0 : false;
+      await permit(audit, actor, { action: 'appointment.series', subjectType: 'doctor', subjectId: doctorId, patientId }, () => requireBookSeries(actor, patientId, doctorId, sees, 'book a series for this patient'));
+
+      const result = await withSlots(doctorId, starts, () =>
+        guardDb(() =>
+          db.sequelize.transaction(async (transaction) => {
+            const doctor = await findDoctor(doctorId, transaction);
+            const plan = planVisit(doctor, doctor.visitTypes, visitTypeId);
+            const hold = await readHold(patientId, doctor, starts[0], transaction);
+            if (!hold.createdAt) throw new NotFoundError('The patient');
+            if (actor.role === 'patient') {
+              // The series counts as one booking against the cap of upcoming appointments.
+              const settings = await deps.settings.get();
+              if (hold.upcoming >= settings.maxUpcomingPerPatient) throw new BookingLimitError('upcoming', settings.maxUpcomingPerPatient);
+            }
+            const [series] = await db.sequelize.query<{ id: string }>(
+              `INSERT INTO appointment_series (doctor_id, patient_id, every_weeks, occurrences, created_by) VALUES (:doctorId, :patientId, :everyWeeks, :n, :by) RETURNING id`,
+              { replacements: { doctorId, patientId, everyWeeks, n: starts.length, by: actor.userId ?? null }, type: QueryTypes.SELECT, transaction },
+            );
+            const appointments: AppointmentView[] = [];
+            for (const [i, startsAt] of starts.entries()) {
+              const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction);
+              const appointment = await insertAppointment(
+                { doctorId, patientId, startsAt, endsAt, reason: null, channel: input.channel, createdBy: actor.userId, locationId, seriesId: series.id, ...visitColumns(plan) },
+                transaction,
+              );
+              await audit.record(
+                actor,
+                { action: 'appointment.book', outcome: 'allowed', subjectType: 'appointment', subjectId: appointment.id, patientId, details: { series: series.id } },
+                transaction,
+              );
+              await afterCommit('appointment.booked', appointment.id, { actorRole: actor.role, tellPatient: actor.role === 'patient' && i === 0, quiet: i > 0 }, transaction);
+              appointments.push(appointment);
+            }
+            return { seriesId: series.id, appointments };
+          }),
+        ),
+      );
+      for (const appointment of result.appointments) await tell({ type: 'booked', appointment, actor });
+      return result;
+    },
+
+    async cancelSeries(actor, appointmentId, reason) {
+      const id = requireId(appointmentId, 'The appointment');
+      const from = await guardDb(() => Appointment.findByPk(id));
+      if (!from) throw new NotFoundError('The appointment');
+      await permit(audit, actor, { action: 'appointment.cancel', subjectType: 'appointment', subjectId: id, patientId: from.patientId }, () => requireAppointmentAccess(actor, from, 'cancel this series'));
+      if (!from.seriesId) throw new ValidationError('That appointment is not part of a series.');
+      const rest = await guardDb(() =>
+        Appointment.findAll({ where: { seriesId: from.seriesId, status: 'booked', startsAt: { [Op.gte]: from.startsAt } }, order: [['startsAt', 'ASC']] }),
+      );
+      const cancelled: AppointmentView[] = [];
+      for (const a of rest) {
+        if (a.startsAt.getTime() <= deps.now()) continue;
+        cancelled.push(await service.cancel(actor, a.id, reason));
+      }
+      return cancelled;
+    },
+
     async book(actor, input) {
       const doctorId = requireId(input.doctorId, 'The doctor');
       const patientId = requireId(input.patientId, 'The patient');
@@ -566,4 +664,5 @@ export function createBookingService(deps: BookingDeps): BookingService {
       });
     },
   };
+  return service;
 }
