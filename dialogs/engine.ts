@@ -6,6 +6,7 @@ import { hoursFlow } from './doctor/hours';
 import { DOCTOR_HELP, doctorMenu, doctorMenuChoice } from './doctor/menu';
 import { scheduleFlow } from './doctor/schedule';
 import { timeOffFlow } from './doctor/time-off';
+import { doctorSeriesFlow } from './doctor/series';
 import { isNext, type DialogDeps, type Flow, type FlowName, type FlowStart, type Next, type StepSpec, type Turn } from './flow';
 import { appointmentsFlow } from './patient/appointments';
 import { bookingFlow } from './patient/booking';
@@ -60,6 +61,7 @@ const FLOWS: { [F in FlowName]: Flow<F> } = {
   schedule: scheduleFlow,
   hours: hoursFlow,
   timeoff: timeOffFlow,
+  doctorSeries: doctorSeriesFlow,
 };
 
 export function freshState(now: number): ConversationState {

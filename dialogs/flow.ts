@@ -16,6 +16,7 @@ import type { VerificationData, VerificationStep } from './patient/verification'
 import type { HoursData, HoursStep } from './doctor/hours';
 import type { ScheduleData, ScheduleStep } from './doctor/schedule';
 import type { TimeOffData, TimeOffStep } from './doctor/time-off';
+import type { DoctorSeriesData, DoctorSeriesStep } from './doctor/series';
 
 /**
  * Conversations as typed flows, one flow a file, as BotBuilder's core-bot sample keeps one dialog
@@ -35,6 +36,7 @@ export interface Flows {
   schedule: { step: ScheduleStep; data: ScheduleData };
   hours: { step: HoursStep; data: HoursData };
   timeoff: { step: TimeOffStep; data: TimeOffData };
+  doctorSeries: { step: DoctorSeriesStep; data: DoctorSeriesData };
 }
 
 export type FlowName = keyof Flows;

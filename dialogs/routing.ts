@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { firstName } from '../src/domain/patient';
 import { doctorMenu, DOCTOR_HELP } from './doctor/menu';
 import { scheduleFor } from './doctor/schedule';
+import { seriesFrom } from './doctor/series';
 import type { FlowStart, Turn } from './flow';
 import { appointmentsFrom } from './patient/appointments';
 import { bookingFrom } from './patient/booking';
@@ -63,6 +64,8 @@ export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
 }
 
 export async function routeDoctor(t: Turn, u: Understood): Promise<Routed> {
+  // 'Alice Jones every Tuesday at 10 for 6 weeks': a series for one of their patients.
+  if (u.series && u.intent !== 'timeoff' && u.intent !== 'hours') return { flow: 'doctorSeries', data: seriesFrom(t, u) };
   switch (u.intent) {
     case 'timeoff': {
       // Time off is ahead of now, where a schedule may look back: 'Nov 20' then means next year's.

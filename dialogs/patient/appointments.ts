@@ -9,6 +9,7 @@ const slot = (t: Turn, instant: number | Date) => formatSlot(instant, t.zone, t.
 import type { Understood } from '../understanding';
 import type { WhenReading } from '../understanding/dates';
 import { spanOf, suits } from './offers';
+import type { BookingData } from './booking';
 
 /**
  * A patient's own appointments: the list, one of them (move it or call it off), past ones. Words
@@ -99,7 +100,7 @@ function describeFilter(t: Turn, filter: NonNullable<AppointmentsData['filter']>
 }
 
 /** Moving one is booking a new time for it ('to the afternoon': that day's afternoon). */
-function moveStart(a: Item, when?: WhenReading | null, zone?: string): FlowStart {
+function moveStart(a: Item, when?: WhenReading | null, zone?: string): { flow: 'booking'; data: BookingData } {
   let to: WhenReading | null = when && 'window' in when && when.window ? when : null;
   // A part of the day alone ('to the afternoon') is that part of the appointment's own day.
   if (to?.kind === 'time' && zone) to = { kind: 'day', date: DateTime.fromMillis(a.startsAt, { zone }).toISODate()!, window: to.window, yearShown: false };

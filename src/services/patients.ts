@@ -1,5 +1,6 @@
 import type { Actor } from '../domain/actor';
 import type { Clock } from '../domain/clock';
+import { normalizeSearchText } from '../domain/search';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { normalizePhone, validateDateOfBirth, validateFullName, validateLocale, validateTimeZone } from '../domain/patient';
 import { requireActForPatient, requireReadPatient } from '../domain/policy';
@@ -39,6 +40,11 @@ export interface PatientsService {
   /** Self-registration from a phone number the channel has proven (Twilio's From). */
   register(input: RegisterPatientInput): Promise<PatientView>;
   get(actor: Actor, patientId: string): Promise<PatientView>;
+  /**
+   * A doctor's own patients (those with an appointment with them) whose name has every word given:
+   * names only, for a doctor to say whom a booking is for. Audited as a search, with the count.
+   */
+  findForDoctor(actor: Actor, words: string): Promise<Array<{ id: string; fullName: string }>>;
   /**
    * Records an SMS opt-out or opt-in for a number (the carrier keywords STOP and START, or Twilio's
    * error 21610). No actor: the phone number itself, proven by the SMS channel, is asking.
@@ -133,6 +139,25 @@ export function createPatientsService(deps: { db: Db; audit: AuditLog; now: Cloc
           }
           throw err;
         }
+      }),
+
+    findForDoctor: (actor, words) =>
+      guardDb(async () => {
+        if (actor.role !== 'doctor' || !actor.doctorId) {
+          await audit.record(actor, { action: 'patient.search', outcome: 'denied', subjectType: 'patient' }).catch(() => undefined);
+          throw new ForbiddenError('search patients');
+        }
+        const terms = normalizeSearchText(words).split(' ').filter((w) => w.length >= 2).slice(0, 4);
+        if (terms.length === 0) return [];
+        const rows = await db.sequelize.query<{ id: string; fullName: string }>(
+          `SELECT p.id, p.full_name AS "fullName" FROM patients p
+            WHERE EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.doctor_id = :doctorId)
+              AND (SELECT bool_and(unaccent(lower(p.full_name)) LIKE '%' || t || '%') FROM unnest(ARRAY[:terms]::text[]) AS t)
+            ORDER BY p.full_name LIMIT 5`,
+          { replacements: { doctorId: actor.doctorId, terms }, type: QueryTypes.SELECT },
+        );
+        await audit.record(actor, { action: 'patient.search', outcome: 'allowed', subjectType: 'patient', details: { found: rows.length } });
+        return rows;
       }),
 
     get: (actor, patientId) =>

@@ -158,3 +158,14 @@ it('by /clinic: the front desk books a series, or the free part of it', async ()
   const ref = /\n {2}([0-9a-f]{8}) Thu 3 Dec/.exec(booked)![1];
   expect(await text(`cancel ${ref} rest`)).toMatch(/^Cancelled 2 appointments of the series/);
 });
+
+it('in Slack or Teams: a doctor books a series for a patient they see, by name', async () => {
+  const olivia = await insertPatient(h.db, { name: 'Olivia Grant', phone: '+15550509001', dateOfBirth: '1979-07-07', timeZone: LONDON });
+  await h.services.booking.book(olivia, { doctorId: rahman.id, patientId: olivia.patientId, startsAt: london('2026-12-01T15:00'), channel: 'sms' });
+  const say = async (text: string) => chat.say('aisha.rahman@demo.clinic', text, 'console');
+  expect(await say('Olivia Grant every Wednesday at 9 for 3 weeks')).toBe('Book Olivia Grant every Wednesday at 9:00 AM: 3 visits, Wed 2 Dec to Wed 16 Dec? Reply YES or NO.');
+  expect(await say('yes')).toMatch(/^Booked 3 visits for Olivia Grant, Wed 2 Dec, 9:00 AM to Wed 16 Dec, 9:00 AM\. Each gets its reminders\.$/);
+  expect(await h.db.models.Appointment.count({ where: { patientId: olivia.patientId, status: 'booked' } })).toBe(4);
+  // A stranger is nobody the doctor may book.
+  expect(await say('Zed Nobody every Thursday at 9 for 3 weeks')).toMatch(/None of your patients is called "zed nobody"/i);
+});
