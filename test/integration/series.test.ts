@@ -169,3 +169,13 @@ it('in Slack or Teams: a doctor books a series for a patient they see, by name',
   // A stranger is nobody the doctor may book.
   expect(await say('Zed Nobody every Thursday at 9 for 3 weeks')).toMatch(/None of your patients is called "zed nobody"/i);
 });
+
+it('in Spanish: "cada lunes a las 11 durante 3 semanas"', async () => {
+  const p = await patient();
+  await h.db.models.Patient.update({ locale: 'es' }, { where: { id: p.patientId } });
+  const say = async (text: string) => chat.say(p.phone, text);
+  expect(await say('seguimiento con la Dra Rahman cada jueves a las 16 durante 3 semanas')).toBe(
+    '¿Reservo con Dr Aisha Rahman cada jueves a las 16:00: 3 visitas, del jue 3 dic al jue 17 dic en London Bridge Clinic? Responda SI o NO.',
+  );
+  expect(await say('sí')).toMatch(/^Reservadas 3 visitas con Dr Aisha Rahman, cada jueves a las 16:00, del jue 3 dic al jue 17 dic en London Bridge Clinic, 5 Tooley St, London\./);
+});
