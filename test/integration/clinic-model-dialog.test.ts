@@ -129,3 +129,4 @@ it('a doctor at two places sets the hours of one, and calls off what the change 
   const hours = await h.services.availability.weeklyHours({ userId: nunez.userId!, role: 'doctor', doctorId: nunez.id }, nunez.id);
   expect(hours.map((r) => `${r.weekday} ${r.start}-${r.end}`)).toEqual(['1 10:00-18:00', '3 10:00-18:00', '5 10:00-14:00']);
 });
+

@@ -248,6 +248,22 @@ describe('logs', () => {
     for (const secret of [phone, '5550300099', 'Priscilla', 'Quartermaine', '1966', 'hello there']) expect(all).not.toContain(secret);
   });
 
+  it('never carry the reason for a visit or an intake answer', async () => {
+    const lines: string[] = [];
+    const logged = await startApp(h, env, { twilioClient: twilioClient(), logLines: lines });
+    const p = await insertPatient(h.db, { name: 'Rita Reason', phone: '+15550300097', dateOfBirth: '1970-03-03', timeZone: 'Europe/London' });
+    const say = async (body: string) => messages((await text('+15550300097', body, { port: logged.port })).body).join('\n');
+    await say('new patient visit with Dr Rahman on Friday at 11');
+    expect(await say('yes')).toMatch(/reason for your visit/);
+    expect(await say('recurring tinnitus in left ear')).toMatch(/Are you taking any medicines/);
+    expect(await say('sertraline 50mg')).toMatch(/will see your answers/);
+    await logged.close();
+    expect(lines.length).toBeGreaterThan(3);
+    expect(lines.join('\n')).not.toMatch(/tinnitus|sertraline/);
+    const [appt] = await h.db.models.Appointment.findAll({ where: { patientId: p.patientId } });
+    expect([appt.reason, appt.intake]).toEqual(['recurring tinnitus in left ear', [{ question: 'Are you taking any medicines? If so, which?', answer: 'sertraline 50mg' }]]);
+  });
+
   it('record a refused webhook with its source address, and never the request itself', async () => {
     const lines: string[] = [];
     const logged = await startApp(h, env, { twilioClient: twilioClient(), logLines: lines });
