@@ -25,6 +25,7 @@ export function createReminders(ctx: AppContext, senders: Senders, logger: Logge
     reconcileEveryMs: ctx.config.reminderReconcileMs,
     confirmationGraceMs: ctx.config.confirmationGraceMs,
     metrics: ctx.metrics,
+    sweepHold: (holdId) => ctx.services.booking.sweepHold(holdId),
     awaitReply: (phone, appointmentId, startsAt) => awaitReminderReply(store, phone, appointmentId, startsAt, ctx.now()),
   });
 }

@@ -256,6 +256,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     if (said('help')) return [{ text: step?.help ? t.say(step.help) : helpOf(t) }, ...(at ? await ask(t) : [])];
     if (actor && (said('menu') || (said('exit') && at))) {
       const leaving = said('exit');
+      if (at) await flowOf(at)?.leave?.(t, at.data as never)?.catch(() => undefined);
       state.at = null;
       state.back = [];
       return leaving ? [{ text: t.say('engine.stopped') }, ...menuOf(t)] : menuOf(t);

@@ -130,6 +130,8 @@ export interface Flow<F extends FlowName> {
   steps: { [S in StepOf<F>]: StepSpec<F> };
   /** Days are looked up (a schedule) rather than booked: 'last friday' is last Friday. */
   prefer?: 'future' | 'nearest';
+  /** Run when the person leaves the flow with MENU or EXIT: what it holds goes back (a held time). */
+  leave?: (t: Turn, data: DataOf<F>) => Promise<void>;
 }
 
 export function isNext<F extends FlowName>(x: Reply[] | Next<F>): x is Next<F> {

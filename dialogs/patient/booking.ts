@@ -70,6 +70,8 @@ export interface BookingData {
   series?: Recurrence | null;
   /** The series' free starts, as planned when asked. */
   seriesStarts?: number[] | null;
+  /** The time being confirmed, held for this patient alone until they answer (or it expires). */
+  holdId?: string | null;
 }
 
 type Out = Next<'booking'>;
@@ -313,6 +315,7 @@ export const bookingFlow: Flow<'booking'> = {
   name: 'booking',
   role: 'patient',
   first: 'who',
+  leave: (t, d) => release(t, d),
   steps: {
     who: {
       help: 'booking.whoHelp',
@@ -442,12 +445,16 @@ export const bookingFlow: Flow<'booking'> = {
         const kind = kinds.length > 1 ? kinds.find((k) => k.id === d.visitTypeId) : undefined;
         const doctor = kind ? `${dr(d.doctorName!)} (${kind.name})` : dr(d.doctorName!);
         const text = t.say(d.moving ? 'booking.confirmMove' : 'booking.confirm', { doctor, when, where: await whereOf(t, d.at, { address: false }) });
-        return [{ text, choices: yesNoChoices(t) }];
+        // The time is the patient's alone while they answer: nobody else is offered it or can take it.
+        const held = await holdFor(t, d);
+        if ('next' in held) return held.next;
+        return { stay: [{ text, choices: yesNoChoices(t) }], data: { holdId: held.holdId } };
       },
       async answer(t, d, u) {
         if (elsewhere(u)) return { unhandled: true };
         if (u.yesNo === 'yes' || (u.intent === 'yes' && !u.when && !u.doctors.length)) return book(t, d);
         if (u.yesNo === 'no' && !u.when && !u.doctors.length) {
+          await release(t, d);
           if (d.offered?.length) return { to: 'times', data: { note: null } };
           return proceed(t, { ...d, when: null, after: null, note: null });
         }
@@ -615,6 +622,47 @@ async function afterReason(t: Turn, d: BookingData): Promise<Out> {
   return { done: [{ text: t.say('booking.reasonSaved', { doctor: dr(d.doctorName!) }) }] };
 }
 
+/** Holds the time being confirmed; or, when it cannot be had, what to say instead. */
+async function holdFor(t: Turn, d: BookingData): Promise<{ holdId: string | null } | { next: Out }> {
+  const visit = (await visitFor(t, d))(d.doctorId!);
+  try {
+    const held = await t.deps.services.booking.hold(t.actor!, {
+      doctorId: d.doctorId!,
+      patientId: t.actor!.patientId!,
+      startsAt: new Date(d.startsAt!),
+      visitTypeId: d.moving ? undefined : visit.visitTypeId,
+      locationId: d.at ?? null,
+      moving: d.moving ?? null,
+    });
+    return { holdId: held.id };
+  } catch (err) {
+    // A move by less than its own length overlaps the patient's own appointment: no hold, the move checks at YES.
+    if (err instanceof PatientBusyError && d.moving) return { holdId: null };
+    // Redis or the database away: the question is still asked; YES books, or says to try again.
+    if (err instanceof ServiceUnavailableError) return { holdId: null };
+    if (err instanceof BookingLimitError) return { next: { done: [{ text: errorText(err, t.say, t.locale) }] } };
+    if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) return { next: await notAvailable(t, d, err) };
+    throw err;
+  }
+}
+
+/** Gives the patient's hold back (NO, or another time). */
+async function release(t: Turn, d: BookingData): Promise<void> {
+  if (d.holdId) await t.deps.services.booking.releaseHold(t.actor!, d.holdId).catch(() => undefined);
+}
+
+/** A time that cannot be had: why, and the nearest ones instead. */
+async function notAvailable(t: Turn, d: BookingData, err: SlotTakenError | SlotUnavailableError | PatientBusyError): Promise<Out> {
+  const startsAt = new Date(d.startsAt!);
+  // Before the date-of-birth check, "you already have an appointment then" would tell a phone's
+  // holder something of the patient's record: the same words as any time that cannot be had.
+  const sorry =
+    err instanceof SlotTakenError ? t.say('booking.justTaken') : err instanceof PatientBusyError && !t.state.verified ? t.say('booking.cannotBook') : errorText(err, t.say, t.locale);
+  const near = await nearestOffers(t, { id: d.doctorId!, name: d.doctorName! }, startsAt.getTime(), d.moving, await visitFor(t, d));
+  if (near.length === 0) return { done: [{ text: t.say('booking.nothingNearby', { sorry, doctor: dr(d.doctorName!) }) }] };
+  return { to: 'times', data: { offered: near, note: t.say('booking.nearest', { sorry }), holdId: null }, replace: true };
+}
+
 /** YES at the question: book (or move), then say so, whatever the outcome. */
 async function book(t: Turn, d: BookingData): Promise<Out> {
   const { booking } = t.deps.services;
@@ -623,8 +671,8 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
   try {
     const visit = (await visitFor(t, d))(d.doctorId!);
     const appt = d.moving
-      ? await booking.reschedule(t.actor!, d.moving, startsAt)
-      : await booking.book(t.actor!, { doctorId: d.doctorId!, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel, visitTypeId: visit.visitTypeId, locationId: d.at ?? null });
+      ? await booking.reschedule(t.actor!, d.moving, startsAt, d.holdId ?? null)
+      : await booking.book(t.actor!, { doctorId: d.doctorId!, patientId: t.actor!.patientId!, startsAt, channel: t.msg.channel, visitTypeId: visit.visitTypeId, locationId: d.at ?? null, holdId: d.holdId ?? null });
     t.told.push(appt.id);
     if (appt.videoUrl || d.moving) {
       const where = appt.videoUrl ? placeText(t.locale, null, appt.videoUrl) : await whereOf(t, appt.locationId);
@@ -645,15 +693,7 @@ async function book(t: Turn, d: BookingData): Promise<Out> {
       }
     }
     if (err instanceof BookingLimitError) return { done: [{ text: errorText(err, t.say, t.locale) }] };
-    if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) {
-      // Before the date-of-birth check, "you already have an appointment then" would tell a phone's
-      // holder something of the patient's record: the same words as any time that cannot be had.
-      const sorry =
-        err instanceof SlotTakenError ? t.say('booking.justTaken') : err instanceof PatientBusyError && !t.state.verified ? t.say('booking.cannotBook') : errorText(err, t.say, t.locale);
-      const near = await nearestOffers(t, { id: d.doctorId!, name: d.doctorName! }, startsAt.getTime(), d.moving, await visitFor(t, d));
-      if (near.length === 0) return { done: [{ text: t.say('booking.nothingNearby', { sorry, doctor: name }) }] };
-      return { to: 'times', data: { offered: near, note: t.say('booking.nearest', { sorry }) }, replace: true };
-    }
+    if (err instanceof SlotTakenError || err instanceof SlotUnavailableError || err instanceof PatientBusyError) return notAvailable(t, d, err);
     if (err instanceof ServiceUnavailableError || err instanceof ValidationError || err instanceof NotFoundError) {
       return { done: [{ text: t.say('booking.startAgain', { error: errorText(err, t.say, t.locale) }) }] };
     }

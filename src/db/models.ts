@@ -159,6 +159,7 @@ export interface AppointmentRow
   videoUrl: CreationOptional<string | null>;
   seriesId: CreationOptional<string | null>;
   intake: CreationOptional<Array<{ question: string; answer: string }> | null>;
+  holdExpiresAt: CreationOptional<Date | null>;
   patientConfirmedAt: CreationOptional<Date | null>;
   patientToldAt: CreationOptional<Date | null>;
   createdAt: CreationOptional<Date>;
@@ -417,7 +418,7 @@ export function defineModels(sequelize: Sequelize) {
       startsAt: { type: DataTypes.DATE, allowNull: false },
       endsAt: { type: DataTypes.DATE, allowNull: false },
       status: {
-        type: DataTypes.ENUM('booked', 'cancelled', 'completed', 'no_show'),
+        type: DataTypes.ENUM('booked', 'cancelled', 'completed', 'no_show', 'held'),
         allowNull: false,
         defaultValue: 'booked',
       },
@@ -435,6 +436,7 @@ export function defineModels(sequelize: Sequelize) {
       videoUrl: { type: DataTypes.STRING, allowNull: true },
       seriesId: { type: DataTypes.UUID, allowNull: true },
       intake: { type: DataTypes.JSONB, allowNull: true },
+      holdExpiresAt: { type: DataTypes.DATE, allowNull: true },
       patientConfirmedAt: { type: DataTypes.DATE, allowNull: true },
       patientToldAt: { type: DataTypes.DATE, allowNull: true },
       ...stamps,

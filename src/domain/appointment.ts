@@ -1,6 +1,7 @@
 /** Appointment states and the moves between them. */
-export type AppointmentStatus = 'booked' | 'cancelled' | 'completed' | 'no_show';
-export const APPOINTMENT_STATUSES: readonly AppointmentStatus[] = ['booked', 'cancelled', 'completed', 'no_show'];
+/** 'held': a time kept for a patient while they confirm it (see booking.hold); it expires on its own. */
+export type AppointmentStatus = 'booked' | 'cancelled' | 'completed' | 'no_show' | 'held';
+export const APPOINTMENT_STATUSES: readonly AppointmentStatus[] = ['booked', 'cancelled', 'completed', 'no_show', 'held'];
 
 /** Statuses that occupy the doctor's and the patient's time (the database constraints use the same set). */
 export function occupiesTime(status: AppointmentStatus): boolean {

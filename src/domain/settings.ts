@@ -31,6 +31,8 @@ export const settingSchemas = {
   registrationsPerHour: z.number().int().min(1).max(100_000),
   /** New numbers that may register in a day from one number block (the number less its last four digits). */
   registrationsPerPrefixPerDay: z.number().int().min(1).max(10_000),
+  /** How long a time the bot asks a patient to confirm is kept for them alone. */
+  holdMinutes: z.number().int().min(1).max(30),
   /** Admins are alerted when this many bookings in an hour come from numbers registered that day (0: never). */
   newNumberBookingAlert: z.number().int().min(0).max(100_000),
 } as const;
@@ -56,6 +58,7 @@ export function defaultSettings(timeZone: string): ClinicSettings {
     registrationsPerHour: 30,
     registrationsPerPrefixPerDay: 5,
     newNumberBookingAlert: 10,
+    holdMinutes: 5,
   };
 }
 

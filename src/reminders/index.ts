@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import { Worker as BullWorker, type Worker } from 'bullmq';
 import type { Clock } from '../domain/clock';
 import type { Db } from '../db/models';
 import type { Logger } from '../logging';
@@ -9,7 +9,7 @@ import type { AppointmentEvents } from '../services/events';
 import type { SettingsService } from '../services/settings';
 import { createNotificationWorker, type StaffMessenger } from './notifications';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
-import { createQueues, type Queues } from './queues';
+import { createQueues, HOLDS, type Queues } from './queues';
 import { createReminderScheduler, type ReminderScheduler } from './reminder-scheduler';
 import { createReminderWorker, type ReminderSms } from './reminder-worker';
 
@@ -27,6 +27,8 @@ export interface ReminderSystemDeps {
   now: Clock;
   logger: Logger;
   awaitReply?: (phone: string, appointmentId: string, startsAt: number) => Promise<void>;
+  /** Deletes a hold once it has expired (booking.sweepHold). */
+  sweepHold?: (holdId: string) => Promise<boolean>;
   /** How often reconciliation re-adds missing jobs (after a Redis outage, say). */
   reconcileEveryMs?: number;
   /** How long after a booking its patient is texted "Booked" unless the reply told them. */
@@ -56,6 +58,7 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   const queues = createQueues(deps.redis, deps.redisPrefix);
   deps.metrics?.watchQueue('reminders', () => queues.reminders.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchQueue('notifications', () => queues.notifications.getJobCounts('waiting', 'delayed', 'active', 'failed'));
+  deps.metrics?.watchQueue('holds', () => queues.holds.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchRedis(queues.redis, 'queues');
   const scheduler = createReminderScheduler({ queue: queues.reminders, db: deps.db, settings: deps.settings, now: deps.now });
   const workers: Worker[] = [];
@@ -75,7 +78,19 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   });
   // An appointment this process just committed: relayed now, not at the next poll. A failure here
   // leaves the row in the outbox for the poll; the booking itself is never touched.
-  const unsubscribe = deps.events.subscribe(async () => {
+  const unsubscribe = deps.events.subscribe(async (event) => {
+    if (event.type === 'held') {
+      // Deterministic id: the same hold is never queued twice. A little after expiry, so the sweep finds it expired.
+      await queues.holds.add('expire', { holdId: event.appointment.id }, {
+        jobId: `hold-${event.appointment.id}`,
+        delay: Math.max(0, event.expiresAt.getTime() - deps.now()) + 1000,
+        removeOnComplete: true,
+        removeOnFail: 100,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+      });
+      return;
+    }
     await relay.drain();
   });
 
@@ -98,6 +113,16 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
         createReminderWorker({ ...common, awaitReply: deps.awaitReply, connection: queues.workerConnection(), concurrency: deps.concurrency, observeLateness: deps.metrics?.reminderSent }),
       );
       workers.push(createNotificationWorker({ ...common, audit: deps.audit, staff: deps.staff, connection: queues.workerConnection() }));
+      if (deps.sweepHold) {
+        const sweep = deps.sweepHold;
+        const holds = new BullWorker<{ holdId: string }>(HOLDS, async (job) => ((await sweep(job.data.holdId)) ? 'released' : 'gone'), {
+          connection: queues.workerConnection(),
+          prefix: queues.prefix,
+          concurrency: 10,
+        });
+        holds.on('error', (err) => log.warn({ err: { message: err.message } }, 'hold worker error'));
+        workers.push(holds);
+      }
       await queues.notifications
         .upsertJobScheduler('doctor-digest', { every: 15 * 60_000 }, { name: 'digest', data: { kind: 'digest' } })
         .catch((err) => log.warn({ err: { message: (err as Error).message } }, 'digest schedule not set'));

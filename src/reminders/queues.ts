@@ -9,10 +9,13 @@ import { newRedis, type RedisTarget } from '../locks/redis';
  */
 export const REMINDERS = 'reminders';
 export const NOTIFICATIONS = 'notifications';
+export const HOLDS = 'holds';
 
 export interface Queues {
   reminders: Queue;
   notifications: Queue;
+  /** Expiry of the times held for patients while they confirm. */
+  holds: Queue;
   /** The BullMQ key prefix (under the service's Redis prefix). */
   prefix: string;
   /** The producers' fail-fast connection, for small counters beside the queues. */
@@ -29,11 +32,14 @@ export function createQueues(redis: string | RedisTarget, redisPrefix: string): 
   const workers: Redis[] = [];
   const reminders = new Queue(REMINDERS, { connection: producer, prefix });
   const notifications = new Queue(NOTIFICATIONS, { connection: producer, prefix });
+  const holds = new Queue(HOLDS, { connection: producer, prefix });
+  holds.on('error', () => undefined);
   reminders.on('error', () => undefined);
   notifications.on('error', () => undefined);
   return {
     reminders,
     notifications,
+    holds,
     prefix,
     redis: producer,
     workerConnection() {
@@ -43,7 +49,7 @@ export function createQueues(redis: string | RedisTarget, redisPrefix: string): 
       return connection;
     },
     async close() {
-      await Promise.allSettled([reminders.close(), notifications.close()]);
+      await Promise.allSettled([reminders.close(), notifications.close(), holds.close()]);
       producer.disconnect();
       for (const w of workers) w.disconnect();
     },

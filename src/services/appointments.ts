@@ -49,7 +49,7 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         const rows = await deps.db.sequelize.query<AppointmentRow>(
           `SELECT ${appointmentViewColumns()}
              FROM appointments
-            WHERE patient_id = :id AND ${when === 'upcoming' ? "status = 'booked' AND ends_at > :now" : "(ends_at <= :now OR status <> 'booked')"}
+            WHERE patient_id = :id AND ${when === 'upcoming' ? "status = 'booked' AND ends_at > :now" : "(ends_at <= :now OR status <> 'booked') AND status <> 'held'"}
             ORDER BY starts_at ${when === 'upcoming' ? 'ASC' : 'DESC'} LIMIT :limit`,
           { replacements: { id, now, limit: Math.min(Math.max(limit, 1), 50) }, type: QueryTypes.SELECT },
         );
@@ -78,7 +78,7 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
                   v.name AS "visitName", l.name AS "locationName", a.intake
              FROM appointments a JOIN patients p ON p.id = a.patient_id
              LEFT JOIN visit_types v ON v.id = a.visit_type_id LEFT JOIN locations l ON l.id = a.location_id
-            WHERE a.doctor_id = :id AND a.status <> 'cancelled' AND a.starts_at < :to AND a.ends_at > :from
+            WHERE a.doctor_id = :id AND a.status NOT IN ('cancelled', 'held') AND a.starts_at < :to AND a.ends_at > :from
             ORDER BY a.starts_at`,
           { replacements: { id, from, to }, type: QueryTypes.SELECT },
         );

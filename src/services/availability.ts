@@ -91,7 +91,7 @@ export function createAvailabilityService(deps: {
   }
 
   async function slotQuery(doctorId: string, from: Date, to: Date, options: SlotOptions = {}) {
-    const found = await loadDoctorCalendar(db, requireId(doctorId, 'The doctor'), from, to);
+    const found = await loadDoctorCalendar(db, requireId(doctorId, 'The doctor'), from, to, deps.now());
     if (!found) throw new NotFoundError('The doctor');
     const { doctor, calendar } = found;
     const plan = planVisit(doctor, doctor.visitTypes, options.visitTypeId ?? null);

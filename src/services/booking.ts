@@ -42,7 +42,28 @@ export interface BookInput {
   locationId?: string | null;
   /** Part of a recurring series (set by the series booking). */
   seriesId?: string | null;
+  /** The patient's hold on this time (from `hold`): turned into the booking whatever came since. */
+  holdId?: string | null;
 }
+
+export interface HoldInput {
+  doctorId: string;
+  patientId: string;
+  startsAt: Date;
+  visitTypeId?: string | null;
+  locationId?: string | null;
+  /** The appointment being moved to this time: its own kind of visit, and the caps left to the move itself. */
+  moving?: string | null;
+}
+
+export interface Hold {
+  id: string;
+  startsAt: Date;
+  endsAt: Date;
+  expiresAt: Date;
+  locationId: string | null;
+}
+
 
 export const MAX_REASON_LENGTH = 200;
 
@@ -62,6 +83,17 @@ export const PATIENT_MAX_OCCURRENCES = 12;
 
 export interface BookingService {
   /**
+   * Keeps a free time for one patient while they confirm it (the clinic's holdMinutes): it is
+   * offered to nobody else and refused to anybody else as taken, by the same constraint as a
+   * booking. A patient has one hold at a time: a new one replaces theirs. Refused like a booking
+   * when the time is not free or the patient is at their cap.
+   */
+  hold(actor: Actor, input: HoldInput): Promise<Hold>;
+  /** Gives a hold back (NO, another choice); nothing when it is gone already. */
+  releaseHold(actor: Actor, holdId: string): Promise<void>;
+  /** Deletes a hold that has expired (the expiry job); true when there was one. */
+  sweepHold(holdId: string): Promise<boolean>;
+  /**
    * Books every occurrence of a recurring series in one transaction, each under its slot lock:
    * all of them, or (any not free) none, with SlotTakenError or SlotUnavailableError for the first
    * that is not. The patient's cap counts the series as one booking.
@@ -71,7 +103,8 @@ export interface BookingService {
   cancelSeries(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView[]>;
   book(actor: Actor, input: BookInput): Promise<AppointmentView>;
   cancel(actor: Actor, appointmentId: string, reason?: string): Promise<AppointmentView>;
-  reschedule(actor: Actor, appointmentId: string, newStartsAt: Date): Promise<AppointmentView>;
+  /** Moves an appointment; with the patient's hold on the new time, that hold becomes it. */
+  reschedule(actor: Actor, appointmentId: string, newStartsAt: Date, holdId?: string | null): Promise<AppointmentView>;
   /** The patient's 'C' to a reminder: they will come. */
   confirmAttendance(actor: Actor, appointmentId: string): Promise<void>;
   /**
@@ -165,7 +198,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
     const end = start + plan.durationMinutes * 60_000;
     const reach = { start: start - plan.bufferBeforeMinutes * 60_000, end: end + plan.bufferAfterMinutes * 60_000 };
     // Only what overlaps this one visit and its buffers matters; weekly hours are read whole (a handful of rows).
-    const calendar = loaded ?? (await loadCalendar(db, doctor.id, new Date(start), new Date(end), transaction ?? undefined));
+    const calendar = loaded ?? (await loadCalendar(db, doctor.id, new Date(start), new Date(end), transaction ?? undefined, deps.now()));
     const query = {
       zone: doctor.timeZone,
       rules: calendar.rules,
@@ -262,9 +295,10 @@ export function createBookingService(deps: BookingDeps): BookingService {
    * start, so counts read in the statement that waited for the lock would miss the bookings the
    * lock's previous holder just committed (ten at once would all pass a cap of three).
    */
-  function bookingReads(doctorId: string, patientId: string, startsAt: Date): Statement[] {
+  function bookingReads(doctorId: string, patientId: string, startsAt: Date, holdId: string | null): Statement[] {
     return [
       ['SELECT created_at FROM patients WHERE id = :patientId FOR UPDATE', { patientId }],
+      releaseHolds(doctorId, patientId, startsAt, holdId),
       [
         // Busy time is read from two hours before (the longest buffer) to ten hours after (the
         // longest visit and buffer): the visit's own length is not known until its type is.
@@ -280,7 +314,8 @@ export function createBookingService(deps: BookingDeps): BookingService {
                      FROM time_off WHERE doctor_id = :doctorId AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)
                    UNION ALL
                    SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint, true
-                     FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND occupied_from < (SELECT e FROM slot) AND occupied_to > (SELECT s FROM slot)) b) AS busy,
+                     FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now)
+                      AND occupied_from < (SELECT e FROM slot) AND occupied_to > (SELECT s FROM slot)) b) AS busy,
                 (SELECT count(*) FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now) AS upcoming,
                 (SELECT count(*) FROM appointments, day WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now AND doctor_id = :doctorId
                     AND starts_at >= day.s AND starts_at < day.e) AS same`,
@@ -289,7 +324,21 @@ export function createBookingService(deps: BookingDeps): BookingService {
     ];
   }
 
-  function readBookingContext([locked, [row]]: Rows[]) {
+  /**
+   * Holds out of the way of a booking: the patient's own hold on the time (it becomes the booking,
+   * in the same transaction, so nobody can take the time in between), and expired holds near it.
+   */
+  function releaseHolds(doctorId: string, patientId: string, startsAt: Date, holdId: string | null): Statement {
+    return [
+      `DELETE FROM appointments WHERE status = 'held' AND (
+         (id = :holdId AND patient_id = :patientId)
+         OR (doctor_id = :doctorId AND hold_expires_at <= :now
+             AND occupied_from < :startsAt::timestamptz + interval '10 hours' AND occupied_to > :startsAt::timestamptz - interval '2 hours'))`,
+      { holdId: holdId ?? '00000000-0000-0000-0000-000000000000', patientId, doctorId, startsAt, now: new Date(deps.now()) },
+    ];
+  }
+
+  function readBookingContext([locked, , [row]]: Rows[]) {
     const r = row as {
       doctor: SlotDoctor | null;
       rules: RuleRecord[];
@@ -386,6 +435,75 @@ export function createBookingService(deps: BookingDeps): BookingService {
   }
 
   const service: BookingService = {
+    async hold(actor, input) {
+      const doctorId = requireId(input.doctorId, 'The doctor');
+      const patientId = requireId(input.patientId, 'The patient');
+      const startsAt = requireInstant(input.startsAt, 'startsAt');
+      const visitTypeId = input.visitTypeId ? requireId(input.visitTypeId, 'The visit type') : null;
+      const wantLocation = input.locationId ? requireId(input.locationId, 'The location') : null;
+      const moving = input.moving ? requireId(input.moving, 'The appointment') : null;
+      await permit(audit, actor, { action: 'appointment.hold', subjectType: 'doctor', subjectId: doctorId, patientId }, () => requireActForPatient(actor, patientId, 'hold a time for this patient'));
+      const settings = await deps.settings.get();
+      const held = await deps.locks.withSlot(doctorId, startsAt, () =>
+        guardDb(() =>
+          db.sequelize.transaction(async (transaction) => {
+            // One hold a patient: their previous one goes (with expired ones near this time).
+            const [sql, replacements] = releaseHolds(doctorId, patientId, startsAt, null);
+            await db.sequelize.query(`${sql} OR (status = 'held' AND patient_id = :patientId)`, { replacements, transaction });
+            const doctor = await findDoctor(doctorId, transaction);
+            const moved = moving ? await Appointment.findByPk(moving, { transaction }) : null;
+            if (moving && (!moved || moved.patientId !== patientId)) throw new NotFoundError('The appointment');
+            const kind = moved ? (doctor.visitTypes.some((v) => v.id === moved.visitTypeId) ? moved.visitTypeId : null) : visitTypeId;
+            const plan = planVisit(doctor, doctor.visitTypes, kind);
+            const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction, undefined, wantLocation);
+            const hold = await readHold(patientId, doctor, startsAt, transaction);
+            if (!moved) await checkHold(actor, hold);
+            const expiresAt = new Date(deps.now() + settings.holdMinutes * 60_000);
+            const values = { doctorId, patientId, startsAt, endsAt, locationId, ...visitColumns(plan), videoUrl: null };
+            try {
+              const [row] = await db.sequelize.query<{ id: string }>(
+                `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, status, hold_expires_at, channel, created_by, location_id, visit_type_id,
+                                           buffer_before_minutes, buffer_after_minutes, created_at, updated_at)
+                 VALUES (:doctorId, :patientId, :startsAt, :endsAt, 'held', :expiresAt, :channel, :createdBy, :locationId, :visitTypeId,
+                         :bufferBeforeMinutes, :bufferAfterMinutes, :now, :now) RETURNING id`,
+                { replacements: { ...values, expiresAt, channel: actor.channel ?? 'sms', createdBy: actor.userId ?? null, now: new Date(deps.now()) }, type: QueryTypes.SELECT, transaction },
+              );
+              await audit.record(actor, { action: 'appointment.hold', outcome: 'allowed', subjectType: 'appointment', subjectId: row.id, patientId }, transaction);
+              return { id: row.id, startsAt, endsAt, expiresAt, locationId };
+            } catch (err) {
+              throw bookingRefusal(err, { doctorId, startsAt });
+            }
+          }),
+        ),
+      );
+      // Holds expire on their own (free times and bookings ignore them after expiry); the expiry
+      // job the reminder system schedules on this event only tidies.
+      const view: AppointmentView = { id: held.id, doctorId, patientId, startsAt, endsAt: held.endsAt, status: 'held', channel: actor.channel ?? 'sms', reason: null, rescheduledFrom: null, locationId: held.locationId };
+      await tell({ type: 'held', appointment: view, expiresAt: held.expiresAt, actor });
+      return held;
+    },
+
+    async releaseHold(actor, holdId) {
+      const id = requireId(holdId, 'The hold');
+      await guardDb(async () => {
+        const row = await Appointment.findByPk(id);
+        if (!row || row.status !== 'held') return;
+        await permit(audit, actor, { action: 'appointment.hold.release', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireAppointmentAccess(actor, row, 'release this hold'));
+        await db.sequelize.query(`DELETE FROM appointments WHERE id = :id AND status = 'held'`, { replacements: { id } });
+      });
+    },
+
+    async sweepHold(holdId) {
+      const id = requireId(holdId, 'The hold');
+      const rows = await guardDb(() =>
+        db.sequelize.query<{ id: string }>(`DELETE FROM appointments WHERE id = :id AND status = 'held' AND hold_expires_at <= :now RETURNING id`, {
+          replacements: { id, now: new Date(deps.now()) },
+          type: QueryTypes.SELECT,
+        }),
+      );
+      return rows.length > 0;
+    },
+
     async bookSeries(actor, input) {
       const doctorId = requireId(input.doctorId, 'The doctor');
       const patientId = requireId(input.patientId, 'The patient');
@@ -464,6 +582,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
       const visitTypeId = input.visitTypeId ? requireId(input.visitTypeId, 'The visit type') : null;
       const wantLocation = input.locationId ? requireId(input.locationId, 'The location') : null;
       const seriesId = input.seriesId ? requireId(input.seriesId, 'The series') : null;
+      const holdId = input.holdId ? requireId(input.holdId, 'The hold') : null;
       await permit(audit, actor, { action: 'appointment.book', subjectType: 'doctor', subjectId: doctorId, patientId }, () => requireActForPatient(actor, patientId, 'book for this patient'));
 
       let appointment: AppointmentView;
@@ -473,7 +592,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
             // Two round trips: the reads open the transaction; the write (appointment, audit,
             // outbox) goes with the COMMIT.
             pipelinedTransaction(db.sequelize, async (tx) => {
-              const context = readBookingContext(await tx.run(...bookingReads(doctorId, patientId, startsAt)));
+              const context = readBookingContext(await tx.run(...bookingReads(doctorId, patientId, startsAt, holdId)));
               const doctor = context.doctor;
               const plan = planVisit(doctor, doctor.visitTypes, visitTypeId);
               const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, null, context.calendar, wantLocation);
@@ -526,8 +645,9 @@ export function createBookingService(deps: BookingDeps): BookingService {
       return cancelled;
     },
 
-    async reschedule(actor, appointmentId, newStartsAt) {
+    async reschedule(actor, appointmentId, newStartsAt, holdId) {
       const id = requireId(appointmentId, 'The appointment');
+      const ownHold = holdId ? requireId(holdId, 'The hold') : null;
       const startsAt = requireInstant(newStartsAt, 'startsAt');
       const current = await guardDb(() => Appointment.findByPk(id));
       if (!current) throw new NotFoundError('The appointment');
@@ -546,6 +666,8 @@ export function createBookingService(deps: BookingDeps): BookingService {
             if (why) throw new InvalidStateError(`This appointment cannot be moved: ${why}.`);
             const doctor = await findDoctor(old.doctorId, transaction);
             const previous = toAppointmentView(old);
+            const [release, releaseValues] = releaseHolds(old.doctorId, old.patientId, startsAt, ownHold);
+            await db.sequelize.query(release, { replacements: releaseValues, transaction });
             // Free the old time first, inside the same transaction, so a move by less than the
             // appointment's length is not refused as overlapping itself. A failure below rolls it back.
             await old.update(

@@ -53,11 +53,12 @@ export async function loadCalendars(
   from: Date,
   to: Date,
   transaction?: Transaction,
+  now: number = Date.now(),
 ): Promise<Map<string, DoctorCalendar>> {
   const out = new Map<string, DoctorCalendar>(doctorIds.map((id) => [id, { rules: [], busy: [] }]));
   if (doctorIds.length === 0) return out;
   const q = db.sequelize;
-  const replacements = { ids: doctorIds as string[], ...widen(from, to) };
+  const replacements = { ids: doctorIds as string[], ...widen(from, to), now: new Date(now) };
 
   // In turn, not in parallel: inside a transaction both run on the one connection it holds.
   const rules = await loadWeeklyRules(db, doctorIds, transaction);
@@ -67,7 +68,7 @@ export async function loadCalendars(
      UNION ALL
      SELECT doctor_id, (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint
        FROM appointments
-      WHERE doctor_id IN (:ids) AND status <> 'cancelled' AND occupied_from < :to AND occupied_to > :from`,
+      WHERE doctor_id IN (:ids) AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now) AND occupied_from < :to AND occupied_to > :from`,
     { replacements, type: QueryTypes.SELECT, transaction },
   );
 
@@ -84,8 +85,9 @@ export async function loadCalendar(
   from: Date,
   to: Date,
   transaction?: Transaction,
+  now: number = Date.now(),
 ): Promise<DoctorCalendar> {
-  return (await loadCalendars(db, [doctorId], from, to, transaction)).get(doctorId)!;
+  return (await loadCalendars(db, [doctorId], from, to, transaction, now)).get(doctorId)!;
 }
 
 /** Weekly hours of several doctors, one query, by doctor id. */
@@ -133,7 +135,7 @@ export const RULES_JSON = (idParam: string) => `(SELECT coalesce(json_agg(json_b
  * the path of most patient messages, and each round trip to the database costs more than the rest
  * of the work (docs/performance.md). Null when there is no such doctor.
  */
-export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, to: Date): Promise<{ doctor: CalendarDoctor; calendar: DoctorCalendar } | null> {
+export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, to: Date, now: number = Date.now()): Promise<{ doctor: CalendarDoctor; calendar: DoctorCalendar } | null> {
   const [row] = await db.sequelize.query<{
     doctor: CalendarDoctor | null;
     rules: RuleRecord[];
@@ -146,8 +148,9 @@ export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, t
                  FROM time_off WHERE doctor_id = :id AND starts_at < :to AND ends_at > :from
                UNION ALL
                SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint
-                 FROM appointments WHERE doctor_id = :id AND status <> 'cancelled' AND occupied_from < :to AND occupied_to > :from) b) AS busy`,
-    { replacements: { id: doctorId, ...widen(from, to) }, type: QueryTypes.SELECT },
+                 FROM appointments WHERE doctor_id = :id AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now)
+                  AND occupied_from < :to AND occupied_to > :from) b) AS busy`,
+    { replacements: { id: doctorId, ...widen(from, to), now: new Date(now) }, type: QueryTypes.SELECT },
   );
   if (!row?.doctor) return null;
   return {

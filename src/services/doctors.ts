@@ -114,7 +114,7 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
         const settings = await deps.settings.get();
         const now = deps.now();
         const to = now + Math.min(opts.lookaheadDays ?? 14, settings.bookingHorizonDays) * 86_400_000;
-        const calendars = await loadCalendars(db, doctors.map((d) => d.id), new Date(now), new Date(to));
+        const calendars = await loadCalendars(db, doctors.map((d) => d.id), new Date(now), new Date(to), undefined, now);
         return doctors.map((doctor) => {
           const cal = calendars.get(doctor.id)!;
           // The doctor's usual visit: their default type's length and buffers, on their grid.

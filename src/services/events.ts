@@ -8,7 +8,9 @@ import type { AppointmentView } from '../domain/appointment';
 export type AppointmentEvent =
   | { type: 'booked'; appointment: AppointmentView; actor: Actor }
   | { type: 'cancelled'; appointment: AppointmentView; actor: Actor }
-  | { type: 'rescheduled'; appointment: AppointmentView; previous: AppointmentView; actor: Actor };
+  | { type: 'rescheduled'; appointment: AppointmentView; previous: AppointmentView; actor: Actor }
+  /** A time kept for a patient while they confirm it, until `expiresAt`. */
+  | { type: 'held'; appointment: AppointmentView; expiresAt: Date; actor: Actor };
 
 export type AppointmentListener = (event: AppointmentEvent) => Promise<void> | void;
 

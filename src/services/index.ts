@@ -74,5 +74,5 @@ function observed(booking: BookingService, observe?: (outcome: BookingOutcome) =
       throw err;
     }
   };
-  return { ...booking, book: (actor, input) => count(() => booking.book(actor, input)), reschedule: (actor, id, startsAt) => count(() => booking.reschedule(actor, id, startsAt)) };
+  return { ...booking, book: (actor, input) => count(() => booking.book(actor, input)), reschedule: (actor, id, startsAt, holdId) => count(() => booking.reschedule(actor, id, startsAt, holdId)) };
 }

@@ -83,7 +83,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
               count(a.id) FILTER (WHERE a.status = 'completed') AS completed,
               count(a.id) FILTER (WHERE a.status = 'cancelled') AS cancelled,
               count(a.id) FILTER (WHERE a.status = 'no_show') AS no_show,
-              coalesce(sum(extract(epoch FROM a.ends_at - a.starts_at) / 60) FILTER (WHERE a.status <> 'cancelled'), 0) AS minutes
+              coalesce(sum(extract(epoch FROM a.ends_at - a.starts_at) / 60) FILTER (WHERE a.status NOT IN ('cancelled', 'held')), 0) AS minutes
          FROM doctors d
          LEFT JOIN appointments a ON a.doctor_id = d.id AND a.starts_at >= :from AND a.starts_at < :to
         GROUP BY d.id ORDER BY d.full_name`,
@@ -130,7 +130,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
         `SELECT s.name AS specialty, count(a.id) AS appointments
            FROM specializations s
            JOIN doctor_specializations ds ON ds.specialization_id = s.id
-           JOIN appointments a ON a.doctor_id = ds.doctor_id AND a.starts_at >= :from AND a.starts_at < :to AND a.status <> 'cancelled'
+           JOIN appointments a ON a.doctor_id = ds.doctor_id AND a.starts_at >= :from AND a.starts_at < :to AND a.status NOT IN ('cancelled', 'held')
           GROUP BY s.name ORDER BY count(a.id) DESC, s.name`,
         { replacements: range, type: QueryTypes.SELECT },
       )
@@ -139,7 +139,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
     const byChannel = (
       await db.sequelize.query<{ channel: string; bookings: string }>(
         `SELECT channel, count(*) AS bookings FROM appointments
-          WHERE created_at >= :from AND created_at < :to AND rescheduled_from IS NULL
+          WHERE created_at >= :from AND created_at < :to AND rescheduled_from IS NULL AND status <> 'held'
           GROUP BY channel ORDER BY count(*) DESC, channel`,
         { replacements: range, type: QueryTypes.SELECT },
       )
@@ -148,7 +148,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
     const byLanguage = (
       await db.sequelize.query<{ locale: string; bookings: string }>(
         `SELECT p.locale, count(*) AS bookings FROM appointments a JOIN patients p ON p.id = a.patient_id
-          WHERE a.created_at >= :from AND a.created_at < :to AND a.rescheduled_from IS NULL
+          WHERE a.created_at >= :from AND a.created_at < :to AND a.rescheduled_from IS NULL AND a.status <> 'held'
           GROUP BY p.locale ORDER BY count(*) DESC, p.locale`,
         { replacements: range, type: QueryTypes.SELECT },
       )
@@ -156,21 +156,21 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
 
     const byLocation = (
       await db.sequelize.query<{ location: string | null; appointments: string; cancelled: string }>(
-        `SELECT l.name AS location, count(*) FILTER (WHERE a.status <> 'cancelled') AS appointments, count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled
+        `SELECT l.name AS location, count(*) FILTER (WHERE a.status NOT IN ('cancelled', 'held')) AS appointments, count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled
            FROM appointments a LEFT JOIN locations l ON l.id = a.location_id
-          WHERE a.starts_at >= :from AND a.starts_at < :to
-          GROUP BY l.name ORDER BY count(*) FILTER (WHERE a.status <> 'cancelled') DESC, l.name`,
+          WHERE a.starts_at >= :from AND a.starts_at < :to AND a.status <> 'held'
+          GROUP BY l.name ORDER BY count(*) FILTER (WHERE a.status NOT IN ('cancelled', 'held')) DESC, l.name`,
         { replacements: range, type: QueryTypes.SELECT },
       )
     ).map((r) => ({ location: r.location ?? 'No named place', appointments: Number(r.appointments), cancelled: Number(r.cancelled) }));
 
     const byVisitType = (
       await db.sequelize.query<{ visit_type: string | null; appointments: string; cancelled: string; minutes: string }>(
-        `SELECT v.name AS visit_type, count(*) FILTER (WHERE a.status <> 'cancelled') AS appointments, count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled,
-                coalesce(sum(extract(epoch FROM a.ends_at - a.starts_at) / 60) FILTER (WHERE a.status <> 'cancelled'), 0)::int AS minutes
+        `SELECT v.name AS visit_type, count(*) FILTER (WHERE a.status NOT IN ('cancelled', 'held')) AS appointments, count(*) FILTER (WHERE a.status = 'cancelled') AS cancelled,
+                coalesce(sum(extract(epoch FROM a.ends_at - a.starts_at) / 60) FILTER (WHERE a.status NOT IN ('cancelled', 'held')), 0)::int AS minutes
            FROM appointments a LEFT JOIN visit_types v ON v.id = a.visit_type_id
-          WHERE a.starts_at >= :from AND a.starts_at < :to
-          GROUP BY v.name ORDER BY count(*) FILTER (WHERE a.status <> 'cancelled') DESC, v.name`,
+          WHERE a.starts_at >= :from AND a.starts_at < :to AND a.status <> 'held'
+          GROUP BY v.name ORDER BY count(*) FILTER (WHERE a.status NOT IN ('cancelled', 'held')) DESC, v.name`,
         { replacements: range, type: QueryTypes.SELECT },
       )
     ).map((r) => ({ visitType: r.visit_type ?? 'No kind set', appointments: Number(r.appointments), cancelled: Number(r.cancelled), minutes: Number(r.minutes) }));
@@ -179,7 +179,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
       await db.sequelize.query<{ weekday: number; hour: number; appointments: string }>(
         `SELECT extract(isodow FROM starts_at AT TIME ZONE :zone)::int AS weekday,
                 extract(hour FROM starts_at AT TIME ZONE :zone)::int AS hour, count(*) AS appointments
-           FROM appointments WHERE starts_at >= :from AND starts_at < :to AND status <> 'cancelled'
+           FROM appointments WHERE starts_at >= :from AND starts_at < :to AND status NOT IN ('cancelled', 'held')
           GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 5`,
         { replacements: range, type: QueryTypes.SELECT },
       )

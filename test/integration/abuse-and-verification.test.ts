@@ -82,8 +82,8 @@ describe('how much one patient may hold', () => {
     await book(p, patel.doctorId, '2026-12-01T09:00');
     await transcript(p.phone, [
       ['book dr anika patel', /Free times with Dr Anika Patel:/],
-      ['Dec 1 3pm', /Book Dr Anika Patel on Tue 1 Dec, 3:00 PM\? Reply YES/],
-      ['yes', /You already have an appointment with this doctor that day\. Reply MENU to see it, or choose another day\./],
+      // Told at once, before a YES that could not book.
+      ['Dec 1 3pm', /^You already have an appointment with this doctor that day\. Reply MENU to see it, or choose another day\./],
     ]);
   });
 });

@@ -8,6 +8,7 @@ import { createRedisConversationStore } from '../../dialogs/conversation-store';
 import { createChat, type Chat } from '../support/dialog-harness';
 import { deadRedis } from '../support/dead-redis';
 import { createHarness, type Harness } from '../support/harness';
+import { SlotTakenError } from '../../src/domain/errors';
 
 let h: Harness;
 let chat: Chat;
@@ -38,7 +39,8 @@ async function patient(name = 'Pat Test', dob = '1990-05-06'): Promise<Actor & {
   const phone = `+1555030${String(phoneSeq++).padStart(4, '0')}`;
   return { ...(await insertPatient(h.db, { name, phone, dateOfBirth: dob, timeZone: NY })), phone };
 }
-const appointmentsOf = (patientId: string) => h.db.models.Appointment.findAll({ where: { patientId }, order: [['createdAt', 'ASC']] });
+// Real appointments: a time held while the patient answered is not one.
+const appointmentsOf = (patientId: string) => h.db.models.Appointment.findAll({ where: { patientId, status: ['booked', 'cancelled', 'completed', 'no_show'] }, order: [['createdAt', 'ASC']] });
 
 describe('registration', () => {
   it('registers a new number, then books a skin doctor for tomorrow afternoon', async () => {
@@ -140,7 +142,7 @@ describe('booking', () => {
     ]);
   });
 
-  it('apologises and offers the nearest times when the slot is taken between offer and confirmation', async () => {
+  it('holds the time asked about for five minutes; after that it may be taken, and the late YES is offered the nearest', async () => {
     const p = await patient('Late Comer');
     const rival = await patient('Quick Rival');
     await transcript(p.phone, [
@@ -148,7 +150,14 @@ describe('booking', () => {
       ['Dec 2 10am', /^Book Dr Anika Patel on Wed 2 Dec, 10:00 AM\?/],
     ]);
     const patel = (await h.db.models.Doctor.findOne({ where: { fullName: 'Anika Patel' } }))!;
-    await h.services.booking.book(rival, { doctorId: patel.id, patientId: rival.patientId, startsAt: ny('2026-12-02T10:00'), channel: 'sms' });
+    const rivalBooks = () => h.services.booking.book(rival, { doctorId: patel.id, patientId: rival.patientId, startsAt: ny('2026-12-02T10:00'), channel: 'sms' });
+    // While the patient decides, the time is theirs: not offered, and refused as taken.
+    await expect(rivalBooks()).rejects.toBeInstanceOf(SlotTakenError);
+    const offered = await h.services.availability.freeSlots(patel.id, ny('2026-12-02T09:00'), ny('2026-12-02T11:00'));
+    expect(offered.map((s) => new Date(s.start).toISOString())).not.toContain(ny('2026-12-02T10:00').toISOString());
+    // Six minutes later the hold is over: the rival gets it.
+    h.clock.advance(6 * 60_000);
+    await rivalBooks();
     await transcript(p.phone, [
       // 9:30 and 10:30 are nearest; 9:00 and 11:00 tie, and the earlier wins.
       ['yes', /^Sorry, that time was just taken\. Nearest free times:\n1 Wed 2 Dec, 9:00 AM\n2 Wed 2 Dec, 9:30 AM\n3 Wed 2 Dec, 10:30 AM/],
@@ -307,7 +316,7 @@ describe('the conversation itself', () => {
       expect(reply).not.toMatch(/something went wrong|Error|undefined|\[object/);
       expect(reply.length).toBeGreaterThan(0);
     }
-    expect(await h.db.models.Appointment.count({ where: { patientId: p.patientId } })).toBe(0);
+    expect(await appointmentsOf(p.patientId)).toHaveLength(0);
   });
 
   it('says "try again shortly" when Redis is down for the booking lock, and keeps the place', async () => {

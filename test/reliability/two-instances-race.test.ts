@@ -12,6 +12,7 @@ let redis: OwnRedis;
 let instances: Instance[];
 let day: DateTime;
 let doctorId: string;
+let holdDoctor: string;
 const phones: string[] = [];
 
 beforeAll(async () => {
@@ -24,6 +25,11 @@ beforeAll(async () => {
   const user = await User.create({ role: 'doctor', email: null, displayName: 'Rel Iable' });
   doctorId = (await Doctor.create({ userId: user.id, fullName: 'Rel Iable', timeZone: NY, slotMinutes: 30 })).id;
   await AvailabilityRule.create({ doctorId, weekday: day.weekday, startTime: '09:00', endTime: '19:00', validFrom: day.toISODate(), validTo: day.toISODate() });
+  // A second doctor, ten half-hour slots the day after, for the holds race.
+  const holder = await User.create({ role: 'doctor', email: null, displayName: 'Hold Fast' });
+  holdDoctor = (await Doctor.create({ userId: holder.id, fullName: 'Hold Fast', timeZone: NY, slotMinutes: 30 })).id;
+  const holdDay = day.plus({ days: 1 });
+  await AvailabilityRule.create({ doctorId: holdDoctor, weekday: holdDay.weekday, startTime: '09:00', endTime: '14:00', validFrom: holdDay.toISODate(), validTo: holdDay.toISODate() });
   const users = await User.bulkCreate(Array.from({ length: PATIENTS }, (_, i) => ({ role: 'patient' as const, email: null, displayName: `P${i}` })));
   await Patient.bulkCreate(
     users.map((u, i) => {
@@ -53,21 +59,34 @@ async function everyone(say: (i: number) => string): Promise<Array<{ status: num
   );
 }
 
-it('500 patients texting two instances at once for 20 slots: 20 bookings, no double booking, and a clear answer for everyone', async () => {
+it('500 patients texting two instances at once for 20 slots: 20 held and booked, no double booking, and a clear answer for everyone', async () => {
   const slot = (i: number) => day.set({ hour: 9 }).plus({ minutes: 30 * (i % SLOTS) });
 
   const found = await everyone(() => 'book dr rel iable');
   expect(found.filter((r) => r.status === 200 && /^Free times with Dr Rel Iable:/.test(r.text))).toHaveLength(PATIENTS);
 
+  // Each time is held for the first to ask for it: one confirmation question a slot, and everyone
+  // else hears at once that it is taken (all twenty are held, so nothing else is free nearby).
   const asked = await everyone((i) => slot(i).toFormat('LLL d h:mma'));
-  expect(asked.filter((r) => /Book Dr Rel Iable on .*\? Reply YES/.test(r.text))).toHaveLength(PATIENTS);
+  expect(asked.every((r) => r.status === 200)).toBe(true);
+  const askedToConfirm = asked.filter((r) => /^Book Dr Rel Iable on .*\? Reply YES/.test(r.text));
+  expect(askedToConfirm).toHaveLength(SLOTS);
+  expect(new Set(askedToConfirm.map((r) => r.text)).size).toBe(SLOTS);
+  // (or, when every time is held by then, that nothing is free)
+  const others = asked.filter(
+    (r) =>
+      !/^Book Dr Rel Iable on .*\? Reply YES/.test(r.text) &&
+      !/Sorry, that time was just taken\. (Nearest free times:|Dr Rel Iable has nothing else free nearby)|^Sorry, Dr Rel Iable has nothing free in the next weeks\./.test(r.text),
+  );
+  expect(others.map((r) => r.text)).toEqual([]);
 
+  // Every YES within its hold books; the others' YES is nothing to confirm.
   const answers = await everyone(() => 'yes');
   expect(answers.every((r) => r.status === 200)).toBe(true);
   const booked = answers.filter((r) => /^Booked: Dr Rel Iable on /.test(r.text));
-  const taken = answers.filter((r) => /Sorry, that time was just taken\. (Nearest free times:|Dr Rel Iable has nothing else free nearby)/.test(r.text));
   expect(booked).toHaveLength(SLOTS);
-  expect(taken).toHaveLength(PATIENTS - SLOTS);
+  const holders = phones.filter((_, i) => /^Book Dr Rel Iable on/.test(asked[i].text)).sort();
+  expect(phones.filter((_, i) => /^Booked:/.test(answers[i].text)).sort()).toEqual(holders);
 
   // The database agrees: one appointment per slot, none overlapping, each with a confirmed patient.
   const rows = await tdb.db.sequelize.query<{ starts_at: Date; phone_e164: string }>(
@@ -85,4 +104,44 @@ it('500 patients texting two instances at once for 20 slots: 20 bookings, no dou
   );
   expect(Number(overlap.n)).toBe(0);
   expect(instances.every((i) => i.alive())).toBe(true);
+});
+
+it('200 patients reaching the confirmation of the same first free time: each held time asked of exactly one, every YES in its hold booked', async () => {
+  const group = phones.slice(0, 200);
+  const all = (say: (i: number) => string, who: number[]) =>
+    Promise.all(who.map(async (i) => ({ i, ...(await sms(instances[i % 2].port, group[i], say(i))) })).map(async (p) => {
+      const r = await p;
+      return { i: r.i, status: r.status, text: messages(r.body) };
+    }));
+  const everyoneInGroup = group.map((_, i) => i);
+
+  await all(() => 'menu', everyoneInGroup); // out of whatever the first race left them in
+  const listed = await all(() => 'book dr hold fast', everyoneInGroup);
+  expect(listed.filter((r) => /^Free times with Dr Hold Fast:\n1 /.test(r.text))).toHaveLength(200);
+  // Round one: all at once for the first time listed, the same for everyone.
+  const first = await all(() => '1', everyoneInGroup);
+  const confirming = first.filter((r) => /^Book Dr Hold Fast on .*\? Reply YES/.test(r.text));
+  expect(confirming).toHaveLength(1);
+  // Round two: the others take the first of the nearest times they were offered.
+  const again = first.filter((r) => /Sorry, that time was just taken\. Nearest free times:/.test(r.text)).map((r) => r.i);
+  expect(again.length).toBe(199);
+  const second = await all(() => '1', again);
+  const confirmingToo = second.filter((r) => /^Book Dr Hold Fast on .*\? Reply YES/.test(r.text));
+  const asked = [...confirming, ...confirmingToo];
+  // No time is put to two patients.
+  expect(new Set(asked.map((r) => r.text)).size).toBe(asked.length);
+  const [held] = await tdb.db.sequelize.query<{ n: string; times: string }>(
+    `SELECT count(*) AS n, count(DISTINCT starts_at) AS times FROM appointments WHERE doctor_id = :d AND status = 'held'`,
+    { replacements: { d: holdDoctor }, type: QueryTypes.SELECT },
+  );
+  expect([Number(held.n), Number(held.times)]).toEqual([asked.length, asked.length]);
+
+  const yes = await all(() => 'yes', asked.map((r) => r.i));
+  expect(yes.filter((r) => /^Booked: Dr Hold Fast on /.test(r.text))).toHaveLength(asked.length);
+  const [booked] = await tdb.db.sequelize.query<{ n: string; times: string; holds: string }>(
+    `SELECT count(*) FILTER (WHERE status = 'booked') AS n, count(DISTINCT starts_at) FILTER (WHERE status = 'booked') AS times,
+            count(*) FILTER (WHERE status = 'held') AS holds FROM appointments WHERE doctor_id = :d`,
+    { replacements: { d: holdDoctor }, type: QueryTypes.SELECT },
+  );
+  expect([Number(booked.n), Number(booked.times), Number(booked.holds)]).toEqual([asked.length, asked.length, 0]);
 });
