@@ -94,6 +94,13 @@ export interface BookingService {
   /** Deletes a hold that has expired (the expiry job); true when there was one. */
   sweepHold(holdId: string): Promise<boolean>;
   /**
+   * The waitlist's hold on a freed time for the patient it is offered to, for `minutes` (no actor:
+   * the system offers it; the patient's caps are checked when they take it). Refused like any hold.
+   */
+  holdForOffer(input: HoldInput, minutes: number): Promise<Hold>;
+  /** Gives back a hold the waitlist placed (declined, expired, or the text could not be sent). */
+  releaseOfferHold(holdId: string): Promise<void>;
+  /**
    * Books every occurrence of a recurring series in one transaction, each under its slot lock:
    * all of them, or (any not free) none, with SlotTakenError or SlotUnavailableError for the first
    * that is not. The patient's cap counts the series as one booking.
@@ -434,53 +441,66 @@ export function createBookingService(deps: BookingDeps): BookingService {
     return deps.locks.withSlot(doctorId, first, () => withSlots(doctorId, rest, work));
   }
 
+  /** Holds a free time for a patient: for an actor (checked by the caller) or, with none, for the waitlist. */
+  async function placeHold(actor: Actor | null, input: HoldInput, minutes: number): Promise<Hold> {
+    const doctorId = requireId(input.doctorId, 'The doctor');
+    const patientId = requireId(input.patientId, 'The patient');
+    const startsAt = requireInstant(input.startsAt, 'startsAt');
+    const visitTypeId = input.visitTypeId ? requireId(input.visitTypeId, 'The visit type') : null;
+    const wantLocation = input.locationId ? requireId(input.locationId, 'The location') : null;
+    const moving = input.moving ? requireId(input.moving, 'The appointment') : null;
+    const held = await deps.locks.withSlot(doctorId, startsAt, () =>
+      guardDb(() =>
+        db.sequelize.transaction(async (transaction) => {
+          // One hold a patient: their previous one goes (with expired ones near this time).
+          const [sql, replacements] = releaseHolds(doctorId, patientId, startsAt, null);
+          await db.sequelize.query(`${sql} OR (status = 'held' AND patient_id = :patientId)`, { replacements, transaction });
+          const doctor = await findDoctor(doctorId, transaction);
+          const moved = moving ? await Appointment.findByPk(moving, { transaction }) : null;
+          if (moving && (!moved || moved.patientId !== patientId)) throw new NotFoundError('The appointment');
+          const kind = moved ? (doctor.visitTypes.some((v) => v.id === moved.visitTypeId) ? moved.visitTypeId : null) : visitTypeId;
+          const plan = planVisit(doctor, doctor.visitTypes, kind);
+          const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction, undefined, wantLocation);
+          const hold = await readHold(patientId, doctor, startsAt, transaction);
+          if (!moved && actor) await checkHold(actor, hold);
+          const expiresAt = new Date(deps.now() + minutes * 60_000);
+          const values = { doctorId, patientId, startsAt, endsAt, locationId, ...visitColumns(plan), videoUrl: null };
+          try {
+            const [row] = await db.sequelize.query<{ id: string }>(
+              `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, status, hold_expires_at, channel, created_by, location_id, visit_type_id,
+                                         buffer_before_minutes, buffer_after_minutes, created_at, updated_at)
+               VALUES (:doctorId, :patientId, :startsAt, :endsAt, 'held', :expiresAt, :channel, :createdBy, :locationId, :visitTypeId,
+                       :bufferBeforeMinutes, :bufferAfterMinutes, :now, :now) RETURNING id`,
+              { replacements: { ...values, expiresAt, channel: actor?.channel ?? 'waitlist', createdBy: actor?.userId ?? null, now: new Date(deps.now()) }, type: QueryTypes.SELECT, transaction },
+            );
+            await audit.record(actor, { action: actor ? 'appointment.hold' : 'waitlist.hold', outcome: 'allowed', subjectType: 'appointment', subjectId: row.id, patientId }, transaction);
+            return { id: row.id, startsAt, endsAt, expiresAt, locationId };
+          } catch (err) {
+            throw bookingRefusal(err, { doctorId, startsAt });
+          }
+        }),
+      ),
+    );
+    // Holds expire on their own (free times and bookings ignore them after expiry); the expiry
+    // job the reminder system schedules on this event only tidies.
+    const view: AppointmentView = { id: held.id, doctorId, patientId, startsAt, endsAt: held.endsAt, status: 'held', channel: actor?.channel ?? 'waitlist', reason: null, rescheduledFrom: null, locationId: held.locationId };
+    // The waitlist schedules its own offer expiry; a patient's hold gets the tidy-up job.
+    if (actor) await tell({ type: 'held', appointment: view, expiresAt: held.expiresAt, actor });
+    return held;
+  }
+
   const service: BookingService = {
     async hold(actor, input) {
-      const doctorId = requireId(input.doctorId, 'The doctor');
       const patientId = requireId(input.patientId, 'The patient');
-      const startsAt = requireInstant(input.startsAt, 'startsAt');
-      const visitTypeId = input.visitTypeId ? requireId(input.visitTypeId, 'The visit type') : null;
-      const wantLocation = input.locationId ? requireId(input.locationId, 'The location') : null;
-      const moving = input.moving ? requireId(input.moving, 'The appointment') : null;
-      await permit(audit, actor, { action: 'appointment.hold', subjectType: 'doctor', subjectId: doctorId, patientId }, () => requireActForPatient(actor, patientId, 'hold a time for this patient'));
-      const settings = await deps.settings.get();
-      const held = await deps.locks.withSlot(doctorId, startsAt, () =>
-        guardDb(() =>
-          db.sequelize.transaction(async (transaction) => {
-            // One hold a patient: their previous one goes (with expired ones near this time).
-            const [sql, replacements] = releaseHolds(doctorId, patientId, startsAt, null);
-            await db.sequelize.query(`${sql} OR (status = 'held' AND patient_id = :patientId)`, { replacements, transaction });
-            const doctor = await findDoctor(doctorId, transaction);
-            const moved = moving ? await Appointment.findByPk(moving, { transaction }) : null;
-            if (moving && (!moved || moved.patientId !== patientId)) throw new NotFoundError('The appointment');
-            const kind = moved ? (doctor.visitTypes.some((v) => v.id === moved.visitTypeId) ? moved.visitTypeId : null) : visitTypeId;
-            const plan = planVisit(doctor, doctor.visitTypes, kind);
-            const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction, undefined, wantLocation);
-            const hold = await readHold(patientId, doctor, startsAt, transaction);
-            if (!moved) await checkHold(actor, hold);
-            const expiresAt = new Date(deps.now() + settings.holdMinutes * 60_000);
-            const values = { doctorId, patientId, startsAt, endsAt, locationId, ...visitColumns(plan), videoUrl: null };
-            try {
-              const [row] = await db.sequelize.query<{ id: string }>(
-                `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, status, hold_expires_at, channel, created_by, location_id, visit_type_id,
-                                           buffer_before_minutes, buffer_after_minutes, created_at, updated_at)
-                 VALUES (:doctorId, :patientId, :startsAt, :endsAt, 'held', :expiresAt, :channel, :createdBy, :locationId, :visitTypeId,
-                         :bufferBeforeMinutes, :bufferAfterMinutes, :now, :now) RETURNING id`,
-                { replacements: { ...values, expiresAt, channel: actor.channel ?? 'sms', createdBy: actor.userId ?? null, now: new Date(deps.now()) }, type: QueryTypes.SELECT, transaction },
-              );
-              await audit.record(actor, { action: 'appointment.hold', outcome: 'allowed', subjectType: 'appointment', subjectId: row.id, patientId }, transaction);
-              return { id: row.id, startsAt, endsAt, expiresAt, locationId };
-            } catch (err) {
-              throw bookingRefusal(err, { doctorId, startsAt });
-            }
-          }),
-        ),
-      );
-      // Holds expire on their own (free times and bookings ignore them after expiry); the expiry
-      // job the reminder system schedules on this event only tidies.
-      const view: AppointmentView = { id: held.id, doctorId, patientId, startsAt, endsAt: held.endsAt, status: 'held', channel: actor.channel ?? 'sms', reason: null, rescheduledFrom: null, locationId: held.locationId };
-      await tell({ type: 'held', appointment: view, expiresAt: held.expiresAt, actor });
-      return held;
+      await permit(audit, actor, { action: 'appointment.hold', subjectType: 'doctor', subjectId: input.doctorId, patientId }, () => requireActForPatient(actor, patientId, 'hold a time for this patient'));
+      return placeHold(actor, input, (await deps.settings.get()).holdMinutes);
+    },
+
+    holdForOffer: (input, minutes) => placeHold(null, input, minutes),
+
+    async releaseOfferHold(holdId) {
+      const id = requireId(holdId, 'The hold');
+      await guardDb(() => db.sequelize.query(`DELETE FROM appointments WHERE id = :id AND status = 'held'`, { replacements: { id } }));
     },
 
     async releaseHold(actor, holdId) {
