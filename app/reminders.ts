@@ -1,5 +1,6 @@
 import { createRedisConversationStore } from '../dialogs/conversation-store';
 import { awaitReminderReply } from '../dialogs/patient/reminder-reply';
+import { awaitWaitlistOffer } from '../dialogs/patient/waitlist';
 import type { Logger } from '../src/logging';
 import { createReminderSystem, type ReminderSystem } from '../src/reminders';
 import { createStaffMessenger } from '../src/reminders/staff-messenger';
@@ -26,6 +27,10 @@ export function createReminders(ctx: AppContext, senders: Senders, logger: Logge
     confirmationGraceMs: ctx.config.confirmationGraceMs,
     metrics: ctx.metrics,
     sweepHold: (holdId) => ctx.services.booking.sweepHold(holdId),
+    waitlist: {
+      services: ctx.services,
+      awaitOffer: (phone, offerId, expiresAt) => awaitWaitlistOffer(store, phone, offerId, expiresAt, ctx.now()),
+    },
     awaitReply: (phone, appointmentId, startsAt) => awaitReminderReply(store, phone, appointmentId, startsAt, ctx.now()),
   });
 }

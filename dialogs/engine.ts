@@ -7,6 +7,7 @@ import { DOCTOR_HELP, doctorMenu, doctorMenuChoice } from './doctor/menu';
 import { scheduleFlow } from './doctor/schedule';
 import { timeOffFlow } from './doctor/time-off';
 import { doctorSeriesFlow } from './doctor/series';
+import { waitlistFlow, waitlistOfferFlow } from './patient/waitlist';
 import { isNext, type DialogDeps, type Flow, type FlowName, type FlowStart, type Next, type StepSpec, type Turn } from './flow';
 import { appointmentsFlow } from './patient/appointments';
 import { bookingFlow } from './patient/booking';
@@ -62,6 +63,8 @@ const FLOWS: { [F in FlowName]: Flow<F> } = {
   hours: hoursFlow,
   timeoff: timeOffFlow,
   doctorSeries: doctorSeriesFlow,
+  waitlist: waitlistFlow,
+  waitlistOffer: waitlistOfferFlow,
 };
 
 export function freshState(now: number): ConversationState {

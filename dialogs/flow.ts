@@ -17,6 +17,7 @@ import type { HoursData, HoursStep } from './doctor/hours';
 import type { ScheduleData, ScheduleStep } from './doctor/schedule';
 import type { TimeOffData, TimeOffStep } from './doctor/time-off';
 import type { DoctorSeriesData, DoctorSeriesStep } from './doctor/series';
+import type { WaitlistData, WaitlistOfferData, WaitlistOfferStep, WaitlistStep } from './patient/waitlist';
 
 /**
  * Conversations as typed flows, one flow a file, as BotBuilder's core-bot sample keeps one dialog
@@ -37,6 +38,8 @@ export interface Flows {
   hours: { step: HoursStep; data: HoursData };
   timeoff: { step: TimeOffStep; data: TimeOffData };
   doctorSeries: { step: DoctorSeriesStep; data: DoctorSeriesData };
+  waitlist: { step: WaitlistStep; data: WaitlistData };
+  waitlistOffer: { step: WaitlistOfferStep; data: WaitlistOfferData };
 }
 
 export type FlowName = keyof Flows;

@@ -6,6 +6,7 @@ import { seriesFrom } from './doctor/series';
 import type { FlowStart, Turn } from './flow';
 import { appointmentsFrom } from './patient/appointments';
 import { bookingFrom } from './patient/booking';
+import { WAITLIST_WORDS, waitlistFrom } from './patient/waitlist';
 import { patientMenu } from './patient/menu';
 import type { Understood } from './understanding';
 import type { Reply } from './types';
@@ -30,6 +31,7 @@ function isPast(when: NonNullable<Understood['when']>, t: Turn): boolean {
 }
 
 export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
+  if (WAITLIST_WORDS.test(u.text)) return { flow: 'waitlist', data: waitlistFrom(u) };
   switch (u.intent) {
     case 'cancel':
       return { flow: 'appointments', data: appointmentsFrom('cancel', u) };

@@ -104,6 +104,8 @@ const SETTING_PARSERS: Record<string, (v: string) => unknown> = {
   registrationsPerHour: (v) => Number(v),
   registrationsPerPrefixPerDay: (v) => Number(v),
   newNumberBookingAlert: (v) => Number(v),
+  holdMinutes: (v) => Number(v),
+  waitlistOfferMinutes: (v) => Number(v),
   quietHours: (v) => {
     const m = /^\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*$/.exec(v);
     return m ? { start: m[1], end: m[2] } : v;

@@ -33,6 +33,8 @@ export const settingSchemas = {
   registrationsPerPrefixPerDay: z.number().int().min(1).max(10_000),
   /** How long a time the bot asks a patient to confirm is kept for them alone. */
   holdMinutes: z.number().int().min(1).max(30),
+  /** How long a patient on the waitlist has to take a freed time they are offered. */
+  waitlistOfferMinutes: z.number().int().min(5).max(120),
   /** Admins are alerted when this many bookings in an hour come from numbers registered that day (0: never). */
   newNumberBookingAlert: z.number().int().min(0).max(100_000),
 } as const;
@@ -59,6 +61,7 @@ export function defaultSettings(timeZone: string): ClinicSettings {
     registrationsPerPrefixPerDay: 5,
     newNumberBookingAlert: 10,
     holdMinutes: 5,
+    waitlistOfferMinutes: 15,
   };
 }
 

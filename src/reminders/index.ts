@@ -10,6 +10,7 @@ import type { SettingsService } from '../services/settings';
 import { createNotificationWorker, type StaffMessenger } from './notifications';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { createQueues, HOLDS, type Queues } from './queues';
+import { createWaitlistWorker, enqueueWaitlist, type WaitlistOfferDeps } from './waitlist-offers';
 import { createReminderScheduler, type ReminderScheduler } from './reminder-scheduler';
 import { createReminderWorker, type ReminderSms } from './reminder-worker';
 
@@ -27,6 +28,8 @@ export interface ReminderSystemDeps {
   now: Clock;
   logger: Logger;
   awaitReply?: (phone: string, appointmentId: string, startsAt: number) => Promise<void>;
+  /** The waitlist: freed times offered by text (omit to run no waitlist). */
+  waitlist?: Omit<WaitlistOfferDeps, 'queue' | 'now' | 'logger' | 'sms'>;
   /** Deletes a hold once it has expired (booking.sweepHold). */
   sweepHold?: (holdId: string) => Promise<boolean>;
   /** How often reconciliation re-adds missing jobs (after a Redis outage, say). */
@@ -58,6 +61,7 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   const queues = createQueues(deps.redis, deps.redisPrefix);
   deps.metrics?.watchQueue('reminders', () => queues.reminders.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchQueue('notifications', () => queues.notifications.getJobCounts('waiting', 'delayed', 'active', 'failed'));
+  deps.metrics?.watchQueue('waitlist', () => queues.waitlist.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchQueue('holds', () => queues.holds.getJobCounts('waiting', 'delayed', 'active', 'failed'));
   deps.metrics?.watchRedis(queues.redis, 'queues');
   const scheduler = createReminderScheduler({ queue: queues.reminders, db: deps.db, settings: deps.settings, now: deps.now });
@@ -69,6 +73,7 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
     db: deps.db,
     scheduler,
     notifications: queues.notifications,
+    waitlist: deps.waitlist ? queues.waitlist : undefined,
     redis: queues.redis,
     redisPrefix: deps.redisPrefix,
     settings: deps.settings,
@@ -79,6 +84,10 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   // An appointment this process just committed: relayed now, not at the next poll. A failure here
   // leaves the row in the outbox for the poll; the booking itself is never touched.
   const unsubscribe = deps.events.subscribe(async (event) => {
+    if (event.type === 'offer-declined') {
+      await enqueueWaitlist(queues.waitlist, { kind: 'next', doctorId: event.appointment.doctorId, startsAt: event.appointment.startsAt.getTime(), after: event.appointment.id });
+      return;
+    }
     if (event.type === 'held') {
       // Deterministic id: the same hold is never queued twice. A little after expiry, so the sweep finds it expired.
       await queues.holds.add('expire', { holdId: event.appointment.id }, {
@@ -113,6 +122,9 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
         createReminderWorker({ ...common, awaitReply: deps.awaitReply, connection: queues.workerConnection(), concurrency: deps.concurrency, observeLateness: deps.metrics?.reminderSent }),
       );
       workers.push(createNotificationWorker({ ...common, audit: deps.audit, staff: deps.staff, connection: queues.workerConnection() }));
+      if (deps.waitlist) {
+        workers.push(createWaitlistWorker({ ...deps.waitlist, queue: queues.waitlist, now: deps.now, logger: deps.logger, sms: deps.sms, connection: queues.workerConnection(), prefix: queues.prefix }));
+      }
       if (deps.sweepHold) {
         const sweep = deps.sweepHold;
         const holds = new BullWorker<{ holdId: string }>(HOLDS, async (job) => ((await sweep(job.data.holdId)) ? 'released' : 'gone'), {

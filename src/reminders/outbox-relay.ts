@@ -6,6 +6,7 @@ import { reminderRepository, type OutboxEntry } from '../repositories/reminders'
 import type { Logger } from '../logging';
 import type { SettingsService } from '../services/settings';
 import { enqueueNotification } from './notifications';
+import { enqueueWaitlist } from './waitlist-offers';
 import type { ReminderScheduler } from './reminder-scheduler';
 
 /**
@@ -34,6 +35,8 @@ export function createOutboxRelay(deps: {
   db: Db;
   scheduler: ReminderScheduler;
   notifications: Queue;
+  /** Freed times go to the waitlist (when the clinic runs one). */
+  waitlist?: Queue;
   redis: Redis;
   redisPrefix: string;
   settings: SettingsService;
@@ -53,7 +56,11 @@ export function createOutboxRelay(deps: {
     const id = row.appointmentId;
     const p = row.payload ?? {};
     if (row.kind === 'appointment.booked' || row.kind === 'appointment.rescheduled') {
-      if (row.kind === 'appointment.rescheduled' && typeof p.previousId === 'string') await deps.scheduler.unschedule(p.previousId);
+      if (row.kind === 'appointment.rescheduled' && typeof p.previousId === 'string') {
+        await deps.scheduler.unschedule(p.previousId);
+        // The time it moved from is free: the waitlist may fill it.
+        if (deps.waitlist) await enqueueWaitlist(deps.waitlist, { kind: 'freed', appointmentId: p.previousId });
+      }
       await deps.scheduler.schedule(id);
       // The later visits of a series: reminders each, but the doctor hears of the series once.
       if (p.quiet === true) return;
@@ -64,6 +71,7 @@ export function createOutboxRelay(deps: {
       if (p.newPatient === true) await countNewNumberBooking();
     } else if (row.kind === 'appointment.cancelled') {
       await deps.scheduler.unschedule(id);
+      if (deps.waitlist) await enqueueWaitlist(deps.waitlist, { kind: 'freed', appointmentId: id });
       await enqueueNotification(deps.notifications, { kind: 'doctor-cancelled', appointmentId: id });
       // The clinic cancelled (a doctor's time off, an admin): the patient hears of it.
       if (p.actorRole !== 'patient') await enqueueNotification(deps.notifications, { kind: 'patient-cancelled', appointmentId: id });

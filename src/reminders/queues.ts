@@ -10,12 +10,15 @@ import { newRedis, type RedisTarget } from '../locks/redis';
 export const REMINDERS = 'reminders';
 export const NOTIFICATIONS = 'notifications';
 export const HOLDS = 'holds';
+export const WAITLIST_QUEUE = 'waitlist';
 
 export interface Queues {
   reminders: Queue;
   notifications: Queue;
   /** Expiry of the times held for patients while they confirm. */
   holds: Queue;
+  /** Freed times offered to the waitlist, and the offers' expiry. */
+  waitlist: Queue;
   /** The BullMQ key prefix (under the service's Redis prefix). */
   prefix: string;
   /** The producers' fail-fast connection, for small counters beside the queues. */
@@ -33,6 +36,8 @@ export function createQueues(redis: string | RedisTarget, redisPrefix: string): 
   const reminders = new Queue(REMINDERS, { connection: producer, prefix });
   const notifications = new Queue(NOTIFICATIONS, { connection: producer, prefix });
   const holds = new Queue(HOLDS, { connection: producer, prefix });
+  const waitlist = new Queue(WAITLIST_QUEUE, { connection: producer, prefix });
+  waitlist.on('error', () => undefined);
   holds.on('error', () => undefined);
   reminders.on('error', () => undefined);
   notifications.on('error', () => undefined);
@@ -40,6 +45,7 @@ export function createQueues(redis: string | RedisTarget, redisPrefix: string): 
     reminders,
     notifications,
     holds,
+    waitlist,
     prefix,
     redis: producer,
     workerConnection() {
@@ -49,7 +55,7 @@ export function createQueues(redis: string | RedisTarget, redisPrefix: string): 
       return connection;
     },
     async close() {
-      await Promise.allSettled([reminders.close(), notifications.close(), holds.close()]);
+      await Promise.allSettled([reminders.close(), notifications.close(), holds.close(), waitlist.close()]);
       producer.disconnect();
       for (const w of workers) w.disconnect();
     },

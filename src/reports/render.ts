@@ -19,6 +19,7 @@ export function reportText(r: ClinicReport): string {
     `By specialty: ${r.bySpecialty.map((s) => `${s.specialty} ${s.appointments}`).join(', ') || 'none'}`,
     `By location: ${r.byLocation.map((l) => `${l.location} ${l.appointments}${l.cancelled ? ` (+${l.cancelled} cancelled)` : ''}`).join(', ') || 'none'}`,
     `By kind of visit: ${r.byVisitType.map((v) => `${v.visitType} ${v.appointments} (${v.minutes} min)${v.cancelled ? ` +${v.cancelled} cancelled` : ''}`).join(', ') || 'none'}`,
+    `Waitlist: ${r.waitlist.waiting.map((w) => `${w.doctor} ${w.entries}`).join(', ') || 'nobody waiting'}; freed times offered ${r.waitlist.offered}, filled from it ${r.waitlist.filled}${r.waitlist.offered ? ` (${pct(r.waitlist.filled / r.waitlist.offered)})` : ''}`,
     `Bookings by channel: ${r.byChannel.map((c) => `${c.channel} ${c.bookings}`).join(', ') || 'none'}`,
     `Bookings by language: ${r.byLanguage.map((l) => `${languageName(l.locale)} ${l.bookings}`).join(', ') || 'none'}`,
     `Busiest hours: ${r.busiestHours.map((b) => `${WEEKDAYS[b.weekday - 1]} ${String(b.hour).padStart(2, '0')}:00 (${b.appointments})`).join(', ') || 'none'}`,
@@ -55,6 +56,9 @@ export function reportCsv(r: ClinicReport): string {
     rows.push(['visit_type', v.visitType, 'cancelled', v.cancelled]);
     rows.push(['visit_type', v.visitType, 'minutes', v.minutes]);
   }
+  for (const w of r.waitlist.waiting) rows.push(['waitlist', w.doctor, 'waiting', w.entries]);
+  rows.push(['waitlist', 'clinic', 'offered', r.waitlist.offered]);
+  rows.push(['waitlist', 'clinic', 'filled', r.waitlist.filled]);
   for (const c of r.byChannel) rows.push(['channel', c.channel, 'bookings', c.bookings]);
   for (const l of r.byLanguage) rows.push(['language', l.locale, 'bookings', l.bookings]);
   for (const b of r.busiestHours) rows.push(['busiest_hour', `${WEEKDAYS[b.weekday - 1]} ${String(b.hour).padStart(2, '0')}:00`, 'appointments', b.appointments]);

@@ -10,7 +10,9 @@ export type AppointmentEvent =
   | { type: 'cancelled'; appointment: AppointmentView; actor: Actor }
   | { type: 'rescheduled'; appointment: AppointmentView; previous: AppointmentView; actor: Actor }
   /** A time kept for a patient while they confirm it, until `expiresAt`. */
-  | { type: 'held'; appointment: AppointmentView; expiresAt: Date; actor: Actor };
+  | { type: 'held'; appointment: AppointmentView; expiresAt: Date; actor: Actor }
+  /** A waitlist offer the patient said NO to: its time (the hold, now gone) goes to the next in line. */
+  | { type: 'offer-declined'; appointment: AppointmentView; actor: Actor };
 
 export type AppointmentListener = (event: AppointmentEvent) => Promise<void> | void;
 

@@ -16,6 +16,7 @@ import { createReportsService } from './reports';
 import { createSettingsService } from './settings';
 import { createLocationsService } from './locations';
 import { createVisitTypesService } from './visit-types';
+import { createWaitlistService } from './waitlist';
 
 export interface ServiceDeps {
   db: Db;
@@ -50,6 +51,7 @@ export function createServices(deps: ServiceDeps) {
     reports: createReportsService({ db, settings, audit }),
     locations: createLocationsService({ db, audit }),
     visitTypes: createVisitTypesService({ db, audit }),
+    waitlist: createWaitlistService({ db, audit, now, events }),
   };
 }
 

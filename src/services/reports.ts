@@ -1,3 +1,4 @@
+import { createWaitlistService, type WaitlistStats } from './waitlist';
 import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
@@ -39,6 +40,8 @@ export interface ClinicReport {
   /** Appointments in the range by where they are, and by kind of visit (cancelled ones counted apart). */
   byLocation: Array<{ location: string; appointments: number; cancelled: number }>;
   byVisitType: Array<{ visitType: string; appointments: number; cancelled: number; minutes: number }>;
+  /** Patients waiting now per doctor; freed times offered from the waitlist in the range and how many were taken. */
+  waitlist: WaitlistStats;
   /** Bookings by the language the patient reads ('en', 'es'). */
   byLanguage: Array<{ locale: string; bookings: number }>;
   busiestHours: Array<{ weekday: number; hour: number; appointments: number }>;
@@ -204,6 +207,7 @@ export function createReportsService(deps: { db: Db; settings: SettingsService; 
       byLanguage,
       byLocation,
       byVisitType,
+      waitlist: await createWaitlistService({ db, audit: deps.audit, now: Date.now }).stats(range.from as Date, range.to as Date),
       busiestHours,
     };
   }
