@@ -126,6 +126,34 @@ export interface AppointmentSeriesRow extends Model<InferAttributes<AppointmentS
   createdAt: CreationOptional<Date>;
 }
 
+export interface WaitlistEntryRow extends Model<InferAttributes<WaitlistEntryRow>, InferCreationAttributes<WaitlistEntryRow>> {
+  id: CreationOptional<string>;
+  patientId: string;
+  doctorId: string | null;
+  specializationId: string | null;
+  fromDate: string;
+  toDate: string;
+  windowStart: number | null;
+  windowEnd: number | null;
+  zone: string;
+  createdAt: CreationOptional<Date>;
+  endedAt: CreationOptional<Date | null>;
+  endedReason: CreationOptional<string | null>;
+}
+
+export interface WaitlistOfferRow extends Model<InferAttributes<WaitlistOfferRow>, InferCreationAttributes<WaitlistOfferRow>> {
+  id: CreationOptional<string>;
+  entryId: string;
+  patientId: string;
+  doctorId: string;
+  startsAt: Date;
+  holdId: string | null;
+  offeredAt: Date;
+  expiresAt: Date;
+  outcome: CreationOptional<'offered' | 'accepted' | 'declined' | 'expired' | 'failed'>;
+  answeredAt: CreationOptional<Date | null>;
+}
+
 export interface TimeOffRow extends Model<InferAttributes<TimeOffRow>, InferCreationAttributes<TimeOffRow>> {
   id: CreationOptional<string>;
   doctorId: string;
@@ -381,6 +409,42 @@ export function defineModels(sequelize: Sequelize) {
     { tableName: 'doctor_visit_types', timestamps: false },
   );
 
+  const WaitlistEntry = sequelize.define<WaitlistEntryRow>(
+    'WaitlistEntry',
+    {
+      id,
+      patientId: { type: DataTypes.UUID, allowNull: false },
+      doctorId: { type: DataTypes.UUID, allowNull: true },
+      specializationId: { type: DataTypes.UUID, allowNull: true },
+      fromDate: { type: DataTypes.DATEONLY, allowNull: false },
+      toDate: { type: DataTypes.DATEONLY, allowNull: false },
+      windowStart: { type: DataTypes.INTEGER, allowNull: true },
+      windowEnd: { type: DataTypes.INTEGER, allowNull: true },
+      zone: { type: DataTypes.STRING, allowNull: false },
+      createdAt: DataTypes.DATE,
+      endedAt: { type: DataTypes.DATE, allowNull: true },
+      endedReason: { type: DataTypes.STRING, allowNull: true },
+    },
+    { tableName: 'waitlist_entries', updatedAt: false },
+  );
+
+  const WaitlistOffer = sequelize.define<WaitlistOfferRow>(
+    'WaitlistOffer',
+    {
+      id,
+      entryId: { type: DataTypes.UUID, allowNull: false },
+      patientId: { type: DataTypes.UUID, allowNull: false },
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      startsAt: { type: DataTypes.DATE, allowNull: false },
+      holdId: { type: DataTypes.UUID, allowNull: true },
+      offeredAt: { type: DataTypes.DATE, allowNull: false },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+      outcome: { type: DataTypes.STRING, allowNull: false, defaultValue: 'offered' },
+      answeredAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: 'waitlist_offers', timestamps: false },
+  );
+
   const AppointmentSeries = sequelize.define<AppointmentSeriesRow>(
     'AppointmentSeries',
     {
@@ -590,6 +654,8 @@ export function defineModels(sequelize: Sequelize) {
     VisitType,
     DoctorVisitType,
     AppointmentSeries,
+    WaitlistEntry,
+    WaitlistOffer,
     TimeOff,
     Appointment,
     ChannelIdentity,

@@ -109,7 +109,7 @@ it('"call the clinic" gives the clinic number', async () => {
   // Nothing at all for weeks: Dr Hughes is away.
   const hughes = (await h.db.models.Doctor.findOne({ where: { fullName: 'Oliver Hughes' } }))!;
   await h.services.availability.addTimeOff({ userId: null, role: 'admin' } as never, hughes.id, { startsAt: new Date('2026-11-30T00:00:00Z'), endsAt: new Date('2027-03-01T00:00:00Z') });
-  await transcript(p.phone, [['Dr Hughes', /Please call the clinic at \+1 555 010 0000\./]]);
+  await transcript(p.phone, [['Dr Hughes', /Reply WAITLIST to be texted if a time opens, or call the clinic at \+1 555 010 0000\./]]);
 });
 
 it('a doctor at two places sets the hours of one, and calls off what the change leaves outside', async () => {
