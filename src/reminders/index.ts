@@ -107,6 +107,9 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
     try {
       const added = await scheduler.reconcile();
       if (added) log.info({ added }, 'reminders reconciled');
+      // Waitlist entries end with their dates.
+      const ended = deps.waitlist ? await deps.waitlist.services.waitlist.endPast() : 0;
+      if (ended) log.info({ ended }, 'waitlist entries past their dates ended');
     } catch (err) {
       log.warn({ err: { message: (err as Error).message } }, 'reconciliation failed; will try again');
     }
