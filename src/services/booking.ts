@@ -452,9 +452,15 @@ export function createBookingService(deps: BookingDeps): BookingService {
     const held = await deps.locks.withSlot(doctorId, startsAt, () =>
       guardDb(() =>
         db.sequelize.transaction(async (transaction) => {
-          // One hold a patient: their previous one goes (with expired ones near this time).
+          // One hold a patient asks for: their previous one goes (with expired ones near this time).
+          // A hold behind a waitlist offer stays until the offer is answered or expires; and the
+          // waitlist's own holds never take another away (one patient may be offered a time while
+          // another offer to them is being made elsewhere: the offer's own rules settle that).
           const [sql, replacements] = releaseHolds(doctorId, patientId, startsAt, null);
-          await db.sequelize.query(`${sql} OR (status = 'held' AND patient_id = :patientId)`, { replacements, transaction });
+          const own = actor
+            ? ` OR (status = 'held' AND patient_id = :patientId AND id NOT IN (SELECT hold_id FROM waitlist_offers WHERE outcome = 'offered' AND hold_id IS NOT NULL))`
+            : '';
+          await db.sequelize.query(`${sql}${own}`, { replacements, transaction });
           const doctor = await findDoctor(doctorId, transaction);
           const moved = moving ? await Appointment.findByPk(moving, { transaction }) : null;
           if (moving && (!moved || moved.patientId !== patientId)) throw new NotFoundError('The appointment');

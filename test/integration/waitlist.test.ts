@@ -161,3 +161,15 @@ it('reports who waits and how many freed times the waitlist filled', async () =>
   expect(report.waitlist.offered).toBeGreaterThanOrEqual(4);
   expect(report.waitlist.filled).toBe(1);
 });
+
+it('two freed times offered at once to the same first in line: one offer, and its hold stays', async () => {
+  const p = await patient();
+  await join(p, '2026-12-01', '2026-12-04');
+  const results = await Promise.all([offerFreedTime(deps, doctor.doctorId, ny('2026-12-03T09:00').getTime()), offerFreedTime(deps, doctor.doctorId, ny('2026-12-03T09:30').getTime())]);
+  expect(results.filter((r) => r === 'offered')).toHaveLength(1);
+  const [backed] = await h.db.sequelize.query<{ n: string }>(
+    `SELECT count(*) AS n FROM waitlist_offers o JOIN appointments a ON a.id = o.hold_id AND a.status = 'held' WHERE o.outcome = 'offered' AND o.patient_id = :p`,
+    { replacements: { p: p.patientId }, type: QueryTypes.SELECT },
+  );
+  expect(Number(backed.n)).toBe(1);
+});
