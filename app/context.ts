@@ -40,7 +40,7 @@ export async function createAppContext(config: Config, logger: Logger, now: Cloc
     now,
     clinicTimezone: config.clinicTimezone,
     observeBooking: metrics.booking,
-    onEventError: (err, event) => logger.error({ err, event: event.type, appointmentId: event.appointment.id }, 'appointment listener failed'),
+    onEventError: (err, event) => logger.error({ err, event: event.type, appointmentId: 'appointment' in event ? event.appointment.id : undefined }, 'appointment listener failed'),
   });
   return {
     config,

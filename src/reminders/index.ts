@@ -84,6 +84,10 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
   // An appointment this process just committed: relayed now, not at the next poll. A failure here
   // leaves the row in the outbox for the poll; the booking itself is never touched.
   const unsubscribe = deps.events.subscribe(async (event) => {
+    if (event.type === 'time-freed') {
+      if (deps.waitlist) await enqueueWaitlist(queues.waitlist, { kind: 'range', doctorId: event.doctorId, from: event.from.getTime(), to: event.to.getTime(), key: event.key });
+      return;
+    }
     if (event.type === 'offer-declined') {
       await enqueueWaitlist(queues.waitlist, { kind: 'next', doctorId: event.appointment.doctorId, startsAt: event.appointment.startsAt.getTime(), after: event.appointment.id });
       return;

@@ -24,7 +24,9 @@ export type WaitlistJob =
   | { kind: 'freed'; appointmentId: string }
   | { kind: 'expire'; offerId: string }
   /** Offer a time again, to the next in line (after a NO). */
-  | { kind: 'next'; doctorId: string; startsAt: number; after: string };
+  | { kind: 'next'; doctorId: string; startsAt: number; after: string }
+  /** Time opened other than by a cancellation: its free starts, the first few. */
+  | { kind: 'range'; doctorId: string; from: number; to: number; key: string };
 
 export interface WaitlistOfferDeps {
   services: Pick<Services, 'waitlist' | 'booking' | 'availability' | 'settings' | 'doctors'>;
@@ -47,7 +49,7 @@ export function offerText(locale: string, doctor: string, startsAt: number, zone
 }
 
 export async function enqueueWaitlist(queue: Queue, job: WaitlistJob, delayMs = 0): Promise<void> {
-  const id = job.kind === 'freed' ? `freed-${job.appointmentId}` : job.kind === 'expire' ? `woffer-${job.offerId}` : `next-${job.after}`;
+  const id = job.kind === 'freed' ? `freed-${job.appointmentId}` : job.kind === 'expire' ? `woffer-${job.offerId}` : job.kind === 'range' ? `range-${job.key}` : `next-${job.after}`;
   await queue.add(job.kind, job, { jobId: id, delay: delayMs, attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 7 * 86_400 } });
 }
 
@@ -110,6 +112,17 @@ export async function offerFreedAppointment(deps: WaitlistOfferDeps, appointment
   return offered;
 }
 
+/** Opened time (time off removed, new hours): each free start in it offered, up to twenty. */
+export async function offerFreedRange(deps: WaitlistOfferDeps, doctorId: string, from: Date, to: Date): Promise<number> {
+  const slots = await deps.services.availability.freeSlots(doctorId, from, to, 20);
+  let offered = 0;
+  for (const s of slots) {
+    const outcome = await offerFreedTime(deps, doctorId, s.start);
+    if (outcome === 'offered') offered++;
+  }
+  return offered;
+}
+
 /** An offer's time ran out (or was declined): its hold goes, and the time goes to the next in line. */
 export async function endOffer(deps: WaitlistOfferDeps, offerId: string, outcome: 'expired' | 'declined'): Promise<boolean> {
   const offer = await deps.services.waitlist.offer(offerId);
@@ -128,6 +141,7 @@ export function createWaitlistWorker(deps: WaitlistOfferDeps & { connection: Red
       const data = job.data;
       if (data.kind === 'freed') return `offered ${await offerFreedAppointment(deps, data.appointmentId)}`;
       if (data.kind === 'expire') return (await endOffer(deps, data.offerId, 'expired')) ? 'expired' : 'answered';
+      if (data.kind === 'range') return `offered ${await offerFreedRange(deps, data.doctorId, new Date(data.from), new Date(data.to))}`;
       return offerFreedTime(deps, data.doctorId, data.startsAt);
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? 10 },

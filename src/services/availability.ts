@@ -16,6 +16,7 @@ import { guardDb } from './db-errors';
 import type { SettingsService } from './settings';
 import { appointmentViewColumns, toAppointmentView } from './views';
 import { permit } from './permit';
+import type { AppointmentEvents } from './events';
 
 export interface TimeOffView {
   id: string;
@@ -75,6 +76,8 @@ export function createAvailabilityService(deps: {
   settings: SettingsService;
   audit: AuditLog;
   now: Clock;
+  /** Told when time opens (time off removed, hours changed), for the waitlist. */
+  events?: AppointmentEvents;
 }): AvailabilityService {
   const { db, audit } = deps;
   const { Doctor, AvailabilityRule, TimeOff, Appointment, Location } = db.models;
@@ -174,7 +177,7 @@ export function createAvailabilityService(deps: {
         const at = options.locationId ? requireId(options.locationId, 'The location') : undefined;
         if (at && !(await Location.count({ where: { id: at, active: true } }))) throw new NotFoundError('The location');
         const clean = rules.map((r) => ({ ...validateRule(r), locationId: at ?? r.locationId ?? null }));
-        return db.sequelize.transaction(async (transaction) => {
+        const saved = await db.sequelize.transaction(async (transaction) => {
           // Serialises changes to one doctor's hours, so two admins cannot interleave a replace.
           await Doctor.findByPk(doctor.id, { transaction, lock: true });
           const kept = at ? ((await loadWeeklyRules(db, [doctor.id], transaction)).get(doctor.id) ?? []).filter((r) => r.locationId !== at) : [];
@@ -200,6 +203,10 @@ export function createAvailabilityService(deps: {
           );
           return sortRules((await loadWeeklyRules(db, [doctor.id], transaction)).get(doctor.id) ?? []);
         });
+        // New hours may open times the waitlist wants: the next two weeks are looked at.
+        const now = deps.now();
+        await deps.events?.publish({ type: 'time-freed', doctorId: doctor.id, from: new Date(now), to: new Date(now + 14 * 86_400_000), key: `hours-${doctor.id}-${now}`, actor }).catch(() => undefined);
+        return saved;
       }),
 
     bookingsOutsideHours: (actor, doctorId) =>
@@ -278,6 +285,7 @@ export function createAvailabilityService(deps: {
           await row.destroy({ transaction });
           await audit.record(actor, { action: 'timeoff.delete', outcome: 'allowed', subjectType: 'doctor', subjectId: row.doctorId }, transaction);
         });
+        await deps.events?.publish({ type: 'time-freed', doctorId: row.doctorId, from: row.startsAt, to: row.endsAt, key: `timeoff-${row.id}`, actor }).catch(() => undefined);
       }),
   };
 }

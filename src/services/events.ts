@@ -12,7 +12,9 @@ export type AppointmentEvent =
   /** A time kept for a patient while they confirm it, until `expiresAt`. */
   | { type: 'held'; appointment: AppointmentView; expiresAt: Date; actor: Actor }
   /** A waitlist offer the patient said NO to: its time (the hold, now gone) goes to the next in line. */
-  | { type: 'offer-declined'; appointment: AppointmentView; actor: Actor };
+  | { type: 'offer-declined'; appointment: AppointmentView; actor: Actor }
+  /** A doctor's time opened other than by a cancellation (time off removed, hours widened): the waitlist may fill it. */
+  | { type: 'time-freed'; doctorId: string; from: Date; to: Date; key: string; actor: Actor };
 
 export type AppointmentListener = (event: AppointmentEvent) => Promise<void> | void;
 

@@ -43,7 +43,7 @@ export function createServices(deps: ServiceDeps) {
     events,
     booking,
     doctors,
-    availability: createAvailabilityService({ db, settings, audit, now }),
+    availability: createAvailabilityService({ db, settings, audit, now, events }),
     appointments: createAppointmentsService({ db, audit, now }),
     patients: createPatientsService({ db, audit, now }),
     identity: createIdentityService({ db, audit, now }),

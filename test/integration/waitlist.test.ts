@@ -173,3 +173,12 @@ it('two freed times offered at once to the same first in line: one offer, and it
   );
   expect(Number(backed.n)).toBe(1);
 });
+
+it('time off removed opens times the waitlist is offered', async () => {
+  const p = await patient();
+  await join(p, '2026-12-07', '2026-12-07');
+  const off = await h.services.availability.addTimeOff(admin, doctor.doctorId, { startsAt: ny('2026-12-07T00:00'), endsAt: ny('2026-12-08T00:00') });
+  await h.services.availability.removeTimeOff(admin, off.timeOff.id);
+  for (let i = 0; i < 100 && !texts.some((t) => t.to === p.phone); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(texts.filter((t) => t.to === p.phone).map((t) => t.body)).toEqual(['A 9:00 AM time with Dr Will Waite on Mon 7 Dec just opened. Reply YES within 15 minutes to take it, or NO.']);
+});
