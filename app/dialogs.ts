@@ -14,6 +14,7 @@ export function createDialogs(ctx: AppContext, logger: Logger, extra: Partial<Di
     now: ctx.now,
     clinicName: ctx.config.clinicName,
     clinicPhone: ctx.config.clinicPhone,
+    publicBaseUrl: ctx.config.publicBaseUrl,
     clinicTimezone: ctx.config.clinicTimezone,
     logger,
     ...extra,

@@ -3,6 +3,7 @@ import type { WebClientOptions } from '@slack/web-api';
 import { createAdminCommands } from '../dialogs/admin/commands';
 import type { DialogEngine } from '../dialogs/engine';
 import { mountFileLinks } from '../adapters/shared/file-links';
+import { mountCalendarFeed } from '../adapters/calendar/ics-feed';
 import { createInboundPipeline, type InboundDeps } from '../adapters/shared/inbound';
 import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 import { mountSlack } from '../adapters/slack/slack-app';
@@ -80,6 +81,7 @@ export async function mountReceivers(server: Server, ctx: AppContext, senders: S
     logger.warn('Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to switch it on');
   }
   mountFileLinks(server, ctx.redis, config.redisPrefix);
+  mountCalendarFeed(server, { feeds: services.calendarFeeds, clinicName: config.clinicName, logger });
   if (senders.teamsConnection && senders.teams) {
     mountTeams(server, {
       connection: senders.teamsConnection,

@@ -70,6 +70,8 @@ export interface DialogDeps {
   store: ConversationStore;
   now: Clock;
   clinicName: string;
+  /** Where the service is reached from outside (calendar feed addresses are built on it). */
+  publicBaseUrl?: string;
   /** The number patients are told to call ('Please call the clinic at ...'); the words alone when unset. */
   clinicPhone?: string | null;
   /** The clinic's zone: new patients start in it. */

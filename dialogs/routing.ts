@@ -65,7 +65,29 @@ export async function routePatient(t: Turn, u: Understood): Promise<Routed> {
   return null;
 }
 
+/** 'calendar link', 'calendar link with names', 'calendar revoke': the doctor's private ICS feed. */
+async function calendarFeed(t: Turn, text: string): Promise<Reply[]> {
+  const feeds = t.deps.services.calendarFeeds;
+  const doctorId = t.actor!.doctorId!;
+  if (/\b(revoke|stop|off|remove|delete|turn off)\b/i.test(text)) {
+    const had = await feeds.revoke(t.actor!, doctorId);
+    return [{ text: had ? 'Done: your calendar address no longer works. Ask for a new one any time.' : 'You have no calendar address to turn off.' }];
+  }
+  const showNames = /\bwith (patient'?s? )?names\b/i.test(text);
+  const { token } = await feeds.create(t.actor!, doctorId, { showNames });
+  const url = `${(t.deps.publicBaseUrl ?? 'http://localhost:3978').replace(/\/$/, '')}/calendar/${token}.ics`;
+  return [
+    {
+      text:
+        `Your private calendar address (subscribe to it in Google, Outlook or Apple Calendar): ${url}\n` +
+        `${showNames ? 'It shows your patients\' names: keep it to yourself.' : "It shows times and places, not patients' names ('calendar link with names' to include them)."} ` +
+        "Any earlier address has stopped working; 'calendar revoke' turns this one off.",
+    },
+  ];
+}
+
 export async function routeDoctor(t: Turn, u: Understood): Promise<Routed> {
+  if (/\b(calendar|ics|ical)\b/i.test(u.text) && /\b(link|address|url|feed|subscribe|revoke|stop|off|names)\b/i.test(u.text)) return calendarFeed(t, u.text);
   // 'Alice Jones every Tuesday at 10 for 6 weeks': a series for one of their patients.
   if (u.series && u.intent !== 'timeoff' && u.intent !== 'hours') return { flow: 'doctorSeries', data: seriesFrom(t, u) };
   switch (u.intent) {

@@ -154,6 +154,16 @@ export interface WaitlistOfferRow extends Model<InferAttributes<WaitlistOfferRow
   answeredAt: CreationOptional<Date | null>;
 }
 
+export interface CalendarFeedRow extends Model<InferAttributes<CalendarFeedRow>, InferCreationAttributes<CalendarFeedRow>> {
+  id: CreationOptional<string>;
+  doctorId: string;
+  tokenHash: string;
+  showNames: CreationOptional<boolean>;
+  createdBy: string | null;
+  createdAt: CreationOptional<Date>;
+  revokedAt: CreationOptional<Date | null>;
+}
+
 export interface TimeOffRow extends Model<InferAttributes<TimeOffRow>, InferCreationAttributes<TimeOffRow>> {
   id: CreationOptional<string>;
   doctorId: string;
@@ -445,6 +455,20 @@ export function defineModels(sequelize: Sequelize) {
     { tableName: 'waitlist_offers', timestamps: false },
   );
 
+  const CalendarFeed = sequelize.define<CalendarFeedRow>(
+    'CalendarFeed',
+    {
+      id,
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      tokenHash: { type: DataTypes.STRING, allowNull: false },
+      showNames: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      createdBy: { type: DataTypes.UUID, allowNull: true },
+      createdAt: DataTypes.DATE,
+      revokedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: 'calendar_feeds', updatedAt: false },
+  );
+
   const AppointmentSeries = sequelize.define<AppointmentSeriesRow>(
     'AppointmentSeries',
     {
@@ -656,6 +680,7 @@ export function defineModels(sequelize: Sequelize) {
     AppointmentSeries,
     WaitlistEntry,
     WaitlistOffer,
+    CalendarFeed,
     TimeOff,
     Appointment,
     ChannelIdentity,

@@ -17,6 +17,7 @@ import { createSettingsService } from './settings';
 import { createLocationsService } from './locations';
 import { createVisitTypesService } from './visit-types';
 import { createWaitlistService } from './waitlist';
+import { createCalendarFeedsService } from './calendar-feeds';
 
 export interface ServiceDeps {
   db: Db;
@@ -52,6 +53,7 @@ export function createServices(deps: ServiceDeps) {
     locations: createLocationsService({ db, audit }),
     visitTypes: createVisitTypesService({ db, audit }),
     waitlist: createWaitlistService({ db, audit, now, events }),
+    calendarFeeds: createCalendarFeedsService({ db, audit, now }),
   };
 }
 
