@@ -86,7 +86,23 @@ async function calendarFeed(t: Turn, text: string): Promise<Reply[]> {
   ];
 }
 
+/** 'my calendar https://...': the doctor's own calendar blocks their slots; 'my calendar off' stops it. */
+async function ownCalendar(t: Turn, text: string): Promise<Reply[]> {
+  const calendars = t.deps.services.externalCalendars;
+  const doctorId = t.actor!.doctorId!;
+  const url = /https:\/\/\S+/i.exec(text)?.[0] ?? null;
+  if (!url) {
+    await calendars.set(t.actor!, doctorId, null);
+    return [{ text: 'Done: your own calendar no longer blocks your slots.' }];
+  }
+  await calendars.set(t.actor!, doctorId, url);
+  const [result] = await calendars.sync(doctorId);
+  if (result?.outcome === 'failed') return [{ text: "Saved, but I couldn't read that calendar yet; I'll keep trying every five minutes. Check it is the secret address in iCal format." }];
+  return [{ text: `Done: ${result?.busy ?? 0} busy times from your calendar now block your slots, and I check it every five minutes. Say 'my calendar off' to stop.` }];
+}
+
 export async function routeDoctor(t: Turn, u: Understood): Promise<Routed> {
+  if (/\bcalendar\b/i.test(u.text) && (/https:\/\//i.test(u.text) || /\b(my|own|busy) calendar off\b/i.test(u.text))) return ownCalendar(t, u.text);
   if (/\b(calendar|ics|ical)\b/i.test(u.text) && /\b(link|address|url|feed|subscribe|revoke|stop|off|names)\b/i.test(u.text)) return calendarFeed(t, u.text);
   // 'Alice Jones every Tuesday at 10 for 6 weeks': a series for one of their patients.
   if (u.series && u.intent !== 'timeoff' && u.intent !== 'hours') return { flow: 'doctorSeries', data: seriesFrom(t, u) };

@@ -164,6 +164,23 @@ export interface CalendarFeedRow extends Model<InferAttributes<CalendarFeedRow>,
   revokedAt: CreationOptional<Date | null>;
 }
 
+export interface ExternalCalendarRow extends Model<InferAttributes<ExternalCalendarRow>, InferCreationAttributes<ExternalCalendarRow>> {
+  doctorId: string;
+  url: string;
+  etag: CreationOptional<string | null>;
+  lastModified: CreationOptional<string | null>;
+  fetchedAt: CreationOptional<Date | null>;
+  lastError: CreationOptional<string | null>;
+  createdAt: CreationOptional<Date>;
+}
+
+export interface ExternalBusyRow extends Model<InferAttributes<ExternalBusyRow>, InferCreationAttributes<ExternalBusyRow>> {
+  id: CreationOptional<string>;
+  doctorId: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
 export interface TimeOffRow extends Model<InferAttributes<TimeOffRow>, InferCreationAttributes<TimeOffRow>> {
   id: CreationOptional<string>;
   doctorId: string;
@@ -469,6 +486,31 @@ export function defineModels(sequelize: Sequelize) {
     { tableName: 'calendar_feeds', updatedAt: false },
   );
 
+  const ExternalCalendar = sequelize.define<ExternalCalendarRow>(
+    'ExternalCalendar',
+    {
+      doctorId: { type: DataTypes.UUID, primaryKey: true },
+      url: { type: DataTypes.STRING, allowNull: false },
+      etag: { type: DataTypes.STRING, allowNull: true },
+      lastModified: { type: DataTypes.STRING, allowNull: true },
+      fetchedAt: { type: DataTypes.DATE, allowNull: true },
+      lastError: { type: DataTypes.STRING, allowNull: true },
+      createdAt: DataTypes.DATE,
+    },
+    { tableName: 'external_calendars', updatedAt: false },
+  );
+
+  const ExternalBusy = sequelize.define<ExternalBusyRow>(
+    'ExternalBusy',
+    {
+      id: { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true },
+      doctorId: { type: DataTypes.UUID, allowNull: false },
+      startsAt: { type: DataTypes.DATE, allowNull: false },
+      endsAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { tableName: 'external_busy', timestamps: false },
+  );
+
   const AppointmentSeries = sequelize.define<AppointmentSeriesRow>(
     'AppointmentSeries',
     {
@@ -681,6 +723,8 @@ export function defineModels(sequelize: Sequelize) {
     WaitlistEntry,
     WaitlistOffer,
     CalendarFeed,
+    ExternalCalendar,
+    ExternalBusy,
     TimeOff,
     Appointment,
     ChannelIdentity,

@@ -32,6 +32,8 @@ export interface ReminderSystemDeps {
   waitlist?: Omit<WaitlistOfferDeps, 'queue' | 'now' | 'logger' | 'sms'>;
   /** Deletes a hold once it has expired (booking.sweepHold). */
   sweepHold?: (holdId: string) => Promise<boolean>;
+  /** Pulls the doctors' own calendars (every five minutes). */
+  syncCalendars?: () => Promise<unknown>;
   /** How often reconciliation re-adds missing jobs (after a Redis outage, say). */
   reconcileEveryMs?: number;
   /** How long after a booking its patient is texted "Booked" unless the reply told them. */
@@ -132,9 +134,14 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
       if (deps.waitlist) {
         workers.push(createWaitlistWorker({ ...deps.waitlist, queue: queues.waitlist, now: deps.now, logger: deps.logger, sms: deps.sms, connection: queues.workerConnection(), prefix: queues.prefix }));
       }
-      if (deps.sweepHold) {
+      if (deps.sweepHold || deps.syncCalendars) {
         const sweep = deps.sweepHold;
-        const holds = new BullWorker<{ holdId: string }>(HOLDS, async (job) => ((await sweep(job.data.holdId)) ? 'released' : 'gone'), {
+        const syncCalendars = deps.syncCalendars;
+        // One small queue for the housekeeping: expired holds, and the doctors' calendars.
+        const holds = new BullWorker<{ holdId: string }>(HOLDS, async (job) => {
+          if (job.name === 'calendar-sync') return syncCalendars ? JSON.stringify(await syncCalendars()).length : 0;
+          return sweep && (await sweep(job.data.holdId)) ? 'released' : 'gone';
+        }, {
           connection: queues.workerConnection(),
           prefix: queues.prefix,
           concurrency: 10,
@@ -145,6 +152,11 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
       await queues.notifications
         .upsertJobScheduler('doctor-digest', { every: 15 * 60_000 }, { name: 'digest', data: { kind: 'digest' } })
         .catch((err) => log.warn({ err: { message: (err as Error).message } }, 'digest schedule not set'));
+      if (deps.syncCalendars) {
+        await queues.holds
+          .upsertJobScheduler('calendar-sync', { every: 5 * 60_000 }, { name: 'calendar-sync', data: { holdId: '' } })
+          .catch((err) => log.warn({ err: { message: (err as Error).message } }, 'calendar sync schedule not set'));
+      }
       await reconcile();
       timer = setInterval(() => void reconcile(), deps.reconcileEveryMs ?? 10 * 60_000);
       timer.unref();

@@ -320,6 +320,9 @@ export function createBookingService(deps: BookingDeps): BookingService {
                    SELECT (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e, false AS appointment
                      FROM time_off WHERE doctor_id = :doctorId AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)
                    UNION ALL
+                   SELECT (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint, false
+                     FROM external_busy WHERE doctor_id = :doctorId AND starts_at < (SELECT e FROM slot) AND ends_at > (SELECT s FROM slot)
+                   UNION ALL
                    SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint, true
                      FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now)
                       AND occupied_from < (SELECT e FROM slot) AND occupied_to > (SELECT s FROM slot)) b) AS busy,

@@ -66,6 +66,9 @@ export async function loadCalendars(
     `SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
        FROM time_off WHERE doctor_id IN (:ids) AND starts_at < :to AND ends_at > :from
      UNION ALL
+     SELECT doctor_id, (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint
+       FROM external_busy WHERE doctor_id IN (:ids) AND starts_at < :to AND ends_at > :from
+     UNION ALL
      SELECT doctor_id, (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint
        FROM appointments
       WHERE doctor_id IN (:ids) AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now) AND occupied_from < :to AND occupied_to > :from`,
@@ -146,6 +149,9 @@ export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, t
             (SELECT coalesce(json_agg(b), '[]') FROM (
                SELECT (extract(epoch FROM starts_at) * 1000)::bigint AS s, (extract(epoch FROM ends_at) * 1000)::bigint AS e
                  FROM time_off WHERE doctor_id = :id AND starts_at < :to AND ends_at > :from
+               UNION ALL
+               SELECT (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint
+                 FROM external_busy WHERE doctor_id = :id AND starts_at < :to AND ends_at > :from
                UNION ALL
                SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint
                  FROM appointments WHERE doctor_id = :id AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now)

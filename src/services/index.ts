@@ -18,6 +18,7 @@ import { createLocationsService } from './locations';
 import { createVisitTypesService } from './visit-types';
 import { createWaitlistService } from './waitlist';
 import { createCalendarFeedsService } from './calendar-feeds';
+import { createExternalCalendarsService } from './external-calendars';
 
 export interface ServiceDeps {
   db: Db;
@@ -54,6 +55,7 @@ export function createServices(deps: ServiceDeps) {
     visitTypes: createVisitTypesService({ db, audit }),
     waitlist: createWaitlistService({ db, audit, now, events }),
     calendarFeeds: createCalendarFeedsService({ db, audit, now }),
+    externalCalendars: createExternalCalendarsService({ db, audit, now }),
   };
 }
 
