@@ -4,6 +4,7 @@ import { createAdminCommands } from '../dialogs/admin/commands';
 import type { DialogEngine } from '../dialogs/engine';
 import { mountFileLinks } from '../adapters/shared/file-links';
 import { mountCalendarFeed } from '../adapters/calendar/ics-feed';
+import { mountFhirApi } from '../adapters/fhir/fhir-api';
 import { createInboundPipeline, type InboundDeps } from '../adapters/shared/inbound';
 import { createSenderRateLimiter } from '../adapters/shared/rate-limit';
 import { mountSlack } from '../adapters/slack/slack-app';
@@ -82,6 +83,7 @@ export async function mountReceivers(server: Server, ctx: AppContext, senders: S
   }
   mountFileLinks(server, ctx.redis, config.redisPrefix);
   mountCalendarFeed(server, { feeds: services.calendarFeeds, clinicName: config.clinicName, logger });
+  mountFhirApi(server, { services, publicBaseUrl: config.publicBaseUrl, logger });
   if (senders.teamsConnection && senders.teams) {
     mountTeams(server, {
       connection: senders.teamsConnection,

@@ -47,6 +47,9 @@ export const USAGE: Record<string, string> = {
   'specialties keywords': '/clinic specialties keywords "<name>" [add="knee, back pain"] [remove="back"]',
   'specialties assign': '/clinic specialties assign "<doctor>" "<specialty>"',
   'specialties unassign': '/clinic specialties unassign "<doctor>" "<specialty>"',
+  'fhir-clients list': '/clinic fhir-clients list',
+  'fhir-clients add': '/clinic fhir-clients add "<name>" scopes="system/Slot.read system/Practitioner.read"',
+  'fhir-clients revoke': '/clinic fhir-clients revoke <client id>',
   'users list': '/clinic users list [doctor|admin]',
   'users link': '/clinic users link slack|teams <platform user id> <email>',
   'users code': '/clinic users code <email>',
@@ -438,6 +441,23 @@ export function createAdminCommands(services: Services) {
         if (!email || (role !== 'doctor' && role !== 'admin')) throw new UsageError(command);
         await admin.changeRole(actor, email, role);
         return say(`${email} is now ${role === 'admin' ? 'an admin' : 'a doctor'}.`);
+      }
+      case 'fhir-clients list': {
+        const list = await services.fhirClients.list(actor);
+        return say(list.map((c) => `${c.clientId} ${c.name}${c.revoked ? ' (revoked)' : ''}: ${c.scopes.join(' ')}`).join('\n') || 'No FHIR clients yet.');
+      }
+      case 'fhir-clients add': {
+        if (!args[0] || !options.scopes) throw new UsageError(command);
+        const c = await services.fhirClients.register(actor, args[0], options.scopes.split(/[\s,]+/));
+        return say(
+          `FHIR client ${args[0]}: client_id ${c.clientId}, client_secret ${c.secret} (shown once: give it to the integrator privately). ` +
+            `Scopes: ${c.scopes.join(' ')}. Tokens: POST /fhir/token with grant_type=client_credentials.`,
+        );
+      }
+      case 'fhir-clients revoke': {
+        if (!args[0]) throw new UsageError(command);
+        await services.fhirClients.revoke(actor, args[0]);
+        return say(`${args[0]} is revoked; its tokens no longer work.`);
       }
       case 'users reactivate': {
         if (!args[0]) throw new UsageError(command);

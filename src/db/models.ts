@@ -181,6 +181,24 @@ export interface ExternalBusyRow extends Model<InferAttributes<ExternalBusyRow>,
   endsAt: Date;
 }
 
+export interface FhirClientRow extends Model<InferAttributes<FhirClientRow>, InferCreationAttributes<FhirClientRow>> {
+  id: CreationOptional<string>;
+  name: string;
+  clientId: string;
+  secretHash: string;
+  scopes: string[];
+  createdBy: string | null;
+  createdAt: CreationOptional<Date>;
+  revokedAt: CreationOptional<Date | null>;
+}
+
+export interface FhirTokenRow extends Model<InferAttributes<FhirTokenRow>, InferCreationAttributes<FhirTokenRow>> {
+  tokenHash: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt: Date;
+}
+
 export interface TimeOffRow extends Model<InferAttributes<TimeOffRow>, InferCreationAttributes<TimeOffRow>> {
   id: CreationOptional<string>;
   doctorId: string;
@@ -511,6 +529,32 @@ export function defineModels(sequelize: Sequelize) {
     { tableName: 'external_busy', timestamps: false },
   );
 
+  const FhirClient = sequelize.define<FhirClientRow>(
+    'FhirClient',
+    {
+      id,
+      name: { type: DataTypes.STRING, allowNull: false },
+      clientId: { type: DataTypes.STRING, allowNull: false },
+      secretHash: { type: DataTypes.STRING, allowNull: false },
+      scopes: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false },
+      createdBy: { type: DataTypes.UUID, allowNull: true },
+      createdAt: DataTypes.DATE,
+      revokedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    { tableName: 'fhir_clients', updatedAt: false },
+  );
+
+  const FhirToken = sequelize.define<FhirTokenRow>(
+    'FhirToken',
+    {
+      tokenHash: { type: DataTypes.STRING, primaryKey: true },
+      clientId: { type: DataTypes.UUID, allowNull: false },
+      scopes: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { tableName: 'fhir_tokens', timestamps: false },
+  );
+
   const AppointmentSeries = sequelize.define<AppointmentSeriesRow>(
     'AppointmentSeries',
     {
@@ -723,6 +767,8 @@ export function defineModels(sequelize: Sequelize) {
     WaitlistEntry,
     WaitlistOffer,
     CalendarFeed,
+    FhirClient,
+    FhirToken,
     ExternalCalendar,
     ExternalBusy,
     TimeOff,

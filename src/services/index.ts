@@ -19,6 +19,7 @@ import { createVisitTypesService } from './visit-types';
 import { createWaitlistService } from './waitlist';
 import { createCalendarFeedsService } from './calendar-feeds';
 import { createExternalCalendarsService } from './external-calendars';
+import { createFhirClientsService } from './fhir-clients';
 
 export interface ServiceDeps {
   db: Db;
@@ -56,6 +57,7 @@ export function createServices(deps: ServiceDeps) {
     waitlist: createWaitlistService({ db, audit, now, events }),
     calendarFeeds: createCalendarFeedsService({ db, audit, now }),
     externalCalendars: createExternalCalendarsService({ db, audit, now }),
+    fhirClients: createFhirClientsService({ db, audit, now }),
   };
 }
 

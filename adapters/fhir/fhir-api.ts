@@ -1,0 +1,199 @@
+import type { Bundle, CapabilityStatement, OperationOutcome, Practitioner, Slot } from '@medplum/fhirtypes';
+import restify, { type Request, type Response, type Server } from 'restify';
+import { DomainError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../src/domain/errors';
+import type { Logger } from '../../src/logging';
+import type { Services } from '../../src/services';
+import type { FhirAccess } from '../../src/services/fhir-clients';
+import { FHIR_SCOPES, TOKEN_MINUTES } from '../../src/services/fhir-clients';
+import { sourceOf } from '../shared/source';
+
+/**
+ * The FHIR R4 scheduling API, first part: OAuth 2 client credentials (POST /fhir/token, SMART
+ * system scopes), the CapabilityStatement, Practitioner, and Slot search computed by the same slot
+ * engine the conversations use (never stored). Errors are OperationOutcomes, never a stack trace.
+ */
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const MAX_SLOT_DAYS = 31;
+
+export function outcome(severity: 'error' | 'fatal', code: string, diagnostics: string): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: [{ severity, code: code as never, diagnostics }] };
+}
+
+function send(res: Response, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': FHIR_JSON });
+  res.end(JSON.stringify(body));
+}
+
+export function mountFhirApi(server: Server, deps: { services: Services; publicBaseUrl: string; logger: Logger }): void {
+  const base = `${deps.publicBaseUrl.replace(/\/$/, '')}/fhir`;
+  const { services } = deps;
+
+  /** The bearer token's client, with the scope this route needs; or the refusal already sent. */
+  async function access(req: Request, res: Response, scope: string): Promise<FhirAccess | null> {
+    const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(req.header('authorization') ?? '');
+    const who = m ? await services.fhirClients.authenticate(m[1]) : null;
+    if (!who) {
+      deps.logger.warn({ channel: 'fhir', ...sourceOf(req), reason: m ? 'bad token' : 'no token' }, 'fhir request refused');
+      res.header('WWW-Authenticate', 'Bearer');
+      send(res, 401, outcome('error', 'login', 'A valid bearer token is required (POST /fhir/token with client credentials).'));
+      return null;
+    }
+    if (!who.scopes.includes(scope)) {
+      send(res, 403, outcome('error', 'forbidden', `This token does not have the scope ${scope}.`));
+      return null;
+    }
+    return who;
+  }
+
+  function failed(res: Response, err: unknown): void {
+    if (err instanceof ValidationError) return send(res, 400, outcome('error', 'invalid', err.message));
+    if (err instanceof NotFoundError) return send(res, 404, outcome('error', 'not-found', err.message));
+    if (err instanceof ServiceUnavailableError) return send(res, 503, outcome('error', 'transient', err.message));
+    if (err instanceof DomainError) return send(res, 400, outcome('error', 'processing', err.message));
+    deps.logger.error({ err: { name: (err as Error).name } }, 'fhir request failed');
+    send(res, 500, outcome('fatal', 'exception', 'Something went wrong on our side.'));
+  }
+
+  server.post(
+    '/fhir/token',
+    restify.plugins.urlEncodedBodyParser({ mapParams: false, maxBodySize: 8 * 1024 } as restify.plugins.UrlEncodedBodyParserOptions),
+    async (req: Request, res: Response) => {
+      const body = (req.body ?? {}) as Record<string, string>;
+      // Client credentials in the body, or as HTTP Basic (both are OAuth 2).
+      const basic = /^Basic (.+)$/.exec(req.header('authorization') ?? '');
+      const [basicId, basicSecret] = basic ? Buffer.from(basic[1], 'base64').toString().split(':') : [];
+      if (body.grant_type !== 'client_credentials') {
+        res.send(400, { error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported.' });
+        return;
+      }
+      try {
+        const issued = await services.fhirClients.issueToken(body.client_id ?? basicId ?? '', body.client_secret ?? basicSecret ?? '', body.scope ?? null);
+        if (!issued) {
+          deps.logger.warn({ channel: 'fhir', ...sourceOf(req) }, 'fhir token refused');
+          res.send(401, { error: 'invalid_client', error_description: 'Unknown client, wrong secret, or a scope it was not given.' });
+          return;
+        }
+        res.header('Cache-Control', 'no-store');
+        res.send(200, { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scopes.join(' ') });
+      } catch (err) {
+        res.send(503, { error: 'temporarily_unavailable', error_description: (err as Error).name === 'ServiceUnavailableError' ? 'Try again shortly.' : 'Something went wrong.' });
+      }
+    },
+  );
+
+  server.get('/fhir/metadata', async (_req: Request, res: Response) => {
+    const statement: CapabilityStatement = {
+      resourceType: 'CapabilityStatement',
+      status: 'active',
+      date: '2026-11-28',
+      kind: 'instance',
+      fhirVersion: '4.0.1',
+      format: ['json'],
+      software: { name: 'Clinic Concierge' },
+      implementation: { description: 'Clinic Concierge scheduling', url: base },
+      rest: [
+        {
+          mode: 'server',
+          security: {
+            service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+            extension: [{ url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris', extension: [{ url: 'token', valueUri: `${base}/token` }] }],
+            description: `OAuth 2 client credentials; tokens last ${TOKEN_MINUTES} minutes. Scopes: ${FHIR_SCOPES.join(' ')}.`,
+          },
+          resource: [
+            { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
+            {
+              type: 'Slot',
+              interaction: [{ code: 'search-type' }],
+              searchParam: [
+                { name: 'schedule.actor', type: 'reference' },
+                { name: 'schedule', type: 'reference' },
+                { name: 'start', type: 'date' },
+                { name: 'status', type: 'token' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    send(res, 200, statement);
+  });
+
+  const practitioner = (d: { id: string; fullName: string; specializations: string[] }): Practitioner => ({
+    resourceType: 'Practitioner',
+    id: d.id,
+    active: true,
+    name: [{ text: d.fullName, family: d.fullName.split(' ').slice(-1)[0], given: d.fullName.split(' ').slice(0, -1), prefix: ['Dr'] }],
+  });
+
+  server.get('/fhir/Practitioner', async (req: Request, res: Response) => {
+    if (!(await access(req, res, 'system/Practitioner.read'))) return;
+    try {
+      const dir = await services.doctors.directory();
+      const entries = dir.doctors.map((d) => ({ fullUrl: `${base}/Practitioner/${d.id}`, resource: practitioner(d), search: { mode: 'match' as const } }));
+      const bundle: Bundle<Practitioner> = { resourceType: 'Bundle', type: 'searchset', total: entries.length, link: [{ relation: 'self', url: `${base}/Practitioner` }], entry: entries };
+      send(res, 200, bundle);
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  server.get('/fhir/Practitioner/:id', async (req: Request, res: Response) => {
+    if (!(await access(req, res, 'system/Practitioner.read'))) return;
+    try {
+      const d = (await services.doctors.directory()).doctors.find((x) => x.id === String(req.params.id));
+      if (!d) return send(res, 404, outcome('error', 'not-found', 'No such Practitioner.'));
+      send(res, 200, practitioner(d));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  server.get('/fhir/Slot', restify.plugins.queryParser({ mapParams: false }), async (req: Request, res: Response) => {
+    if (!(await access(req, res, 'system/Slot.read'))) return;
+    try {
+      const q = (req.query ?? {}) as Record<string, string | string[]>;
+      const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+      const actor = one(q['schedule.actor'])[0] ?? one(q.schedule)[0]?.replace(/^Schedule\//, 'Practitioner/');
+      const id = /^Practitioner\/([0-9a-f-]{36})$/.exec(actor ?? '')?.[1];
+      if (!id) return send(res, 400, outcome('error', 'required', 'schedule.actor=Practitioner/<id> (or schedule=Schedule/<id>) is required.'));
+      const status = one(q.status)[0];
+      if (status && status !== 'free') return send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] });
+      let from = Date.now();
+      let to = from + 14 * 86_400_000;
+      for (const s of one(q.start)) {
+        const m = /^(ge|gt|le|lt)?(\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)$/.exec(s);
+        const at = m ? Date.parse(m[2].length === 10 ? `${m[2]}T00:00:00Z` : m[2]) : NaN;
+        if (!m || Number.isNaN(at)) return send(res, 400, outcome('error', 'invalid', `start=${s} is not a date search like ge2026-12-01.`));
+        if (!m[1] || m[1] === 'ge') from = at;
+        if (m[1] === 'gt') from = at + 1;
+        if (m[1] === 'le' || m[1] === 'lt') to = m[2].length === 10 ? at + 86_400_000 : at;
+      }
+      if (!(to > from) || to - from > MAX_SLOT_DAYS * 86_400_000) return send(res, 400, outcome('error', 'invalid', `Ask for 1 to ${MAX_SLOT_DAYS} days of slots.`));
+      const count = Math.min(Math.max(Number(one(q._count)[0] ?? 100) || 100, 1), 500);
+      const slots = await services.availability.freeSlots(id, new Date(from), new Date(to), count + 1);
+      const entries = slots.slice(0, count).map((s) => {
+        const resource: Slot = {
+          resourceType: 'Slot',
+          id: `${id}.${s.start}`,
+          schedule: { reference: `Schedule/${id}` },
+          status: 'free',
+          start: new Date(s.start).toISOString(),
+          end: new Date(s.end).toISOString(),
+        };
+        return { fullUrl: `${base}/Slot/${resource.id}`, resource, search: { mode: 'match' as const } };
+      });
+      const self = `${base}/Slot?${new URLSearchParams(Object.entries(q).flatMap(([k, v]) => one(v).map((x) => [k, x]))).toString()}`;
+      const link: Bundle['link'] = [{ relation: 'self', url: self }];
+      // More than a page: the next one starts after the last slot shown.
+      if (slots.length > count) {
+        const next = new URLSearchParams({ 'schedule.actor': `Practitioner/${id}`, _count: String(count) });
+        next.append('start', `gt${new Date(slots[count - 1].start).toISOString()}`);
+        next.append('start', `lt${new Date(to).toISOString()}`);
+        link.push({ relation: 'next', url: `${base}/Slot?${next.toString()}` });
+      }
+      send(res, 200, { resourceType: 'Bundle', type: 'searchset', link, entry: entries } satisfies Bundle<Slot>);
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+}
