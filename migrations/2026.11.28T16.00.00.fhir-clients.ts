@@ -12,6 +12,8 @@ export async function up({ context: sql }: MigrationContext): Promise<void> {
       client_id text NOT NULL UNIQUE,
       secret_hash text NOT NULL,
       scopes text[] NOT NULL,
+      -- The account the client acts as (the front desk's role, named for it in the audit trail).
+      user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
       created_by uuid REFERENCES users (id) ON DELETE SET NULL,
       created_at timestamptz NOT NULL DEFAULT now(),
       revoked_at timestamptz

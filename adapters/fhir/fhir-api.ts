@@ -1,6 +1,7 @@
-import type { Bundle, CapabilityStatement, OperationOutcome, Practitioner, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, CapabilityStatement, OperationOutcome, Practitioner, Slot } from '@medplum/fhirtypes';
+import type { AppointmentView } from '../../src/domain/appointment';
 import restify, { type Request, type Response, type Server } from 'restify';
-import { DomainError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../src/domain/errors';
+import { DomainError, ForbiddenError, InvalidStateError, NotFoundError, PatientBusyError, ServiceUnavailableError, SlotTakenError, SlotUnavailableError, ValidationError } from '../../src/domain/errors';
 import type { Logger } from '../../src/logging';
 import type { Services } from '../../src/services';
 import type { FhirAccess } from '../../src/services/fhir-clients';
@@ -46,6 +47,9 @@ export function mountFhirApi(server: Server, deps: { services: Services; publicB
   }
 
   function failed(res: Response, err: unknown): void {
+    if (err instanceof SlotTakenError || err instanceof PatientBusyError) return send(res, 409, outcome('error', 'conflict', err.message));
+    if (err instanceof SlotUnavailableError || err instanceof InvalidStateError) return send(res, 422, outcome('error', 'business-rule', err.message));
+    if (err instanceof ForbiddenError) return send(res, 403, outcome('error', 'forbidden', 'Not allowed.'));
     if (err instanceof ValidationError) return send(res, 400, outcome('error', 'invalid', err.message));
     if (err instanceof NotFoundError) return send(res, 404, outcome('error', 'not-found', err.message));
     if (err instanceof ServiceUnavailableError) return send(res, 503, outcome('error', 'transient', err.message));
@@ -101,6 +105,7 @@ export function mountFhirApi(server: Server, deps: { services: Services; publicB
           },
           resource: [
             { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
+            { type: 'Appointment', interaction: [{ code: 'read' }, { code: 'create' }, { code: 'update' }, { code: 'patch' }] },
             {
               type: 'Slot',
               interaction: [{ code: 'search-type' }],
@@ -147,6 +152,82 @@ export function mountFhirApi(server: Server, deps: { services: Services; publicB
       failed(res, err);
     }
   });
+
+  const STATUS: Record<string, Appointment['status']> = { booked: 'booked', cancelled: 'cancelled', completed: 'fulfilled', no_show: 'noshow', held: 'pending' };
+  /** An appointment as FHIR carries it: who (by reference only, never a name), when, its state. */
+  const toFhir = (a: AppointmentView): Appointment => ({
+    resourceType: 'Appointment',
+    id: a.id,
+    status: STATUS[a.status],
+    start: a.startsAt.toISOString(),
+    end: a.endsAt.toISOString(),
+    participant: [
+      { actor: { reference: `Practitioner/${a.doctorId}` }, status: 'accepted' },
+      { actor: { reference: `Patient/${a.patientId}` }, status: 'accepted' },
+    ],
+  });
+  const json = restify.plugins.jsonBodyParser({ mapParams: false, maxBodySize: 64 * 1024 } as restify.plugins.JsonBodyParserOptions);
+  const ref = (a: Appointment | undefined, type: 'Practitioner' | 'Patient') =>
+    (a?.participant ?? []).map((p) => new RegExp(`^${type}/([0-9a-f-]{36})$`).exec(p.actor?.reference ?? '')?.[1]).find(Boolean) ?? null;
+
+  server.get('/fhir/Appointment/:id', async (req: Request, res: Response) => {
+    const who = await access(req, res, 'system/Appointment.read');
+    if (!who) return;
+    try {
+      // Read through the service (checked as the client's account) and recorded: it leaves the clinic.
+      const a = await services.appointments.get(who.actor, String(req.params.id));
+      await services.audit.record(who.actor, { action: 'fhir.appointment.read', outcome: 'allowed', subjectType: 'appointment', subjectId: a.id, patientId: a.patientId });
+      send(res, 200, toFhir(a));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  server.post('/fhir/Appointment', json, async (req: Request, res: Response) => {
+    const who = await access(req, res, 'system/Appointment.write');
+    if (!who) return;
+    const body = req.body as Appointment | undefined;
+    const doctorId = ref(body, 'Practitioner');
+    const patientId = ref(body, 'Patient');
+    const start = typeof body?.start === 'string' ? new Date(body.start) : null;
+    if (body?.resourceType !== 'Appointment' || !doctorId || !patientId || !start || Number.isNaN(start.getTime())) {
+      return send(res, 400, outcome('error', 'invalid', 'An Appointment needs start and participants Practitioner/<id> and Patient/<id>.'));
+    }
+    try {
+      // The same booking as every channel's: the slot lock, the transaction, the constraint.
+      const a = await services.booking.book(who.actor, { doctorId, patientId, startsAt: start, channel: 'fhir', reason: typeof body.description === 'string' ? body.description : null });
+      res.header('Location', `${base}/Appointment/${a.id}`);
+      send(res, 201, toFhir(a));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  /** PATCH (JSON Patch) or PUT with status cancelled: calls the appointment off, the patient told. */
+  const cancel = async (req: Request, res: Response) => {
+    const who = await access(req, res, 'system/Appointment.write');
+    if (!who) return;
+    let body = req.body as unknown;
+    // JSON Patch arrives as application/json-patch+json, which the JSON parser leaves as text.
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      try {
+        body = JSON.parse(String(body));
+      } catch {
+        return send(res, 400, outcome('error', 'invalid', 'The body is not JSON.'));
+      }
+    }
+    const wantsCancel = Array.isArray(body)
+      ? body.some((op: { op?: string; path?: string; value?: unknown }) => op?.op === 'replace' && op.path === '/status' && op.value === 'cancelled')
+      : (body as Appointment | undefined)?.status === 'cancelled';
+    if (!wantsCancel) return send(res, 422, outcome('error', 'not-supported', 'Only a change of status to cancelled is supported.'));
+    try {
+      send(res, 200, toFhir(await services.booking.cancel(who.actor, String(req.params.id), 'cancelled through FHIR')));
+    } catch (err) {
+      failed(res, err);
+    }
+  };
+  server.patch('/fhir/Appointment/:id', restify.plugins.bodyReader({ maxBodySize: 64 * 1024 } as restify.plugins.BodyParserOptions), cancel);
+  server.put('/fhir/Appointment/:id', json, cancel);
 
   server.get('/fhir/Slot', restify.plugins.queryParser({ mapParams: false }), async (req: Request, res: Response) => {
     if (!(await access(req, res, 'system/Slot.read'))) return;

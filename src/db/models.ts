@@ -187,6 +187,7 @@ export interface FhirClientRow extends Model<InferAttributes<FhirClientRow>, Inf
   clientId: string;
   secretHash: string;
   scopes: string[];
+  userId: string;
   createdBy: string | null;
   createdAt: CreationOptional<Date>;
   revokedAt: CreationOptional<Date | null>;
@@ -537,6 +538,7 @@ export function defineModels(sequelize: Sequelize) {
       clientId: { type: DataTypes.STRING, allowNull: false },
       secretHash: { type: DataTypes.STRING, allowNull: false },
       scopes: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false },
+      userId: { type: DataTypes.UUID, allowNull: false },
       createdBy: { type: DataTypes.UUID, allowNull: true },
       createdAt: DataTypes.DATE,
       revokedAt: { type: DataTypes.DATE, allowNull: true },

@@ -31,6 +31,8 @@ export interface FhirAccess {
   clientId: string;
   name: string;
   scopes: string[];
+  /** Who the client acts as: the front desk's role, under an account of its own, so the audit trail names it. */
+  actor: Actor;
 }
 
 export interface FhirClientsService {
@@ -60,7 +62,10 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
         if (wanted.length === 0 || unknown.length) throw new ValidationError(`Scopes are some of: ${FHIR_SCOPES.join(' ')}.`, 'scopes');
         const clientId = `cc-${randomBytes(9).toString('base64url')}`;
         const secret = randomBytes(32).toString('base64url');
-        await FhirClient.create({ name: clean, clientId, secretHash: sha(secret), scopes: wanted, createdBy: actor.userId ?? null });
+        await db.sequelize.transaction(async (transaction) => {
+          const user = await db.models.User.create({ role: 'admin', email: null, displayName: `FHIR client: ${clean}` }, { transaction });
+          await FhirClient.create({ name: clean, clientId, secretHash: sha(secret), scopes: wanted, userId: user.id, createdBy: actor.userId ?? null }, { transaction });
+        });
         await audit.record(actor, { action: 'admin.fhir-clients.create', outcome: 'allowed', subjectType: 'fhir_client', subjectId: clientId, details: { scopes: wanted.join(' ') } });
         return { clientId, secret, scopes: wanted };
       }),
@@ -79,6 +84,7 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
         if (!row) throw new NotFoundError('That FHIR client');
         await db.sequelize.transaction(async (transaction) => {
           await row.update({ revokedAt: new Date(deps.now()) }, { transaction });
+          await db.models.User.update({ active: false }, { where: { id: row.userId }, transaction });
           await FhirToken.destroy({ where: { clientId: row.id }, transaction });
         });
         await audit.record(actor, { action: 'admin.fhir-clients.revoke', outcome: 'allowed', subjectType: 'fhir_client', subjectId: row.clientId });
@@ -109,7 +115,7 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
         const row = await FhirToken.findOne({ where: { tokenHash: sha(token), expiresAt: { [Op.gt]: new Date(deps.now()) } } });
         if (!row) return null;
         const client = await FhirClient.findOne({ where: { id: row.clientId, revokedAt: null } });
-        return client ? { clientId: client.clientId, name: client.name, scopes: row.scopes } : null;
+        return client ? { clientId: client.clientId, name: client.name, scopes: row.scopes, actor: { userId: client.userId, role: 'admin', channel: 'fhir', name: client.name } } : null;
       }),
   };
 }

@@ -96,3 +96,63 @@ it('a revoked client loses its tokens at once', async () => {
   expect((await get('/fhir/Practitioner', bearer)).status).toBe(401);
   expect((await token()).status).toBe(401);
 });
+
+describe('Appointments', () => {
+  let bearer: string;
+  let patientId: string;
+  const post = (body: unknown, contentType = 'application/fhir+json') =>
+    request(app.port, 'POST', '/fhir/Appointment', JSON.stringify(body), { authorization: `Bearer ${bearer}`, 'content-type': contentType });
+  const appointment = (start: string) => ({
+    resourceType: 'Appointment',
+    status: 'booked',
+    start,
+    participant: [{ actor: { reference: `Practitioner/${doctor.doctorId}` } }, { actor: { reference: `Patient/${patientId}` } }],
+  });
+
+  beforeAll(async () => {
+    const reply = (await createAdminCommands(h.services)(admin, 'fhir-clients add "Booker EHR" scopes="system/Appointment.read system/Appointment.write"')).map((r) => r.text).join('\n');
+    const m = /client_id (cc-[A-Za-z0-9_-]+), client_secret ([A-Za-z0-9_-]+)/.exec(reply)!;
+    client = { id: m[1], secret: m[2] };
+    bearer = (await token()).json.access_token;
+    const { insertPatient } = await import('../../src/db/records');
+    patientId = (await insertPatient(h.db, { name: 'Ehr Patient', phone: '+15550820001', dateOfBirth: '1970-01-01', timeZone: NY })).patientId;
+  });
+
+  it('creates through the booking service (201), reads it back, answers 409 for a taken time and cancels by PUT and PATCH', async () => {
+    const created = await post(appointment('2026-12-02T14:00:00Z'));
+    expect(created.status).toBe(201);
+    const a = JSON.parse(created.body);
+    expect(a).toMatchObject({ resourceType: 'Appointment', status: 'booked', start: '2026-12-02T14:00:00.000Z', end: '2026-12-02T14:30:00.000Z' });
+    expect(created.headers.location).toBe(`https://bot.clinic.test/fhir/Appointment/${a.id}`);
+    expect((await get(`/fhir/Appointment/${a.id}`, bearer)).json.status).toBe('booked');
+    const taken = await post(appointment('2026-12-02T14:00:00Z'));
+    expect([taken.status, JSON.parse(taken.body).issue[0].code]).toEqual([409, 'conflict']);
+    const put = await request(app.port, 'PUT', `/fhir/Appointment/${a.id}`, JSON.stringify({ ...a, status: 'cancelled' }), { authorization: `Bearer ${bearer}`, 'content-type': 'application/fhir+json' });
+    expect([put.status, JSON.parse(put.body).status]).toEqual([200, 'cancelled']);
+    const second = JSON.parse((await post(appointment('2026-12-03T14:30:00Z'))).body);
+    const patch = await request(app.port, 'PATCH', `/fhir/Appointment/${second.id}`, JSON.stringify([{ op: 'replace', path: '/status', value: 'cancelled' }]), {
+      authorization: `Bearer ${bearer}`,
+      'content-type': 'application/json-patch+json',
+    });
+    expect([patch.status, JSON.parse(patch.body).status]).toEqual([200, 'cancelled']);
+    // Every read and write is in the audit trail, under the client's own account.
+    const audit = await h.db.sequelize.query<{ display_name: string; action: string }>(
+      `SELECT u.display_name, a.action FROM audit_log a JOIN users u ON u.id = a.actor_user_id WHERE a.channel = 'fhir' ORDER BY a.id`,
+      { type: (await import('sequelize')).QueryTypes.SELECT },
+    );
+    expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['appointment.book', 'fhir.appointment.read', 'appointment.cancel']));
+    expect(new Set(audit.map((r) => r.display_name))).toEqual(new Set(['FHIR client: Booker EHR']));
+  });
+
+  it('refuses bad input with 400 and times that are not slots with 422, never a 500', async () => {
+    for (const body of [{}, { resourceType: 'Patient' }, { ...appointment('not a date') }, { ...appointment('2026-12-02T14:00:00Z'), participant: [] }]) {
+      const res = await post(body);
+      expect([res.status, JSON.parse(res.body).resourceType]).toEqual([400, 'OperationOutcome']);
+    }
+    const offGrid = await post(appointment('2026-12-02T14:05:00Z'));
+    expect(offGrid.status).toBe(422);
+    const garbage = await request(app.port, 'POST', '/fhir/Appointment', '{not json', { authorization: `Bearer ${bearer}`, 'content-type': 'application/fhir+json' });
+    expect(garbage.status).toBeGreaterThanOrEqual(400);
+    expect(garbage.status).toBeLessThan(500);
+  });
+});
