@@ -1,4 +1,5 @@
-import type { Appointment, Bundle, CapabilityStatement, OperationOutcome, Practitioner, Slot } from '@medplum/fhirtypes';
+import type { Appointment, Bundle, CapabilityStatement, OperationOutcome, Patient, Practitioner, Slot } from '@medplum/fhirtypes';
+import type { PatientView } from '../../src/services/patients';
 import type { AppointmentView } from '../../src/domain/appointment';
 import restify, { type Request, type Response, type Server } from 'restify';
 import { DomainError, ForbiddenError, InvalidStateError, NotFoundError, PatientBusyError, ServiceUnavailableError, SlotTakenError, SlotUnavailableError, ValidationError } from '../../src/domain/errors';
@@ -105,6 +106,7 @@ export function mountFhirApi(server: Server, deps: { services: Services; publicB
           },
           resource: [
             { type: 'Practitioner', interaction: [{ code: 'read' }, { code: 'search-type' }] },
+            { type: 'Patient', interaction: [{ code: 'read' }, { code: 'search-type' }], searchParam: [{ name: 'identifier', type: 'token' }, { name: 'phone', type: 'token' }] },
             { type: 'Appointment', interaction: [{ code: 'read' }, { code: 'create' }, { code: 'update' }, { code: 'patch' }] },
             {
               type: 'Slot',
@@ -228,6 +230,42 @@ export function mountFhirApi(server: Server, deps: { services: Services; publicB
   };
   server.patch('/fhir/Appointment/:id', restify.plugins.bodyReader({ maxBodySize: 64 * 1024 } as restify.plugins.BodyParserOptions), cancel);
   server.put('/fhir/Appointment/:id', json, cancel);
+
+  const toPatient = (p: PatientView): Patient => ({
+    resourceType: 'Patient',
+    id: p.id,
+    name: [{ text: p.fullName }],
+    birthDate: p.dateOfBirth,
+    telecom: p.phoneE164 ? [{ system: 'phone', value: p.phoneE164, use: 'mobile' }] : [],
+    communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: p.locale }] }, preferred: true }],
+  });
+
+  // Patient reads go through the services that check the role and record every read.
+  server.get('/fhir/Patient/:id', async (req: Request, res: Response) => {
+    const who = await access(req, res, 'system/Patient.read');
+    if (!who) return;
+    try {
+      send(res, 200, toPatient(await services.patients.get(who.actor, String(req.params.id))));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  server.get('/fhir/Patient', restify.plugins.queryParser({ mapParams: false }), async (req: Request, res: Response) => {
+    const who = await access(req, res, 'system/Patient.read');
+    if (!who) return;
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    // identifier=phone|+15551234567 or phone=+15551234567: the one way this clinic knows its patients.
+    const raw = typeof q.phone === 'string' ? q.phone : typeof q.identifier === 'string' ? String(q.identifier).replace(/^phone\|/, '') : '';
+    if (!raw) return send(res, 400, outcome('error', 'required', 'Search Patients by phone=<number> or identifier=phone|<number>.'));
+    try {
+      const found = await services.admin.findPatientByPhone(who.actor, raw);
+      const entry = found ? [{ fullUrl: `${base}/Patient/${found.id}`, resource: toPatient(found), search: { mode: 'match' as const } }] : [];
+      send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: entry.length, entry } satisfies Bundle<Patient>);
+    } catch (err) {
+      failed(res, err);
+    }
+  });
 
   server.get('/fhir/Slot', restify.plugins.queryParser({ mapParams: false }), async (req: Request, res: Response) => {
     if (!(await access(req, res, 'system/Slot.read'))) return;

@@ -156,3 +156,27 @@ describe('Appointments', () => {
     expect(garbage.status).toBeLessThan(500);
   });
 });
+
+describe('Patients', () => {
+  it('reads and finds a patient by phone only with system/Patient.read, and records every read', async () => {
+    const reply = (await createAdminCommands(h.services)(admin, 'fhir-clients add "Chart EHR" scopes="system/Patient.read"')).map((r) => r.text).join('\n');
+    const m = /client_id (cc-[A-Za-z0-9_-]+), client_secret ([A-Za-z0-9_-]+)/.exec(reply)!;
+    client = { id: m[1], secret: m[2] };
+    const bearer = (await token()).json.access_token;
+    const { insertPatient } = await import('../../src/db/records');
+    const p = await insertPatient(h.db, { name: 'Fhir Reader', phone: '+15550820002', dateOfBirth: '1971-02-03', timeZone: NY });
+    const found = await get(`/fhir/Patient?identifier=${encodeURIComponent('phone|+15550820002')}`, bearer);
+    expect(found.json).toMatchObject({ resourceType: 'Bundle', total: 1, entry: [{ resource: { resourceType: 'Patient', id: p.patientId, birthDate: '1971-02-03' } }] });
+    const read = await get(`/fhir/Patient/${p.patientId}`, bearer);
+    expect(read.json).toMatchObject({ name: [{ text: 'Fhir Reader' }], telecom: [{ system: 'phone', value: '+15550820002' }] });
+    expect((await get('/fhir/Patient?phone=%2B15559999999', bearer)).json.total).toBe(0);
+    expect((await get('/fhir/Patient', bearer)).status).toBe(400);
+    const audited = await h.db.models.Audit.count({ where: { patientId: p.patientId, channel: 'fhir', outcome: 'allowed' } });
+    expect(audited).toBe(2);
+    // Without the scope, nothing.
+    const slotClient = (await createAdminCommands(h.services)(admin, 'fhir-clients add "Slots Only" scopes="system/Slot.read"')).map((r) => r.text).join('\n');
+    const s = /client_id (cc-[A-Za-z0-9_-]+), client_secret ([A-Za-z0-9_-]+)/.exec(slotClient)!;
+    client = { id: s[1], secret: s[2] };
+    expect((await get(`/fhir/Patient/${p.patientId}`, (await token()).json.access_token)).status).toBe(403);
+  });
+});
