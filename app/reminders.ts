@@ -27,7 +27,7 @@ export function createReminders(ctx: AppContext, senders: Senders, logger: Logge
     confirmationGraceMs: ctx.config.confirmationGraceMs,
     metrics: ctx.metrics,
     sweepHold: (holdId) => ctx.services.booking.sweepHold(holdId),
-    syncCalendars: () => ctx.services.externalCalendars.sync(),
+    syncCalendars: () => ctx.services.externalCalendars.pull(),
     waitlist: {
       services: ctx.services,
       awaitOffer: (phone, offerId, expiresAt) => awaitWaitlistOffer(store, phone, offerId, expiresAt, ctx.now()),

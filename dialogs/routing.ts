@@ -96,7 +96,7 @@ async function ownCalendar(t: Turn, text: string): Promise<Reply[]> {
     return [{ text: 'Done: your own calendar no longer blocks your slots.' }];
   }
   await calendars.set(t.actor!, doctorId, url);
-  const [result] = await calendars.sync(doctorId);
+  const [result] = await calendars.pull(doctorId);
   if (result?.outcome === 'failed') return [{ text: "Saved, but I couldn't read that calendar yet; I'll keep trying every five minutes. Check it is the secret address in iCal format." }];
   return [{ text: `Done: ${result?.busy ?? 0} busy times from your calendar now block your slots, and I check it every five minutes. Say 'my calendar off' to stop.` }];
 }

@@ -24,6 +24,8 @@ export interface WaitlistData {
   when?: WhenReading | null;
   mode?: 'join' | 'list';
   entries?: Array<{ id: string; label: string }> | null;
+  /** Doctors a name could be ('Dr Patel'): which one is asked. */
+  candidates?: Array<{ id: string; name: string }> | null;
 }
 
 export type WaitlistOfferStep = 'reply';
@@ -39,7 +41,8 @@ export const WAITLIST_WORDS = /\b(wait ?list|waiting list|lista de espera)\b/i;
 export function waitlistFrom(u: Understood): WaitlistData {
   const one = u.doctors.length === 1 ? u.doctors[0] : null;
   const list = /\b(my|mi|mis)\b.*\b(wait ?list|waiting list|lista de espera)\b|\b(leave|off|quit|remove me|salir|quitarme|borrarme)\b/i.test(u.text);
-  return { doctorId: one?.id ?? null, doctorName: one?.fullName ?? null, specialty: one ? null : u.specialty, when: u.when, mode: list ? 'list' : 'join' };
+  const candidates = u.doctors.length > 1 ? u.doctors.map((d) => ({ id: d.id, name: d.fullName })) : null;
+  return { doctorId: one?.id ?? null, doctorName: one?.fullName ?? null, specialty: one || candidates ? null : u.specialty, candidates, when: u.when, mode: list ? 'list' : 'join' };
 }
 
 /** The entry's dates and parts of the day from what was said: a day, a span, a part of the day; two weeks by default. */
@@ -71,9 +74,12 @@ export const waitlistFlow: Flow<'waitlist'> = {
       async ask(t, d) {
         if (d.mode === 'list') return { to: 'list', data: d, replace: true };
         if (d.doctorId || d.specialty) return { to: 'confirm', data: d, replace: true };
+        if (d.candidates?.length) return [{ text: t.say('booking.whichDoctor'), choices: numbered(d.candidates, (c) => doctorName(c.name)) }];
         return [{ text: t.say('waitlist.askWho') }];
       },
       async answer(_t, d, u) {
+        const chosen = pick(d.candidates ?? undefined, u) ?? (u.doctors.length === 1 ? d.candidates?.find((c) => c.id === u.doctors[0].id) : undefined);
+        if (chosen) return { to: 'confirm', data: { doctorId: chosen.id, doctorName: chosen.name, candidates: null, when: u.when ?? d.when } };
         if (u.doctors.length === 1) return { to: 'confirm', data: { doctorId: u.doctors[0].id, doctorName: u.doctors[0].fullName, when: u.when ?? d.when } };
         if (u.specialty) return { to: 'confirm', data: { specialty: u.specialty, when: u.when ?? d.when } };
         return { unhandled: true };

@@ -706,6 +706,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
             // The same kind of visit, if the doctor still offers it; their default otherwise.
             const stillOffered = doctor.visitTypes.some((t) => t.id === old.visitTypeId);
             const plan = planVisit(doctor, doctor.visitTypes, stillOffered ? old.visitTypeId : null);
+            const visit = visitColumns(plan);
             const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction);
             await checkHold(actor, await readHold(old.patientId, doctor, startsAt, transaction));
             const appointment = await insertAppointment(
@@ -720,9 +721,9 @@ export function createBookingService(deps: BookingDeps): BookingService {
                 rescheduledFrom: old.id,
                 locationId,
                 seriesId: old.seriesId ?? null,
-                ...visitColumns(plan),
+                ...visit,
                 // A moved telehealth visit keeps its link: the patient may have saved it.
-                videoUrl: old.videoUrl ?? visitColumns(plan).videoUrl,
+                videoUrl: old.videoUrl ?? visit.videoUrl,
               },
               transaction,
             );

@@ -20,7 +20,7 @@ import { permit } from './permit';
 export interface ExternalCalendarsService {
   set(actor: Actor, doctorId: string, url: string | null): Promise<void>;
   /** Pulls every doctor's calendar (or one): how each went. */
-  sync(doctorId?: string): Promise<Array<{ doctorId: string; outcome: 'updated' | 'unchanged' | 'failed'; busy?: number }>>;
+  pull(doctorId?: string): Promise<Array<{ doctorId: string; outcome: 'updated' | 'unchanged' | 'failed'; busy?: number }>>;
 }
 
 /** How far ahead busy times are read, and how long a pull may take. */
@@ -113,7 +113,7 @@ export function createExternalCalendarsService(deps: { db: Db; audit: AuditLog; 
         await audit.record(actor, { action: 'calendar.external.set', outcome: 'allowed', subjectType: 'doctor', subjectId: id, details: { on: url !== null } });
       }),
 
-    sync: (doctorId) =>
+    pull: (doctorId) =>
       guardDb(async () => {
         const rows = await ExternalCalendar.findAll({ where: doctorId ? { doctorId: requireId(doctorId, 'The doctor') } : {} });
         const out = [];

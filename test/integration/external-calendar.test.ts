@@ -74,22 +74,22 @@ it("blocks the doctor's slots with the busy times of their own calendar, recurri
 
 it('asks again with the ETag; an unchanged calendar (304) keeps its busy times', async () => {
   const scope = nock(HOST, { reqheaders: { 'if-none-match': '"v1"' } }).get(PATH).reply(304);
-  expect(await h.services.externalCalendars.sync(doctor.doctorId)).toEqual([{ doctorId: doctor.doctorId, outcome: 'unchanged' }]);
+  expect(await h.services.externalCalendars.pull(doctor.doctorId)).toEqual([{ doctorId: doctor.doctorId, outcome: 'unchanged' }]);
   expect(scope.isDone()).toBe(true);
   expect(await h.db.models.ExternalBusy.count({ where: { doctorId: doctor.doctorId } })).toBe(3);
 });
 
 it('a broken or slow calendar keeps what was read before, records why without the address, and never stops a booking', async () => {
   nock(HOST).get(PATH).reply(500, 'oops');
-  expect((await h.services.externalCalendars.sync(doctor.doctorId))[0].outcome).toBe('failed');
+  expect((await h.services.externalCalendars.pull(doctor.doctorId))[0].outcome).toBe('failed');
   const slow = createExternalCalendarsService({ db: h.db, audit: h.services.audit, now: h.clock.now, timeoutMs: 100 });
   nock(HOST).get(PATH).delay(1000).reply(200, ICS);
-  expect((await slow.sync(doctor.doctorId))[0].outcome).toBe('failed');
+  expect((await slow.pull(doctor.doctorId))[0].outcome).toBe('failed');
   const row = (await h.db.models.ExternalCalendar.findByPk(doctor.doctorId))!;
   expect(row.lastError).toBe('the calendar did not answer in time');
   expect(await h.db.models.ExternalBusy.count({ where: { doctorId: doctor.doctorId } })).toBe(3);
   nock(HOST).get(PATH).reply(200, 'not a calendar');
-  expect((await h.services.externalCalendars.sync(doctor.doctorId))[0].outcome).toBe('failed');
+  expect((await h.services.externalCalendars.pull(doctor.doctorId))[0].outcome).toBe('failed');
   const p = await insertPatient(h.db, { name: 'Pat Fine', phone: '+15550810002', dateOfBirth: '1980-01-01', timeZone: NY });
   const booked = await h.services.booking.book(p, { doctorId: doctor.doctorId, patientId: p.patientId, startsAt: ny('2026-12-01T10:00'), channel: 'sms' });
   expect(booked.status).toBe('booked');

@@ -182,3 +182,11 @@ it('time off removed opens times the waitlist is offered', async () => {
   for (let i = 0; i < 100 && !texts.some((t) => t.to === p.phone); i++) await new Promise((r) => setTimeout(r, 50));
   expect(texts.filter((t) => t.to === p.phone).map((t) => t.body)).toEqual(['A 9:00 AM time with Dr Will Waite on Mon 7 Dec just opened. Reply YES within 15 minutes to take it, or NO.']);
 });
+
+it('by text: a name two doctors share is asked about, with both listed', async () => {
+  await insertDoctor(h.db, { name: 'Wes Waite', timeZone: NY, hours: [{ weekdays: [1, 2, 3, 4, 5], start: '13:00', end: '17:00' }] });
+  const fresh = createChat(h); // a new engine: the directory is read afresh
+  const p = await patient();
+  expect(await fresh.say(p.phone, 'put me on the waitlist for Dr Waite next week')).toBe('Which doctor? Reply with a number:\n1 Dr Wes Waite\n2 Dr Will Waite');
+  expect(await fresh.say(p.phone, '1')).toMatch(/^Put you on the waitlist for Dr Wes Waite, Mon 7 Dec to Sun 13 Dec\?/);
+});
