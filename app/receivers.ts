@@ -83,7 +83,7 @@ export async function mountReceivers(server: Server, ctx: AppContext, senders: S
   }
   mountFileLinks(server, ctx.redis, config.redisPrefix);
   mountCalendarFeed(server, { feeds: services.calendarFeeds, clinicName: config.clinicName, logger });
-  mountFhirApi(server, { services, publicBaseUrl: config.publicBaseUrl, logger });
+  mountFhirApi(server, { services, publicBaseUrl: config.publicBaseUrl, logger, zone: config.clinicTimezone });
   if (senders.teamsConnection && senders.teams) {
     mountTeams(server, {
       connection: senders.teamsConnection,

@@ -48,7 +48,7 @@ export const USAGE: Record<string, string> = {
   'specialties assign': '/clinic specialties assign "<doctor>" "<specialty>"',
   'specialties unassign': '/clinic specialties unassign "<doctor>" "<specialty>"',
   'fhir-clients list': '/clinic fhir-clients list',
-  'fhir-clients add': '/clinic fhir-clients add "<name>" scopes="system/Slot.read system/Practitioner.read"',
+  'fhir-clients add': '/clinic fhir-clients add "<name>" scopes="system/Slot.read system/Practitioner.read" [jwks=https://<its public keys>]',
   'fhir-clients revoke': '/clinic fhir-clients revoke <client id>',
   'users list': '/clinic users list [doctor|admin]',
   'users link': '/clinic users link slack|teams <platform user id> <email>',
@@ -444,11 +444,17 @@ export function createAdminCommands(services: Services) {
       }
       case 'fhir-clients list': {
         const list = await services.fhirClients.list(actor);
-        return say(list.map((c) => `${c.clientId} ${c.name}${c.revoked ? ' (revoked)' : ''}: ${c.scopes.join(' ')}`).join('\n') || 'No FHIR clients yet.');
+        return say(list.map((c) => `${c.clientId} ${c.name}${c.revoked ? ' (revoked)' : ''}${c.jwksUrl ? ' (signed JWT)' : ''}: ${c.scopes.join(' ')}`).join('\n') || 'No FHIR clients yet.');
       }
       case 'fhir-clients add': {
         if (!args[0] || !options.scopes) throw new UsageError(command);
-        const c = await services.fhirClients.register(actor, args[0], options.scopes.split(/[\s,]+/));
+        const c = await services.fhirClients.register(actor, args[0], options.scopes.split(/[\s,]+/), { jwksUrl: options.jwks ?? null });
+        if (!c.secret) {
+          return say(
+            `FHIR client ${args[0]}: client_id ${c.clientId}, no secret: it signs JWT assertions with the keys at ${options.jwks} (SMART Backend Services). ` +
+              `Scopes: ${c.scopes.join(' ')}. Tokens: POST /fhir/token with grant_type=client_credentials and client_assertion.`,
+          );
+        }
         return say(
           `FHIR client ${args[0]}: client_id ${c.clientId}, client_secret ${c.secret} (shown once: give it to the integrator privately). ` +
             `Scopes: ${c.scopes.join(' ')}. Tokens: POST /fhir/token with grant_type=client_credentials.`,

@@ -185,12 +185,20 @@ export interface FhirClientRow extends Model<InferAttributes<FhirClientRow>, Inf
   id: CreationOptional<string>;
   name: string;
   clientId: string;
-  secretHash: string;
+  secretHash: string | null;
+  /** SMART Backend Services: where the client's public keys are, for its signed assertions. */
+  jwksUrl: CreationOptional<string | null>;
   scopes: string[];
   userId: string;
   createdBy: string | null;
   createdAt: CreationOptional<Date>;
   revokedAt: CreationOptional<Date | null>;
+}
+
+export interface FhirAssertionRow extends Model<InferAttributes<FhirAssertionRow>, InferCreationAttributes<FhirAssertionRow>> {
+  clientId: string;
+  jti: string;
+  expiresAt: Date;
 }
 
 export interface FhirTokenRow extends Model<InferAttributes<FhirTokenRow>, InferCreationAttributes<FhirTokenRow>> {
@@ -536,7 +544,8 @@ export function defineModels(sequelize: Sequelize) {
       id,
       name: { type: DataTypes.STRING, allowNull: false },
       clientId: { type: DataTypes.STRING, allowNull: false },
-      secretHash: { type: DataTypes.STRING, allowNull: false },
+      secretHash: { type: DataTypes.STRING, allowNull: true },
+      jwksUrl: { type: DataTypes.TEXT, allowNull: true },
       scopes: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false },
       userId: { type: DataTypes.UUID, allowNull: false },
       createdBy: { type: DataTypes.UUID, allowNull: true },
@@ -555,6 +564,16 @@ export function defineModels(sequelize: Sequelize) {
       expiresAt: { type: DataTypes.DATE, allowNull: false },
     },
     { tableName: 'fhir_tokens', timestamps: false },
+  );
+
+  const FhirAssertion = sequelize.define<FhirAssertionRow>(
+    'FhirAssertion',
+    {
+      clientId: { type: DataTypes.UUID, primaryKey: true },
+      jti: { type: DataTypes.TEXT, primaryKey: true },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { tableName: 'fhir_assertions', timestamps: false },
   );
 
   const AppointmentSeries = sequelize.define<AppointmentSeriesRow>(
@@ -771,6 +790,7 @@ export function defineModels(sequelize: Sequelize) {
     CalendarFeed,
     FhirClient,
     FhirToken,
+    FhirAssertion,
     ExternalCalendar,
     ExternalBusy,
     TimeOff,

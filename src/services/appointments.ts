@@ -1,8 +1,8 @@
 import { QueryTypes } from 'sequelize';
 import type { Actor } from '../domain/actor';
-import type { AppointmentView } from '../domain/appointment';
+import type { AppointmentStatus, AppointmentView } from '../domain/appointment';
 import type { Clock } from '../domain/clock';
-import { NotFoundError, ValidationError } from '../domain/errors';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { requireActForPatient, requireAppointmentAccess, requireManageDoctor } from '../domain/policy';
 import type { AppointmentRow, Db } from '../db/models';
 import type { AuditLog } from './audit';
@@ -22,10 +22,30 @@ export interface ScheduleEntry extends AppointmentView {
   intake?: Array<{ question: string; answer: string }> | null;
 }
 
+export interface AppointmentSearch {
+  patientId?: string | null;
+  doctorId?: string | null;
+  locationId?: string | null;
+  /** Appointments that end after `from` and start before `to`. */
+  from?: Date | null;
+  to?: Date | null;
+  statuses?: AppointmentStatus[] | null;
+  limit?: number;
+  offset?: number;
+}
+
+const MAX_SEARCH_PAGE = 200;
+
 export interface AppointmentsService {
   /** A patient's own appointments: upcoming (soonest first) or past (latest first). */
   listForPatient(actor: Actor, patientId: string, when: 'upcoming' | 'past', limit?: number): Promise<AppointmentView[]>;
   get(actor: Actor, appointmentId: string): Promise<AppointmentView>;
+  /**
+   * Appointments by patient, doctor, time and status (the FHIR Appointment search): admins anyone's,
+   * a doctor their own, a patient theirs. Soonest first, a page at a time; expired holds are not
+   * appointments. Recorded, with the patient when the search names one.
+   */
+  search(actor: Actor, filter: AppointmentSearch): Promise<{ appointments: AppointmentView[]; more: boolean }>;
   /** A doctor's appointments between two instants, with the patient's name. */
   schedule(actor: Actor, doctorId: string, from: Date, to: Date): Promise<ScheduleEntry[]>;
   /**
@@ -63,6 +83,38 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         if (!row) throw new NotFoundError('The appointment');
         await permit(deps.audit, actor, { action: 'appointment.read', subjectType: 'appointment', subjectId: id, patientId: row.patientId }, () => requireAppointmentAccess(actor, row, 'see this appointment'));
         return toAppointmentView(row);
+      }),
+
+    search: (actor, filter) =>
+      guardDb(async () => {
+        const patientId = filter.patientId ? requireId(filter.patientId, 'The patient') : null;
+        const doctorId = filter.doctorId ? requireId(filter.doctorId, 'The doctor') : null;
+        const locationId = filter.locationId ? requireId(filter.locationId, 'The location') : null;
+        await permit(deps.audit, actor, { action: 'appointment.search', subjectType: 'appointment', patientId: patientId ?? undefined }, () => {
+          if (actor.role === 'admin') return;
+          if (actor.role === 'patient' && patientId && patientId === actor.patientId) return;
+          if (actor.role === 'doctor' && doctorId && doctorId === actor.doctorId) return;
+          throw new ForbiddenError('search these appointments');
+        });
+        if (filter.from && filter.to && !(filter.to > filter.from)) throw new ValidationError('The date range must end after it starts.');
+        const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), MAX_SEARCH_PAGE);
+        const offset = Math.max(Math.trunc(filter.offset ?? 0), 0);
+        const where = [`(status <> 'held' OR hold_expires_at > :now)`];
+        if (patientId) where.push('patient_id = :patientId');
+        if (doctorId) where.push('doctor_id = :doctorId');
+        if (locationId) where.push('location_id = :locationId');
+        if (filter.from) where.push('ends_at > :from');
+        if (filter.to) where.push('starts_at < :to');
+        if (filter.statuses?.length) where.push('status IN (:statuses)');
+        const rows = await deps.db.sequelize.query<AppointmentRow>(
+          `SELECT ${appointmentViewColumns()} FROM appointments WHERE ${where.join(' AND ')} ORDER BY starts_at, id LIMIT :limit OFFSET :offset`,
+          {
+            replacements: { patientId, doctorId, locationId, from: filter.from ?? null, to: filter.to ?? null, statuses: filter.statuses ?? [], now: new Date(deps.now()), limit: limit + 1, offset },
+            type: QueryTypes.SELECT,
+          },
+        );
+        await deps.audit.record(actor, { action: 'appointment.search', outcome: 'allowed', subjectType: 'appointment', patientId: patientId ?? undefined, details: { appointments: Math.min(rows.length, limit) } });
+        return { appointments: rows.slice(0, limit).map(toAppointmentView), more: rows.length > limit };
       }),
 
     schedule: (actor, doctorId, from, to) =>

@@ -26,10 +26,11 @@ export interface DoctorView {
 
 /** What the conversation reads names against: doctors, specialties, locations and kinds of visit. */
 export interface ClinicDirectory {
-  doctors: Array<{ id: string; fullName: string; specializations: string[] }>;
+  /** `locationIds`: where the doctor has weekly hours. */
+  doctors: Array<{ id: string; fullName: string; specializations: string[]; timeZone: string; locationIds: string[] }>;
   specialties: Array<{ name: string; keywords: string[] }>;
-  locations: Array<{ id: string; name: string; address: string | null; phoneE164: string | null }>;
-  visitTypes: Array<{ id: string; name: string; keywords: string[]; durationMinutes: number; doctorIds: string[]; intakeQuestions: string[] }>;
+  locations: Array<{ id: string; name: string; address: string | null; phoneE164: string | null; timeZone: string }>;
+  visitTypes: Array<{ id: string; name: string; keywords: string[]; durationMinutes: number; telehealth: boolean; doctorIds: string[]; intakeQuestions: string[] }>;
 }
 
 export interface DoctorMatch {
@@ -143,9 +144,10 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
 
     directory: () =>
       guardDb(async () => {
-        const doctors = await db.sequelize.query<{ id: string; fullName: string; specializations: string[] }>(
-          `SELECT d.id, d.full_name AS "fullName",
-                  coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS specializations
+        const doctors = await db.sequelize.query<ClinicDirectory['doctors'][number]>(
+          `SELECT d.id, d.full_name AS "fullName", d.time_zone AS "timeZone",
+                  coalesce(array_agg(s.name ORDER BY s.name) FILTER (WHERE s.id IS NOT NULL), '{}') AS specializations,
+                  coalesce((SELECT array_agg(DISTINCT r.location_id) FROM availability_rules r WHERE r.doctor_id = d.id AND r.location_id IS NOT NULL), '{}') AS "locationIds"
              FROM doctors d
              LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
              LEFT JOIN specializations s ON s.id = ds.specialization_id
@@ -154,11 +156,11 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
         );
         const specialties = await db.sequelize.query<{ name: string; keywords: string[] }>('SELECT name, keywords FROM specializations ORDER BY name', { type: QueryTypes.SELECT });
         const locations = await db.sequelize.query<ClinicDirectory['locations'][number]>(
-          'SELECT id, name, address, phone_e164 AS "phoneE164" FROM locations WHERE active ORDER BY name',
+          'SELECT id, name, address, phone_e164 AS "phoneE164", time_zone AS "timeZone" FROM locations WHERE active ORDER BY name',
           { type: QueryTypes.SELECT },
         );
         const visitTypes = await db.sequelize.query<ClinicDirectory['visitTypes'][number]>(
-          `SELECT v.id, v.name, v.keywords, v.duration_minutes AS "durationMinutes", v.intake_questions AS "intakeQuestions",
+          `SELECT v.id, v.name, v.keywords, v.duration_minutes AS "durationMinutes", v.telehealth, v.intake_questions AS "intakeQuestions",
                   coalesce(array_agg(dv.doctor_id) FILTER (WHERE dv.doctor_id IS NOT NULL), '{}') AS "doctorIds"
              FROM visit_types v LEFT JOIN doctor_visit_types dv ON dv.visit_type_id = v.id
             WHERE v.active GROUP BY v.id ORDER BY v.name`,

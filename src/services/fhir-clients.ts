@@ -1,29 +1,49 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Op } from 'sequelize';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { Op, UniqueConstraintError } from 'sequelize';
 import type { Actor } from '../domain/actor';
 import type { Clock } from '../domain/clock';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import { requireAdmin } from '../domain/policy';
-import type { Db } from '../db/models';
+import type { Db, FhirClientRow } from '../db/models';
 import type { AuditLog } from './audit';
 import { guardDb } from './db-errors';
 import { permit } from './permit';
 
 /**
  * Who may use the FHIR API: clients an admin registers, each with the SMART system scopes it may be
- * given (system/Slot.read, system/Appointment.write...). A client trades its id and secret for a
- * bearer token (OAuth 2 client credentials) that lives TOKEN_MINUTES. Secrets and tokens are stored
- * as SHA-256 hashes only; a revoked client's tokens stop working at once.
+ * given (system/Slot.read, system/Appointment.write, system/*.read...). A client trades its
+ * credentials for a bearer token (OAuth 2 client credentials) that lives TOKEN_MINUTES: a secret,
+ * or, in the SMART Backend Services manner, a JWT it signs with a key published at its JWKS
+ * address. Secrets and tokens are stored as SHA-256 hashes only; a revoked client's tokens stop
+ * working at once.
  */
 export const FHIR_SCOPES = [
   'system/Practitioner.read',
+  'system/PractitionerRole.read',
+  'system/Location.read',
+  'system/HealthcareService.read',
   'system/Schedule.read',
   'system/Slot.read',
   'system/Appointment.read',
   'system/Appointment.write',
   'system/Patient.read',
+  'system/*.read',
+  'system/*.write',
+  'system/*.*',
 ] as const;
 export const TOKEN_MINUTES = 15;
+/** SMART: an assertion expires no more than five minutes after it is made. */
+const ASSERTION_MAX_SECONDS = 300;
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Whether granted scopes cover one needed scope: exactly, or by a wildcard for the resource or the verb. */
+export function scopeAllows(granted: readonly string[], needed: string): boolean {
+  const m = /^system\/([A-Za-z]+)\.(read|write)$/.exec(needed);
+  if (!m) return false;
+  const [, type, verb] = m;
+  return granted.some((g) => g === needed || g === `system/*.${verb}` || g === `system/${type}.*` || g === 'system/*.*');
+}
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -36,23 +56,56 @@ export interface FhirAccess {
 }
 
 export interface FhirClientsService {
-  register(actor: Actor, name: string, scopes: string[]): Promise<{ clientId: string; secret: string; scopes: string[] }>;
-  list(actor: Actor): Promise<Array<{ clientId: string; name: string; scopes: string[]; revoked: boolean }>>;
+  /** A client with a secret (shown once), or with `jwksUrl` one that signs JWT assertions and has no secret. */
+  register(actor: Actor, name: string, scopes: string[], options?: { jwksUrl?: string | null }): Promise<{ clientId: string; secret: string | null; scopes: string[] }>;
+  list(actor: Actor): Promise<Array<{ clientId: string; name: string; scopes: string[]; revoked: boolean; jwksUrl: string | null }>>;
   revoke(actor: Actor, clientId: string): Promise<void>;
   /** Client credentials for a token, with the scopes asked for (all the client's when none); null when refused. */
-  issueToken(clientId: string, secret: string, scope?: string | null): Promise<{ token: string; scopes: string[]; expiresIn: number } | null>;
+  issueToken(clientId: string, secret: string, scope?: string | null): Promise<IssuedToken | null>;
+  /**
+   * SMART Backend Services: a JWT the client signed (iss = sub = its client id, aud = the token
+   * address, a jti never used before, expiring within five minutes), checked against its JWKS.
+   */
+  issueTokenForAssertion(assertion: string, audience: string, scope?: string | null): Promise<IssuedToken | null>;
   /** The client behind a bearer token, while it is valid. */
   authenticate(token: string): Promise<FhirAccess | null>;
 }
 
+export interface IssuedToken {
+  token: string;
+  scopes: string[];
+  expiresIn: number;
+}
+
 export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: Clock }): FhirClientsService {
   const { db, audit } = deps;
-  const { FhirClient, FhirToken } = db.models;
+  const { FhirClient, FhirToken, FhirAssertion } = db.models;
+  // jose caches each client's keys and refetches on an unknown key id (a rotated key).
+  const keySets = new Map<string, JWTVerifyGetKey>();
+  const keysOf = (url: string) => {
+    if (!keySets.has(url)) keySets.set(url, createRemoteJWKSet(new URL(url), { timeoutDuration: 5000, cooldownDuration: 30_000 }));
+    return keySets.get(url)!;
+  };
+
+  async function issue(row: FhirClientRow, scope: string | null | undefined): Promise<IssuedToken | null> {
+    const asked = scope ? String(scope).split(/\s+/).filter(Boolean) : row.scopes;
+    if (asked.length === 0 || asked.some((s) => !row.scopes.includes(s) && !scopeAllows(row.scopes, s))) return null;
+    const token = randomBytes(32).toString('base64url');
+    await FhirToken.destroy({ where: { expiresAt: { [Op.lt]: new Date(deps.now()) } } });
+    await FhirToken.create({ tokenHash: sha(token), clientId: row.id, scopes: asked, expiresAt: new Date(deps.now() + TOKEN_MINUTES * 60_000) });
+    await audit.record(null, { action: 'fhir.token', outcome: 'allowed', subjectType: 'fhir_client', subjectId: row.clientId, details: { scopes: asked.join(' ') } });
+    return { token, scopes: asked, expiresIn: TOKEN_MINUTES * 60 };
+  }
+
+  const refuse = async (clientId: unknown, why: string) => {
+    await audit.record(null, { action: 'fhir.token', outcome: 'denied', subjectType: 'fhir_client', subjectId: String(clientId ?? '').slice(0, 40), details: { why } });
+    return null;
+  };
 
   const admin = async (actor: Actor, action: string) => permit(audit, actor, { action, subjectType: 'fhir_client' }, () => requireAdmin(actor, action));
 
   return {
-    register: (actor, name, scopes) =>
+    register: (actor, name, scopes, options = {}) =>
       guardDb(async () => {
         await admin(actor, 'admin.fhir-clients.create');
         const clean = String(name ?? '').trim();
@@ -60,11 +113,14 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
         const wanted = [...new Set(scopes.map((s) => s.trim()).filter(Boolean))];
         const unknown = wanted.filter((s) => !(FHIR_SCOPES as readonly string[]).includes(s));
         if (wanted.length === 0 || unknown.length) throw new ValidationError(`Scopes are some of: ${FHIR_SCOPES.join(' ')}.`, 'scopes');
+        const jwksUrl = options.jwksUrl ? String(options.jwksUrl).trim() : null;
+        if (jwksUrl !== null && !isHttpsUrl(jwksUrl)) throw new ValidationError('The JWKS address must be an https:// URL.', 'jwks');
         const clientId = `cc-${randomBytes(9).toString('base64url')}`;
-        const secret = randomBytes(32).toString('base64url');
+        // A client that signs its assertions has no secret at all: nothing to leak.
+        const secret = jwksUrl ? null : randomBytes(32).toString('base64url');
         await db.sequelize.transaction(async (transaction) => {
           const user = await db.models.User.create({ role: 'admin', email: null, displayName: `FHIR client: ${clean}` }, { transaction });
-          await FhirClient.create({ name: clean, clientId, secretHash: sha(secret), scopes: wanted, userId: user.id, createdBy: actor.userId ?? null }, { transaction });
+          await FhirClient.create({ name: clean, clientId, secretHash: secret ? sha(secret) : null, jwksUrl, scopes: wanted, userId: user.id, createdBy: actor.userId ?? null }, { transaction });
         });
         await audit.record(actor, { action: 'admin.fhir-clients.create', outcome: 'allowed', subjectType: 'fhir_client', subjectId: clientId, details: { scopes: wanted.join(' ') } });
         return { clientId, secret, scopes: wanted };
@@ -74,7 +130,7 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
       guardDb(async () => {
         await admin(actor, 'admin.fhir-clients.list');
         const rows = await FhirClient.findAll({ order: [['createdAt', 'ASC']] });
-        return rows.map((r) => ({ clientId: r.clientId, name: r.name, scopes: r.scopes, revoked: Boolean(r.revokedAt) }));
+        return rows.map((r) => ({ clientId: r.clientId, name: r.name, scopes: r.scopes, revoked: Boolean(r.revokedAt), jwksUrl: r.jwksUrl ?? null }));
       }),
 
     revoke: (actor, clientId) =>
@@ -95,18 +151,44 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
         const row = await FhirClient.findOne({ where: { clientId: String(clientId ?? ''), revokedAt: null } });
         const given = Buffer.from(sha(String(secret ?? '')));
         // The same work whether or not the client exists: no telling which ids are real.
-        const ok = Boolean(row) && timingSafeEqual(given, Buffer.from(row?.secretHash ?? sha('')));
-        if (!row || !ok) {
-          await audit.record(null, { action: 'fhir.token', outcome: 'denied', subjectType: 'fhir_client', subjectId: String(clientId ?? '').slice(0, 40) });
-          return null;
+        const ok = Boolean(row?.secretHash) && timingSafeEqual(given, Buffer.from(row?.secretHash ?? sha('')));
+        if (!row || !ok) return refuse(clientId, 'credentials');
+        return issue(row, scope);
+      }),
+
+    issueTokenForAssertion: (assertion, audience, scope) =>
+      guardDb(async () => {
+        let iss: unknown;
+        try {
+          iss = decodeJwt(String(assertion ?? '')).iss;
+        } catch {
+          return refuse('', 'assertion unreadable');
         }
-        const asked = scope ? String(scope).split(/\s+/).filter(Boolean) : row.scopes;
-        if (asked.some((s) => !row.scopes.includes(s))) return null;
-        const token = randomBytes(32).toString('base64url');
-        await FhirToken.destroy({ where: { expiresAt: { [Op.lt]: new Date(deps.now()) } } });
-        await FhirToken.create({ tokenHash: sha(token), clientId: row.id, scopes: asked, expiresAt: new Date(deps.now() + TOKEN_MINUTES * 60_000) });
-        await audit.record(null, { action: 'fhir.token', outcome: 'allowed', subjectType: 'fhir_client', subjectId: row.clientId, details: { scopes: asked.join(' ') } });
-        return { token, scopes: asked, expiresIn: TOKEN_MINUTES * 60 };
+        const row = typeof iss === 'string' ? await FhirClient.findOne({ where: { clientId: iss, revokedAt: null } }) : null;
+        if (!row?.jwksUrl) return refuse(iss, 'no such client with keys');
+        const now = deps.now();
+        let claims: { exp?: number; jti?: string };
+        try {
+          ({ payload: claims } = await jwtVerify(assertion, keysOf(row.jwksUrl), {
+            issuer: row.clientId,
+            subject: row.clientId,
+            audience,
+            algorithms: ['RS384', 'ES384', 'RS256', 'ES256'],
+            currentDate: new Date(now),
+            requiredClaims: ['exp', 'jti'],
+          }));
+        } catch (err) {
+          return refuse(row.clientId, `assertion ${(err as { code?: string }).code ?? 'invalid'}`);
+        }
+        if (claims.exp! * 1000 - now > ASSERTION_MAX_SECONDS * 1000) return refuse(row.clientId, 'assertion lives too long');
+        try {
+          await FhirAssertion.destroy({ where: { expiresAt: { [Op.lt]: new Date(now) } } });
+          await FhirAssertion.create({ clientId: row.id, jti: String(claims.jti).slice(0, 255), expiresAt: new Date(claims.exp! * 1000) });
+        } catch (err) {
+          if (err instanceof UniqueConstraintError) return refuse(row.clientId, 'assertion replayed');
+          throw err;
+        }
+        return issue(row, scope);
       }),
 
     authenticate: (token) =>
@@ -118,4 +200,12 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
         return client ? { clientId: client.clientId, name: client.name, scopes: row.scopes, actor: { userId: client.userId, role: 'admin', channel: 'fhir', name: client.name } } : null;
       }),
   };
+}
+
+function isHttpsUrl(s: string): boolean {
+  try {
+    return new URL(s).protocol === 'https:' && s.length <= 500;
+  } catch {
+    return false;
+  }
 }
