@@ -1,6 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import type { Request, Response, Server } from 'restify';
-import { FHIR_SCOPES, TOKEN_MINUTES } from '../../src/services/fhir-clients';
+import { ASSERTION_ALGORITHMS, FHIR_SCOPES, TOKEN_MINUTES } from '../../src/services/fhir-clients';
 import { send, type FhirContext } from './http';
 
 /** What the API offers, so clients (and FHIR libraries) can find the token address and the searches. */
@@ -69,4 +69,15 @@ export function capabilityStatement(base: string): CapabilityStatement {
 
 export function mountCapability(server: Server, fhir: FhirContext): void {
   server.get('/fhir/metadata', async (_req: Request, res: Response) => send(res, 200, capabilityStatement(fhir.base)));
+  // SMART discovery: where to get a token and how a client may prove itself.
+  server.get('/fhir/.well-known/smart-configuration', async (_req: Request, res: Response) => {
+    res.send(200, {
+      token_endpoint: `${fhir.base}/token`,
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+      scopes_supported: [...FHIR_SCOPES],
+      capabilities: ['client-confidential-symmetric', 'client-confidential-asymmetric'],
+    });
+  });
 }

@@ -35,6 +35,7 @@ export const FHIR_SCOPES = [
 export const TOKEN_MINUTES = 15;
 /** SMART: an assertion expires no more than five minutes after it is made. */
 const ASSERTION_MAX_SECONDS = 300;
+export const ASSERTION_ALGORITHMS = ['RS384', 'ES384', 'RS256', 'ES256'] as const;
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Whether granted scopes cover one needed scope: exactly, or by a wildcard for the resource or the verb. */
@@ -173,7 +174,7 @@ export function createFhirClientsService(deps: { db: Db; audit: AuditLog; now: C
             issuer: row.clientId,
             subject: row.clientId,
             audience,
-            algorithms: ['RS384', 'ES384', 'RS256', 'ES256'],
+            algorithms: [...ASSERTION_ALGORITHMS],
             currentDate: new Date(now),
             requiredClaims: ['exp', 'jti'],
           }));

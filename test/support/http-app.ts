@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import { mountReceivers, type ReceiverOptions } from '../../app/receivers';
 import { createSenders, type SenderOptions, type Senders } from '../../app/senders';
@@ -20,7 +20,7 @@ export interface HttpApp {
 }
 
 /** The real server and channels over the harness's services, on a free port. */
-export async function startApp(h: Harness, env: Record<string, string>, opts: ReceiverOptions & SenderOptions & { logLines?: string[]; metrics?: Metrics; services?: Services } = {}): Promise<HttpApp> {
+export async function startApp(h: Harness, env: Record<string, string>, opts: ReceiverOptions & SenderOptions & { logLines?: string[]; metrics?: Metrics; services?: Services; port?: number } = {}): Promise<HttpApp> {
   const config = loadConfig({ REDIS_PREFIX: h.prefix, CLINIC_NAME: 'Demo Clinic', ...env });
   const ctx = { config, db: h.db, redis: h.redis, services: opts.services ?? h.services, now: h.clock.now, metrics: opts.metrics, close: async () => undefined };
   // With logLines, every log line is kept (at debug) so a test can read what would be logged.
@@ -30,7 +30,7 @@ export async function startApp(h: Harness, env: Record<string, string>, opts: Re
   const server = createServer(ctx, logger);
   const channels = createSenders(ctx, logger, opts);
   const { enabled } = await mountReceivers(server, ctx, channels, logger, opts);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     server,
@@ -48,6 +48,16 @@ export interface HttpResult {
   status: number;
   body: string;
   headers: http.IncomingHttpHeaders;
+}
+
+/** A port nothing listens on now, for a server whose public address must name its port before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** One request without keep-alive, so no socket outlives a test. */
