@@ -1,6 +1,7 @@
 import type { Appointment } from '@medplum/fhirtypes';
 import restify, { type Request, type Response, type Server } from 'restify';
 import type { AppointmentStatus } from '../../src/domain/appointment';
+import type { ClinicDirectory } from '../../src/services/doctors';
 import { all, countOf, dateRange, idFrom, outcome, queryOf, queryString, SearchError, searchset, send, type FhirContext } from './http';
 import { toAppointment } from './resources';
 
@@ -29,12 +30,27 @@ export async function visitTypeOf(fhir: FhirContext, a: Appointment): Promise<st
   const concept = a.serviceType?.[0];
   if (!concept) return null;
   const wanted = [...(concept.coding ?? []).map((c) => c.code), concept.text].filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase());
-  const dir = await fhir.services.doctors.directory();
-  return dir.visitTypes.find((v) => wanted.includes(v.id) || wanted.includes(v.name.toLowerCase()))?.id;
+  const find = (kinds: Map<string, VisitKind>) => [...kinds.values()].find((v) => wanted.includes(v.id) || wanted.includes(v.name.toLowerCase()))?.id;
+  // A kind of visit added a moment ago is not in the cached list yet: look once more, fresh.
+  return find(await visitKinds(fhir)) ?? find(await visitKinds(fhir, true));
 }
 
-export async function visitKinds(fhir: FhirContext) {
-  return new Map((await fhir.services.doctors.directory()).visitTypes.map((v) => [v.id, v]));
+type VisitKind = ClinicDirectory['visitTypes'][number];
+const KINDS_TTL_MS = 30_000;
+const kindsCache = new WeakMap<FhirContext, { at: number; kinds: Promise<Map<string, VisitKind>> }>();
+
+/**
+ * The clinic's kinds of visit by id, for naming an appointment's serviceType. Read at most every 30 s
+ * per server: they change a few times a year, and every Appointment answer names its kind.
+ */
+export function visitKinds(fhir: FhirContext, fresh = false): Promise<Map<string, VisitKind>> {
+  const cached = kindsCache.get(fhir);
+  if (!fresh && cached && Date.now() - cached.at < KINDS_TTL_MS) return cached.kinds;
+  const kinds = fhir.services.doctors.directory().then((dir) => new Map(dir.visitTypes.map((v) => [v.id, v])));
+  kindsCache.set(fhir, { at: Date.now(), kinds });
+  // A failed read is not kept: the next request tries again.
+  kinds.catch(() => kindsCache.delete(fhir));
+  return kinds;
 }
 
 export function mountAppointmentRoutes(server: Server, fhir: FhirContext): void {

@@ -37,8 +37,8 @@ export function mountSlotRoutes(server: Server, fhir: FhirContext): void {
       const from = range.from?.getTime() ?? Date.now();
       const to = range.to?.getTime() ?? from + 14 * DAY;
       if (!(to > from) || to - from > MAX_SLOT_DAYS * DAY) return send(res, 400, outcome('error', 'invalid', `Ask for 1 to ${MAX_SLOT_DAYS} days of slots.`));
-      const dir = await services.doctors.directory();
-      const kind = visitKindFor(dir, all(q['service-type']));
+      // The directory only when a kind of visit is asked for: a plain search is one engine call.
+      const kind = all(q['service-type']).length ? visitKindFor(await services.doctors.directory(), all(q['service-type'])) : null;
       if (kind === undefined) return send(res, 400, outcome('error', 'invalid', 'service-type names no kind of visit here (see HealthcareService).'));
       if (kind && !kind.doctorIds.includes(id)) return send(res, 200, searchset(fhir.base, `Slot${queryString(q)}`, [], { total: 0 }));
       const count = countOf(q, 100, 500);

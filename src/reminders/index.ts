@@ -106,7 +106,9 @@ export function createReminderSystem(deps: ReminderSystemDeps): ReminderSystem {
       });
       return;
     }
-    await relay.drain();
+    // Not awaited: the booking is committed and its outbox row will be relayed (now, or by the
+    // poll if this fails), so the caller's answer never waits on Redis.
+    relay.drain().catch((err) => log.warn({ err: { message: (err as Error).message } }, 'outbox relay failed; the poll will retry'));
   });
 
   async function reconcile(): Promise<void> {

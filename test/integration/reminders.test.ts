@@ -83,6 +83,17 @@ beforeAll(async () => {
     awaitReply,
   });
   deps = { db: h.db, settings: h.services.settings, sms, clinicName: 'Demo Clinic', now: h.clock.now, logger, awaitReply };
+  // A booking's answer does not wait for the outbox relay; these tests look at the queues a moment
+  // later, so each change waits for the relay that follows it (the system's of the moment).
+  const booking = h.services.booking as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of ['book', 'cancel', 'reschedule', 'bookSeries', 'cancelSeries']) {
+    const original = booking[name].bind(h.services.booking);
+    booking[name] = async (...args: unknown[]) => {
+      const result = await original(...args);
+      await system.relay.drain();
+      return result;
+    };
+  }
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
 });
