@@ -8,13 +8,24 @@ import { createSenders } from './senders';
 import { createReminders } from './reminders';
 import { startMetricsServer } from './metrics-server';
 import { createServer, shutdown } from './server';
+import cluster from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import { runPrimary } from './cluster';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  // Loud on purpose: each is a door a production deployment should not leave open.
-  for (const warning of config.warnings) logger.warn({ security: true }, `SECURITY WARNING: ${warning}`);
+  const clustered = config.webConcurrency > 1;
+  // Loud on purpose: each is a door a production deployment should not leave open (said once).
+  if (!cluster.isWorker) for (const warning of config.warnings) logger.warn({ security: true }, `SECURITY WARNING: ${warning}`);
+  if (clustered && cluster.isPrimary) return runPrimary(config, logger);
   const ctx = await createAppContext(config, logger);
+  // Under the cluster, the primary sums every process's figures on METRICS_PORT.
+  // (Constructing one is what makes this process answer the primary's requests for its figures.)
+  if (cluster.isWorker && ctx.metrics) {
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([ctx.metrics.registry]);
+  }
   const server = createServer(ctx, logger);
   const senders = createSenders(ctx, logger);
   const receivers = await mountReceivers(server, ctx, senders, logger);
@@ -22,7 +33,7 @@ async function main(): Promise<void> {
   const reminders = createReminders(ctx, senders, logger);
   if (config.runWorker) await reminders.startWorkers();
   logger.info({ inProcess: config.runWorker }, 'reminder workers');
-  const metricsServer = config.metrics.port && ctx.metrics ? await startMetricsServer(ctx.metrics, config.metrics.port, config.metrics.host, logger) : null;
+  const metricsServer = config.metrics.port && ctx.metrics && !cluster.isWorker ? await startMetricsServer(ctx.metrics, config.metrics.port, config.metrics.host, logger) : null;
   if (!config.metrics.port && !config.metrics.token) logger.info('metrics are off: set METRICS_TOKEN (GET /metrics with a bearer token) or METRICS_PORT');
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   logger.info({ port: config.port, clinicTimezone: config.clinicTimezone }, 'clinic concierge listening');

@@ -23,6 +23,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SLACK_RATE = Number(process.env.BENCH_SLACK_RATE ?? 300);
 const WARMUP = 3;
+/** HTTP processes of the service (WEB_CONCURRENCY): one per core by default, as a deployment on this machine would run. */
+const WEB_PROCESSES = Number(process.env.BENCH_WEB_CONCURRENCY ?? 1);
 /** Which scenarios to run: "sms", "slack" or both (the default), comma-separated. */
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sms,slack').split(',').map((x) => x.trim()));
 const PATIENTS = 3000;
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
       SLACK_API_URL: `http://127.0.0.1:${slack.port}/api/`,
       LOG_LEVEL: 'error',
       CLINIC_NAME: 'Bench Clinic',
+      WEB_CONCURRENCY: String(WEB_PROCESSES),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

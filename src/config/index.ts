@@ -78,6 +78,8 @@ const schema = z.object({
   TEAMS_EMULATOR_OPEN: z.enum(['true', 'false']).default('false'),
   /** Run the reminder and notification workers inside the service (set false when `npm run worker` runs them). */
   RUN_WORKER: z.enum(['true', 'false']).default('true'),
+  /** HTTP processes on this machine (node:cluster): one per core the service may use. */
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
   /** How often missing reminder jobs are rebuilt from the appointments table. */
   REMINDER_RECONCILE_MS: z.coerce.number().int().min(500).max(86_400_000).default(600_000),
@@ -117,6 +119,8 @@ export type Config = Readonly<{
   teamsEmulatorOpen: boolean;
   rateLimitPerMinute: number;
   runWorker: boolean;
+  /** How many HTTP processes share the port (1: this process serves it alone). */
+  webConcurrency: number;
   workerConcurrency: number;
   reminderReconcileMs: number;
   confirmationGraceMs: number;
@@ -210,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     teamsEmulatorOpen: !production && e.TEAMS_EMULATOR_OPEN === 'true',
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     runWorker: e.RUN_WORKER === 'true',
+    webConcurrency: e.WEB_CONCURRENCY,
     workerConcurrency: e.WORKER_CONCURRENCY,
     reminderReconcileMs: e.REMINDER_RECONCILE_MS,
     confirmationGraceMs: e.BOOKING_CONFIRMATION_GRACE_MS,

@@ -31,7 +31,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+export async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -147,6 +147,15 @@ export class Instance {
   }
   alive(): boolean {
     return this.proc !== null && this.proc.exitCode === null;
+  }
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+  /** How it ended, once it has: the exit code, or null when a signal ended it. */
+  exited(): Promise<number | null> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return Promise.resolve(proc?.exitCode ?? null);
+    return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
   }
   async stop(): Promise<void> {
     const proc = this.proc;
