@@ -1,10 +1,10 @@
-import type { Server } from 'restify';
+import type { Request, Response, Server } from 'restify';
 import type { Logger } from '../../src/logging';
 import type { Services } from '../../src/services';
 import { mountAppointmentRoutes } from './appointment-routes';
 import { mountCapability } from './capability';
 import { mountDirectoryRoutes } from './directory-routes';
-import { createFhirContext } from './http';
+import { createFhirContext, outcome, send } from './http';
 import { mountPatientRoutes } from './patient-routes';
 import { mountSchedulingOperations } from './scheduling-operations';
 import { mountSlotRoutes } from './slot-routes';
@@ -28,4 +28,8 @@ export function mountFhirApi(server: Server, deps: { services: Services; publicB
   mountDirectoryRoutes(server, fhir);
   mountSlotRoutes(server, fhir);
   mountPatientRoutes(server, fhir);
+  // Anything else under /fhir is answered in FHIR's terms, not the web server's.
+  const unknown = async (req: Request, res: Response) =>
+    send(res, 404, outcome('error', 'not-supported', `${req.method} ${String(req.path()).slice(0, 100)} is not offered here; GET /fhir/metadata lists what is.`));
+  for (const method of ['get', 'post', 'put', 'patch', 'del'] as const) server[method]('/fhir/*', unknown);
 }

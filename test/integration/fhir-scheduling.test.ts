@@ -250,3 +250,36 @@ describe('$find, $hold and $book', () => {
     expect((await call(bearer, 'POST', '/fhir/Appointment/$book', { resourceType: 'Parameters', parameter: [{ name: 'appointment-reference', valueReference: { reference: 'Appointment/00000000-0000-4000-8000-000000000000' } }] })).status).toBe(404);
   });
 });
+
+describe('probed as an attacker would', () => {
+  it('answers hostile and malformed requests with 4xx OperationOutcomes, never a 500', async () => {
+    const bearer = await clientWith('system/*.read system/*.write');
+    const probes: Array<[string, string, unknown?]> = [
+      ['GET', '/fhir/Foo'],
+      ['DELETE', `/fhir/Appointment/${patients[0]}`],
+      ['GET', '/fhir/Appointment/not-a-uuid'],
+      ['GET', `/fhir/Appointment?patient=${encodeURIComponent("Patient/' OR 1=1 --")}`],
+      ['GET', `/fhir/Slot?schedule.actor=Practitioner/${cardio.doctorId}&start=ge2026-12-01&start=ge9999-99-99`],
+      ['GET', `/fhir/Slot/${cardio.doctorId}.notanumber`],
+      ['GET', '/fhir/Slot/../../etc/passwd'],
+      ['GET', '/fhir/Appointment/$find?start=2026-12-01&end=2026-12-02&practitioner=Location/' + downtown],
+      ['POST', '/fhir/Appointment/$hold', { resourceType: 'Parameters', parameter: [{ name: 'appointment-reference', valueReference: { reference: 'Appointment/1' } }] }],
+      ['POST', '/fhir/Appointment/$book', { resourceType: 'Parameters', parameter: [{ name: 'appointment-reference', valueReference: { reference: 'Patient/' + patients[0] } }] }],
+      ['POST', '/fhir/Appointment', { resourceType: 'Appointment', start: '2026-12-02T14:00:00Z', participant: [{ actor: { reference: `Practitioner/${cardio.doctorId}` } }, { actor: { reference: 'Patient/00000000-0000-4000-8000-000000000000' } }] }],
+      ['PUT', `/fhir/Appointment/${patients[0]}`, { resourceType: 'Appointment', status: 'cancelled' }],
+      ['POST', '/fhir/Appointment', { resourceType: 'Appointment', start: '2026-12-02T14:00:00Z', serviceType: [{ text: 'x'.repeat(5000) }], participant: [] }],
+    ];
+    for (const [method, path, body] of probes) {
+      const res = await call(bearer, method, path, body);
+      expect([method, path, res.status >= 400 && res.status < 500, res.json.resourceType]).toEqual([method, path, true, 'OperationOutcome']);
+    }
+    // A page size out of range is brought into it, not refused.
+    const clamped = await call(bearer, 'GET', '/fhir/Appointment?_count=-5&_offset=abc');
+    expect([clamped.status, (clamped.json.entry ?? []).length <= 1]).toEqual([200, true]);
+    const huge = await request(app.port, 'POST', '/fhir/Appointment', JSON.stringify({ resourceType: 'Appointment', description: 'x'.repeat(200_000) }), {
+      authorization: `Bearer ${bearer}`,
+      'content-type': 'application/fhir+json',
+    });
+    expect(huge.status).toBe(413);
+  });
+});
