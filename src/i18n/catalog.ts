@@ -74,10 +74,16 @@ export function loadCatalog(dir = path.join(__dirname, 'locales')): Catalog {
     locales,
     has: (locale) => Boolean(locale && messages[locale]),
     t(locale, key, vars) {
-      const t = fixed.get(locale) ?? fixed.get(DEFAULT_LOCALE)!;
+      const lang = fixed.has(locale) ? locale : DEFAULT_LOCALE;
+      const raw = messages[lang][key] ?? messages[DEFAULT_LOCALE][key];
+      // A text with nothing to fill in (a date format, most button labels) is itself: i18next is
+      // asked only when there is interpolation, nesting or a plural to choose. Every turn formats
+      // dozens of these, and i18next's own path is the costlier one.
+      if (raw !== undefined && vars?.count === undefined && !raw.includes('{{') && !raw.includes('$t(')) return raw;
+      const t = fixed.get(lang)!;
       let v = vars ?? {};
       // 'Please {{call}}': the clinic's number where one is known (vars.clinicPhone), in the language's words.
-      if (v.call === undefined) {
+      if (v.call === undefined && (raw === undefined || /\{\{\s*[cC]all\b/.test(raw) || raw.includes('$t('))) {
         const phone = typeof v.clinicPhone === 'string' && v.clinicPhone ? v.clinicPhone : null;
         const call = t(phone ? 'sms.callClinicAt' : 'sms.callClinic', { phone }) as string;
         v = { ...v, call, Call: call.charAt(0).toUpperCase() + call.slice(1) };
