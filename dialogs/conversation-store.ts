@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { ConversationState } from './types';
@@ -26,17 +27,40 @@ const TURN_LOCK_MS = 15_000;
 const TURN_WAIT_MS = 10_000;
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
-type WithRelease = Redis & { ccReleaseTurn?(key: string, token: string): Promise<number> };
+/** Takes the turn and, when it is taken, reads the state in the same call: one round trip, not two. */
+const ACQUIRE = "if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {1, redis.call('get', KEYS[2])} else return {0} end";
+
+type WithRelease = Redis & {
+  ccReleaseTurn?(key: string, token: string): Promise<number>;
+  ccAcquireTurn?(lockKey: string, stateKey: string, token: string, ms: number): Promise<[number, string?]>;
+};
+
+/** The state read with the turn's lock, for the turn's own first load (undefined once used). */
+interface TurnPrefetch {
+  key: string;
+  raw: string | null | undefined;
+}
 
 export function createRedisConversationStore(client: Redis, prefix: string): ConversationStore {
   // A script defined once is sent by its hash (EVALSHA), not its text, on every turn.
   const redis = client as WithRelease;
   if (!redis.ccReleaseTurn) redis.defineCommand('ccReleaseTurn', { numberOfKeys: 1, lua: RELEASE });
+  if (!redis.ccAcquireTurn) redis.defineCommand('ccAcquireTurn', { numberOfKeys: 2, lua: ACQUIRE });
   const key = (channel: string, senderId: string) =>
     `${prefix}:conv:${createHash('sha256').update(`${channel}\u0000${senderId}`).digest('hex').slice(0, 32)}`;
+  const turns = new AsyncLocalStorage<TurnPrefetch>();
   return {
     async load(channel, senderId) {
-      const raw = await redis.get(key(channel, senderId));
+      const k = key(channel, senderId);
+      const prefetch = turns.getStore();
+      let raw: string | null;
+      if (prefetch?.key === k && prefetch.raw !== undefined) {
+        // Read under this turn's lock a moment ago; nobody else can have written it since.
+        raw = prefetch.raw;
+        prefetch.raw = undefined;
+      } else {
+        raw = await redis.get(k);
+      }
       if (!raw) return null;
       try {
         const state = JSON.parse(raw) as ConversationState;
@@ -52,15 +76,23 @@ export function createRedisConversationStore(client: Redis, prefix: string): Con
       await redis.del(key(channel, senderId));
     },
     async oneTurnAtATime(channel, senderId, turn) {
-      const lockKey = `${key(channel, senderId)}:turn`;
+      const stateKey = key(channel, senderId);
+      const lockKey = `${stateKey}:turn`;
       const token = randomBytes(8).toString('hex');
       const deadline = Date.now() + TURN_WAIT_MS;
-      // Waits its turn; past the wait it goes ahead rather than drop the message.
-      while ((await redis.set(lockKey, token, 'PX', TURN_LOCK_MS, 'NX')) !== 'OK' && Date.now() < deadline) {
+      const prefetch: TurnPrefetch = { key: stateKey, raw: undefined };
+      // Waits its turn; past the wait it goes ahead rather than drop the message (and reads afresh).
+      for (;;) {
+        const [taken, raw] = await redis.ccAcquireTurn!(lockKey, stateKey, token, TURN_LOCK_MS);
+        if (taken === 1) {
+          prefetch.raw = raw ?? null;
+          break;
+        }
+        if (Date.now() >= deadline) break;
         await new Promise((r) => setTimeout(r, 20));
       }
       try {
-        return await turn();
+        return await turns.run(prefetch, turn);
       } finally {
         await redis.ccReleaseTurn!(lockKey, token).catch(() => undefined);
       }
