@@ -60,3 +60,27 @@ it('a cleared conversation starts afresh at the next turn', async () => {
     expect(await store.load('sms', '+15550970004')).toBeNull();
   });
 });
+
+it('has a state saved in a turn written by the time the turn returns, even when the turn then fails; cleared, nothing is written', async () => {
+  const otherClient = new Redis(TEST_REDIS_URL);
+  const other = createRedisConversationStore(otherClient, prefix);
+  await store.oneTurnAtATime('sms', '+15550970005', async () => store.save('sms', '+15550970005', state(5)));
+  expect((await other.load('sms', '+15550970005'))?.seq).toBe(5);
+
+  await expect(
+    store.oneTurnAtATime('sms', '+15550970005', async () => {
+      await store.save('sms', '+15550970005', state(6));
+      throw new Error('the turn failed after saving');
+    }),
+  ).rejects.toThrow('the turn failed after saving');
+  expect((await other.load('sms', '+15550970005'))?.seq).toBe(6);
+
+  await store.oneTurnAtATime('sms', '+15550970005', async () => {
+    await store.save('sms', '+15550970005', state(7));
+    await store.clear('sms', '+15550970005');
+  });
+  expect(await other.load('sms', '+15550970005')).toBeNull();
+  // Every turn's lock was given back, none left to lapse.
+  expect(await redis.keys(`${prefix}:conv:*:turn`)).toEqual([]);
+  otherClient.disconnect();
+});
