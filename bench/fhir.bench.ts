@@ -11,9 +11,7 @@
  * that every 201 is exactly one booked row and that no doctor is booked twice.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { DateTime } from 'luxon';
@@ -21,7 +19,7 @@ import { QueryTypes } from 'sequelize';
 import { insertAdmin, insertDoctor } from '../src/db/records';
 import { createAuditLog } from '../src/services/audit';
 import { createFhirClientsService } from '../src/services/fhir-clients';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy } from './support';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const SLOT_CONNECTIONS = Number(process.env.BENCH_FHIR_SLOT_CONNECTIONS ?? 4);
@@ -32,25 +30,7 @@ const PATIENTS = 20_000;
 const NY = 'America/New_York';
 const PUBLIC = 'https://bot.bench.test';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
-async function waitHealthy(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (r) => resolve(r.statusCode === 200)).on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the service did not start');
-}
 
 function post(port: number, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -64,7 +44,6 @@ function post(port: number, path: string, body: string, headers: Record<string, 
   });
 }
 
-const peakRssMiB = (pid: number) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 function report(name: string, r: autocannon.Result, target: string, ok: boolean): void {
   const failed = r.non2xx + r.errors + r.timeouts;

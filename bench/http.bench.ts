@@ -7,16 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { seedDemoClinic } from '../src/db/seed';
 import { bareRestify, ratio } from './limits';
 import { openLoop, percentile } from './open-loop';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, machine } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
@@ -33,13 +31,6 @@ const ACCOUNT_SID = `AC${'d'.repeat(32)}`;
 const PUBLIC = 'https://bot.bench.test';
 const SLACK_SECRET = 'bench-slack-secret-0123456789';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Slack's Web API stand-in (bench/fake-slack-api.ts), started as a process of its own. */
 async function fakeSlack(): Promise<{ port: number; close: () => void; calls: () => Promise<number>; replies: () => Promise<Array<[string, number]>> }> {
@@ -70,22 +61,7 @@ async function fakeSlack(): Promise<{ port: number; close: () => void; calls: ()
   };
 }
 
-function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-}
 
-async function waitHealthy(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (r) => resolve(r.statusCode === 200)).on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the service did not start');
-}
 
 /**
  * For each event sent, the time until the first reply posted in its channel after it. A doctor

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import Redis from 'ioredis';
 import type { Sequelize } from 'sequelize';
@@ -76,4 +79,32 @@ export async function cleanUpBench(): Promise<void> {
 /** The line every benchmark prints first: what it ran on. */
 export function machine(): string {
   return `machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
+}
+
+/** A port nothing listens on now, for a service process the benchmark starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits for a started service to answer GET /healthz (30 s at most). */
+export async function waitHealthy(port: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (r) => resolve(r.statusCode === 200)).on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the service did not start');
+}
+
+/** The most memory a process has held (VmHWM), in MiB. */
+export function peakRssMiB(pid: number): number {
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 }

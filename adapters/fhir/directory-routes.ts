@@ -14,6 +14,8 @@ type Filter = (q: Record<string, unknown>, dir: ClinicDirectory) => (r: Resource
 /** A token search value (system|code or code) matched against a visit type by id or name, or a specialty by code or name. */
 const tokenCode = (v: string) => v.split('|').pop()!.trim().toLowerCase();
 const matchesAny = (values: string[], test: (code: string) => boolean) => values.length === 0 || values.some((v) => v.split(',').some((x) => test(tokenCode(x))));
+/** Whether a doctor practises the specialty a search names, by its code or its name. */
+export const practises = (specializations: readonly string[], code: string) => specializations.some((s) => specialtyCode(s) === code || s.toLowerCase() === code);
 export const visitTypeMatches = (v: { id: string; name: string }, code: string) => v.id === code || v.name.toLowerCase() === code;
 const byName = (name: string | undefined, needle: string[]) => matchesAny(needle, (n) => (name ?? '').toLowerCase().includes(n));
 
@@ -61,7 +63,7 @@ export function mountDirectoryRoutes(server: Server, fhir: FhirContext): void {
 
   mountOne(server, fhir, 'PractitionerRole', 'system/PractitionerRole.read', (dir) => dir.doctors.map((d) => toPractitionerRole(d, dir)), {
     practitioner: (q) => (r) => all(q.practitioner).some((v) => idFrom(v, 'Practitioner') === r.id),
-    specialty: (q, dir) => (r) => matchesAny(all(q.specialty), (code) => (doctorOf(dir, r.id)?.specializations ?? []).some((s) => specialtyCode(s) === code || s.toLowerCase() === code)),
+    specialty: (q, dir) => (r) => matchesAny(all(q.specialty), (code) => practises(doctorOf(dir, r.id)?.specializations ?? [], code)),
     location: (q, dir) => (r) => all(q.location).some((v) => (doctorOf(dir, r.id)?.locationIds ?? []).includes(idFrom(v, 'Location') ?? '')),
     service: (q, dir) => (r) => all(q.service).some((v) => dir.visitTypes.some((t) => t.id === idFrom(v, 'HealthcareService') && t.doctorIds.includes(r.id!))),
   });
@@ -77,7 +79,7 @@ export function mountDirectoryRoutes(server: Server, fhir: FhirContext): void {
   mountOne(server, fhir, 'Schedule', 'system/Schedule.read', (dir) => dir.doctors.map((d) => toSchedule(d, dir)), {
     actor: (q, dir) => (r) =>
       all(q.actor).some((v) => idFrom(v, 'Practitioner') === r.id || (doctorOf(dir, r.id)?.locationIds ?? []).includes(idFrom(v, 'Location') ?? '')),
-    specialty: (q, dir) => (r) => matchesAny(all(q.specialty), (code) => (doctorOf(dir, r.id)?.specializations ?? []).some((s) => specialtyCode(s) === code || s.toLowerCase() === code)),
+    specialty: (q, dir) => (r) => matchesAny(all(q.specialty), (code) => practises(doctorOf(dir, r.id)?.specializations ?? [], code)),
     'service-type': (q, dir) => (r) => matchesAny(all(q['service-type']), (code) => dir.visitTypes.some((t) => visitTypeMatches(t, code) && t.doctorIds.includes(r.id!))),
   });
 }

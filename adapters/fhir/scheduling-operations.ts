@@ -5,8 +5,8 @@ import type { AppointmentView } from '../../src/domain/appointment';
 import type { Slot } from '../../src/domain/slots';
 import { all, idFrom, outcome, queryOf, send, type FhirContext } from './http';
 import { jsonBody, participant, visitKinds, visitTypeOf } from './appointment-routes';
-import { specialtyCode, toAppointment, toProposedAppointment } from './resources';
-import { visitTypeMatches } from './directory-routes';
+import { toAppointment, toProposedAppointment } from './resources';
+import { practises, visitTypeMatches } from './directory-routes';
 import { MAX_SLOT_DAYS } from './slot-routes';
 
 /**
@@ -84,7 +84,7 @@ export function mountSchedulingOperations(server: Server, fhir: FhirContext): vo
       if (kind === undefined) return send(res, 400, outcome('error', 'invalid', 'visit-type names no kind of visit here (see HealthcareService).'));
       const doctors = dir.doctors
         .filter((d) => practitioners.length === 0 || practitioners.includes(d.id))
-        .filter((d) => specialties.length === 0 || d.specializations.some((s) => specialties.includes(specialtyCode(s)) || specialties.includes(s.toLowerCase())))
+        .filter((d) => specialties.length === 0 || specialties.some((code) => practises(d.specializations, code)))
         .filter((d) => !kind || kind.doctorIds.includes(d.id))
         .filter((d) => locations.length === 0 || d.locationIds.some((l) => locations.includes(l)))
         .slice(0, MAX_DOCTORS);
