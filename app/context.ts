@@ -24,7 +24,7 @@ export interface AppContext {
 
 export async function createAppContext(config: Config, logger: Logger, now: Clock = systemClock): Promise<AppContext> {
   const sequelize: Sequelize = createSequelize({ url: config.databaseUrl, poolMax: config.databasePoolMax, pgbouncer: config.databasePgbouncer });
-  const db = createDb(sequelize);
+  const db = createDb(sequelize, { namedStatements: !config.databasePgbouncer });
   const redis = createRedis(config.redis);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   await sequelize.authenticate();

@@ -8,13 +8,14 @@
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import twilio from 'twilio';
 import { seedDemoClinic } from '../src/db/seed';
 import { bareRestify, ratio } from './limits';
 import { openLoop, percentile } from './open-loop';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, cpuPerRequest, cpuSnapshot, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
@@ -177,8 +178,11 @@ async function main(): Promise<void> {
     // A short warm-up, not reported: connection pools filled, code paths compiled.
     if (SCENARIOS.has('sms')) {
       await smsRun(WARMUP);
+      const cpuBefore = cpuSnapshot(app.pid!);
       const result = await smsRun(DURATION);
+      const cpuAfter = cpuSnapshot(app.pid!);
       report('SMS webhook, patient conversations', result);
+      console.log(`${'  CPU per request'.padEnd(34)} ${cpuPerRequest(cpuBefore, cpuAfter, result.requests.total)} (${os.cpus().length} cores)`);
       // The machine's own limit, in the same run: a bare restify on the same load.
       const bare = await bareRestify({ connections: CONNECTIONS, seconds: DURATION, body: new URLSearchParams({ From: phones[0], Body: 'hi' }).toString() });
       console.log(

@@ -108,3 +108,46 @@ export async function waitHealthy(port: number): Promise<void> {
 export function peakRssMiB(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 }
+
+/**
+ * CPU time used so far (user + system, ms) by the processes that share the machine in a benchmark:
+ * the service (a pid and its children), PostgreSQL, Redis and this process (the load generator).
+ * Read from /proc, so Linux only; elsewhere every figure is 0.
+ */
+export function cpuSnapshot(servicePid: number): Record<'service' | 'postgres' | 'redis' | 'load', number> {
+  const out = { service: 0, postgres: 0, redis: 0, load: 0 };
+  if (!fs.existsSync('/proc/self/stat')) return out;
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const stats: Array<{ pid: number; ppid: number; comm: string; ms: number }> = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let raw: string;
+    try {
+      raw = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // the process ended between the listing and the read
+    }
+    const comm = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    stats.push({ pid: Number(name), ppid: Number(f[1]), comm, ms: (Number(f[11]) + Number(f[12])) * tick });
+  }
+  const service = new Set([servicePid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of stats) if (!service.has(s.pid) && service.has(s.ppid)) (service.add(s.pid), (grew = true));
+  }
+  for (const s of stats) {
+    if (service.has(s.pid)) out.service += s.ms;
+    else if (s.pid === process.pid) out.load += s.ms;
+    else if (s.comm === 'postgres') out.postgres += s.ms;
+    else if (s.comm.startsWith('redis-server')) out.redis += s.ms;
+  }
+  return out;
+}
+
+/** "service 1.10 ms, PostgreSQL 0.40 ms, ..." of CPU per request between two snapshots. */
+export function cpuPerRequest(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, requests: number): string {
+  const per = (k: keyof typeof before) => ((after[k] - before[k]) / Math.max(requests, 1)).toFixed(2);
+  const total = (Object.keys(before) as Array<keyof typeof before>).reduce((s, k) => s + after[k] - before[k], 0) / Math.max(requests, 1);
+  return `service ${per('service')} ms, PostgreSQL ${per('postgres')} ms, Redis ${per('redis')} ms, load generator ${per('load')} ms; ${total.toFixed(2)} ms in all`;
+}

@@ -1,3 +1,4 @@
+import { createPreparedRead, type PreparedRead } from './prepared-reads';
 import {
   DataTypes,
   type CreationOptional,
@@ -814,8 +815,15 @@ export type AnyModel = ModelStatic<Model>;
 export interface Db {
   sequelize: Sequelize;
   models: Models;
+  /** The hot reads, with bind parameters and (unless behind PgBouncer) planned once per connection. */
+  read: PreparedRead;
 }
 
-export function createDb(sequelize: Sequelize): Db {
-  return { sequelize, models: defineModels(sequelize) };
+/**
+ * `namedStatements`: send the hot reads as named prepared statements. Off by default, as behind
+ * PgBouncer in transaction pooling a name would not survive to the next transaction; the service
+ * turns it on when DATABASE_PGBOUNCER is not set.
+ */
+export function createDb(sequelize: Sequelize, opts: { namedStatements?: boolean } = {}): Db {
+  return { sequelize, models: defineModels(sequelize), read: createPreparedRead(sequelize, { named: opts.namedStatements ?? false }) };
 }

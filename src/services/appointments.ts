@@ -66,12 +66,12 @@ export function createAppointmentsService(deps: { db: Db; audit: AuditLog; now: 
         await permit(deps.audit, actor, { action: 'appointment.list', subjectType: 'appointment', subjectId: id, patientId: id }, () => requireActForPatient(actor, id, 'list appointments'));
         const now = new Date(deps.now());
         // Plain SQL: read on most patient turns (offers leave out the patient's own times).
-        const rows = await deps.db.sequelize.query<AppointmentRow>(
+        const rows = await deps.db.read<AppointmentRow>(
           `SELECT ${appointmentViewColumns()}
              FROM appointments
             WHERE patient_id = :id AND ${when === 'upcoming' ? "status = 'booked' AND ends_at > :now" : "(ends_at <= :now OR status <> 'booked') AND status <> 'held'"}
             ORDER BY starts_at ${when === 'upcoming' ? 'ASC' : 'DESC'} LIMIT :limit`,
-          { replacements: { id, now, limit: Math.min(Math.max(limit, 1), 50) }, type: QueryTypes.SELECT },
+          { id, now, limit: Math.min(Math.max(limit, 1), 50) },
         );
         return rows.map(toAppointmentView);
       }),

@@ -139,7 +139,7 @@ export const RULES_JSON = (idParam: string) => `(SELECT coalesce(json_agg(json_b
  * of the work (docs/performance.md). Null when there is no such doctor.
  */
 export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, to: Date, now: number = Date.now()): Promise<{ doctor: CalendarDoctor; calendar: DoctorCalendar } | null> {
-  const [row] = await db.sequelize.query<{
+  const [row] = await db.read<{
     doctor: CalendarDoctor | null;
     rules: RuleRecord[];
     busy: Array<{ s: string; e: string }>;
@@ -156,7 +156,7 @@ export async function loadDoctorCalendar(db: Db, doctorId: string, from: Date, t
                SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint
                  FROM appointments WHERE doctor_id = :id AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now)
                   AND occupied_from < :to AND occupied_to > :from) b) AS busy`,
-    { replacements: { id: doctorId, ...widen(from, to), now: new Date(now) }, type: QueryTypes.SELECT },
+    { id: doctorId, ...widen(from, to), now: new Date(now) },
   );
   if (!row?.doctor) return null;
   return {

@@ -66,12 +66,13 @@ export function createIdentityService(deps: { db: Db; audit: AuditLog; now?: Clo
   }
 
   async function row(where: string, replacements: Record<string, unknown>, from = 'users u'): Promise<Row | undefined> {
-    const [found] = await deps.db.sequelize.query<Row>(
+    // A prepared read: `where` and `from` are among the few constants below, never input.
+    const [found] = await deps.db.read<Row>(
       `SELECT u.id, u.role, u.active, u.display_name, p.id AS patient_id, p.time_zone AS patient_zone, p.locale AS patient_locale, p.sms_opt_out,
               d.id AS doctor_id, d.time_zone AS doctor_zone
          FROM ${from} LEFT JOIN patients p ON p.user_id = u.id LEFT JOIN doctors d ON d.user_id = u.id
         WHERE ${where} LIMIT 1`,
-      { replacements, type: QueryTypes.SELECT },
+      replacements,
     );
     return found;
   }

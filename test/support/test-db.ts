@@ -21,7 +21,8 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     await admin.end();
   }
   const url = databaseUrl(name);
-  const db = createDb(createSequelize({ url, poolMax: 30 }));
+  // As the service runs by default (app/context.ts): the hot reads as named statements.
+  const db = createDb(createSequelize({ url, poolMax: 30 }), { namedStatements: true });
   return {
     url,
     db,
