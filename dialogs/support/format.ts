@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { localYearOf } from '../../src/domain/time';
 import { DEFAULT_LOCALE, formatIn } from '../../src/i18n/catalog';
 import type { Reply } from '../types';
 
@@ -8,24 +9,41 @@ type FormatKey = 'format.slot' | 'format.slotYear' | 'format.date' | 'format.dat
 const localized = (dt: DateTime, key: FormatKey, locale: string) => formatIn(dt, key, locale);
 
 /**
+ * An instant's label, remembered: a reply offers the same few times to everyone asking for a
+ * doctor, and formatting one (luxon and Intl) cost more than the rest of composing the reply
+ * (docs/performance.md). A label depends only on the instant, zone, format and language.
+ */
+const labels = new Map<string, string>();
+function label(ms: number, zone: string, key: FormatKey, locale: string): string {
+  const id = `${key}|${locale}|${zone}|${ms}`;
+  let text = labels.get(id);
+  if (text === undefined) {
+    text = localized(DateTime.fromMillis(ms, { zone }), key, locale);
+    if (labels.size >= 20_000) labels.clear();
+    labels.set(id, text);
+  }
+  return text;
+}
+
+/**
  * 'Fri 4 Dec, 10:00 AM'; with the year when it is not this year ('Mon 15 Feb 2027, 10:00 AM'), so a
  * year never changes without the reply saying so.
  */
 export function formatSlot(instant: number | Date, zone: string, now?: number, locale = DEFAULT_LOCALE): string {
-  const dt = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone });
-  const otherYear = now !== undefined && dt.year !== DateTime.fromMillis(now, { zone }).year;
-  return localized(dt, otherYear ? 'format.slotYear' : 'format.slot', locale);
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const otherYear = now !== undefined && localYearOf(ms, zone) !== localYearOf(now, zone);
+  return label(ms, zone, otherYear ? 'format.slotYear' : 'format.slot', locale);
 }
 
 /** 'Fri 4 Dec' (with the year when it is not this year). */
 export function formatDate(instant: number | Date, zone: string, now?: number, locale = DEFAULT_LOCALE): string {
-  const dt = DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone });
-  const otherYear = now !== undefined && dt.year !== DateTime.fromMillis(now, { zone }).year;
-  return localized(dt, otherYear ? 'format.dateYear' : 'format.date', locale);
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const otherYear = now !== undefined && localYearOf(ms, zone) !== localYearOf(now, zone);
+  return label(ms, zone, otherYear ? 'format.dateYear' : 'format.date', locale);
 }
 
 export function formatTime(instant: number | Date, zone: string, locale = DEFAULT_LOCALE): string {
-  return localized(DateTime.fromMillis(typeof instant === 'number' ? instant : instant.getTime(), { zone }), 'format.time', locale);
+  return label(typeof instant === 'number' ? instant : instant.getTime(), zone, 'format.time', locale);
 }
 
 /** A time of day given in minutes ('3:00 PM', '15:00'). */

@@ -1,5 +1,4 @@
-import { DateTime } from 'luxon';
-import { localToEpochMs, parseLocalTime } from './time';
+import { localDateOf, localToEpochMs, parseLocalTime } from './time';
 
 /**
  * The slot engine: pure functions, every instant in epoch milliseconds, the zone always explicit.
@@ -102,7 +101,28 @@ export function workingWindows(
   return out;
 }
 
+/**
+ * The windows of the local days from `from` to `to`, remembered per set of rules and run of days:
+ * everyone asking for a doctor this week walks the same days of the same hours (the walk was the
+ * slot engine's largest cost, docs/performance.md). Windows are returned unclipped, as computed;
+ * callers filter them.
+ */
+const dayWindows = new Map<string, Interval[]>();
 function zoneWindows(rules: readonly WeeklyRule[], zone: string, from: number, to: number): Interval[] {
+  const firstDate = localDateOf(from, zone);
+  const lastDate = localDateOf(to, zone);
+  let key = `${zone}|${firstDate}|${lastDate}`;
+  for (const r of rules) key += `|${r.weekday},${r.start},${r.end},${r.validFrom ?? ''},${r.validTo ?? ''}`;
+  let windows = dayWindows.get(key);
+  if (!windows) {
+    windows = walkDays(rules, zone, firstDate, lastDate);
+    if (dayWindows.size >= 5_000) dayWindows.clear();
+    dayWindows.set(key, windows);
+  }
+  return windows.filter((w) => w.end > from && w.start < to);
+}
+
+function walkDays(rules: readonly WeeklyRule[], zone: string, firstDate: string, lastDate: string): Interval[] {
   const parsed = rules.map((r) => ({
     weekday: r.weekday,
     start: parseLocalTime(r.start),
@@ -113,8 +133,6 @@ function zoneWindows(rules: readonly WeeklyRule[], zone: string, from: number, t
   const windows: Interval[] = [];
   // Local calendar dates are walked as plain dates (no zone needed to count days); only the
   // wall-clock -> instant step uses the zone.
-  const firstDate = DateTime.fromMillis(from, { zone }).toISODate()!;
-  const lastDate = DateTime.fromMillis(to, { zone }).toISODate()!;
   const last = Date.parse(`${lastDate}T00:00:00Z`);
   for (let d = Date.parse(`${firstDate}T00:00:00Z`); d <= last; d += DAY) {
     const date = new Date(d).toISOString().slice(0, 10);
@@ -125,7 +143,7 @@ function zoneWindows(rules: readonly WeeklyRule[], zone: string, from: number, t
       if (r.validTo && date > r.validTo) continue;
       const start = localToEpochMs(date, r.start, zone);
       const end = localToEpochMs(date, r.end, zone);
-      if (end > start && end > from && start < to) windows.push({ start, end });
+      if (end > start) windows.push({ start, end });
     }
   }
   return windows;

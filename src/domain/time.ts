@@ -61,3 +61,33 @@ export function isInDstGap(date: string, minutes: number, zone: string): boolean
   const dt = localToInstant(date, minutes, zone);
   return dt.hour * 60 + dt.minute !== minutes || dt.toISODate() !== date;
 }
+
+/**
+ * A zone's UTC offset (minutes) at an instant, remembered per quarter hour: the offset changes of
+ * today's zones (DST, and the 30 and 45 minute zones) all fall on a quarter hour, so one quarter
+ * hour has one offset (test/unit/time.test.ts checks it minute by minute around transitions). Reading
+ * an offset is luxon asking Intl, the most expensive step of formatting a time or walking a
+ * doctor's week (docs/performance.md).
+ */
+const QUARTER_HOUR = 15 * 60_000;
+const offsetCache = new Map<string, number>();
+export function zoneOffsetMinutes(ms: number, zone: string): number {
+  const key = `${zone}|${Math.floor(ms / QUARTER_HOUR)}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    offset = IANAZone.create(zone).offset(ms);
+    if (!Number.isFinite(offset)) throw new RangeError(`not a time zone: ${JSON.stringify(zone)}`);
+    if (offsetCache.size >= 50_000) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  return offset;
+}
+
+/** The wall-clock date and year at an instant in a zone ('YYYY-MM-DD'). */
+export function localDateOf(ms: number, zone: string): string {
+  return new Date(ms + zoneOffsetMinutes(ms, zone) * 60_000).toISOString().slice(0, 10);
+}
+
+export function localYearOf(ms: number, zone: string): number {
+  return new Date(ms + zoneOffsetMinutes(ms, zone) * 60_000).getUTCFullYear();
+}
