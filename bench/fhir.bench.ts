@@ -19,7 +19,7 @@ import { QueryTypes } from 'sequelize';
 import { insertAdmin, insertDoctor } from '../src/db/records';
 import { createAuditLog } from '../src/services/audit';
 import { createFhirClientsService } from '../src/services/fhir-clients';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy, stopProcess } from './support';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const SLOT_CONNECTIONS = Number(process.env.BENCH_FHIR_SLOT_CONNECTIONS ?? 4);
@@ -170,8 +170,8 @@ async function main(): Promise<void> {
     }
     console.log(`peak memory of the service process (VmHWM): ${peakRssMiB(app.pid!)} MiB`);
   } finally {
-    app.kill('SIGTERM');
-    await new Promise((r) => app.once('exit', r));
+    // A service that died at start-up has already exited: waiting for its exit would hang.
+    await stopProcess(app);
     await bench.drop();
     await clearBenchKeys();
   }

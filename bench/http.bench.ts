@@ -15,7 +15,7 @@ import twilio from 'twilio';
 import { seedDemoClinic } from '../src/db/seed';
 import { bareRestify, ratio } from './limits';
 import { openLoop, percentile } from './open-loop';
-import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, cpuPerRequest, cpuSnapshot, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy } from './support';
+import { BENCH_REDIS_URL, benchPrefix, cleanUpBench, clearBenchKeys, cpuPerRequest, cpuSnapshot, createBenchDatabase, freePort, machine, peakRssMiB, waitHealthy, stopProcess } from './support';
 
 const REDIS_URL = BENCH_REDIS_URL;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
@@ -138,7 +138,8 @@ async function main(): Promise<void> {
     console.log(`load: ${DURATION} s per scenario after a ${WARMUP} s warm-up; SMS: autocannon, ${CONNECTIONS} connections, as fast as answered; Slack: ${SLACK_RATE} events/s at a constant rate over up to ${CONNECTIONS} connections; the service is one process; PostgreSQL, Redis, the load and the Slack API stand-in share the machine`);
 
     // Patients: each connection plays one patient at a time through a whole booking, then the next.
-    const script = ['hi', 'heart', '1', 'yes', 'menu'];
+    // BENCH_SMS_SCRIPT=menu,menu (say) loads one step alone, to see what it costs.
+    const script = process.env.BENCH_SMS_SCRIPT ? process.env.BENCH_SMS_SCRIPT.split(',') : ['hi', 'heart', '1', 'yes', 'menu'];
     // One conversation shown, so a reader can see what the load is made of.
     for (const text of script) {
       const params = { MessageSid: `SM${randomBytes(16).toString('hex')}`, AccountSid: ACCOUNT_SID, From: phones[phones.length - 1], To: '+15550001111', Body: text, NumMedia: '0' };
@@ -251,8 +252,8 @@ async function main(): Promise<void> {
     const booked = await db.models.Appointment.count({ where: { status: 'booked' } });
     console.log(`appointments booked in the SMS scenario and its warm-up: ${booked - 1} (conversations end booked, or told the time was just taken)`);
   } finally {
-    app.kill('SIGTERM');
-    await new Promise((r) => app.once('exit', r));
+    // A service that died at start-up has already exited: waiting for its exit would hang.
+    await stopProcess(app);
     slack.close();
     await bench.drop();
     await clearBenchKeys();

@@ -151,3 +151,11 @@ export function cpuPerRequest(before: ReturnType<typeof cpuSnapshot>, after: Ret
   const total = (Object.keys(before) as Array<keyof typeof before>).reduce((s, k) => s + after[k] - before[k], 0) / Math.max(requests, 1);
   return `service ${per('service')} ms, PostgreSQL ${per('postgres')} ms, Redis ${per('redis')} ms, load generator ${per('load')} ms; ${total.toFixed(2)} ms in all`;
 }
+
+/** Stops a process the benchmark started and waits for it to be gone (at once if it already is). */
+export async function stopProcess(child: import('node:child_process').ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await gone;
+}

@@ -1,5 +1,6 @@
-import { Culture, recognizeBoolean, recognizeNumber, recognizeOrdinal } from '@microsoft/recognizers-text-suite';
+import { Culture } from '@microsoft/recognizers-text-number';
 import { catalog, DEFAULT_LOCALE } from '../../src/i18n/catalog';
+import { recognizeBoolean, recognizeNumber, recognizeOrdinal } from './recognizer-models';
 
 /** Recognizers-Text's culture for a catalog language; English where it has none. */
 const CULTURES: Record<string, string> = { en: Culture.English, es: Culture.Spanish, pt: Culture.Portuguese, fr: Culture.French, de: Culture.German, it: Culture.Italian, nl: Culture.Dutch };

@@ -1,5 +1,5 @@
 import { DateTimeRecognizer } from '@microsoft/recognizers-text-date-time';
-import { Culture } from '@microsoft/recognizers-text-suite';
+import { Culture } from '@microsoft/recognizers-text-number';
 import { DateTime } from 'luxon';
 import { catalog, DEFAULT_LOCALE, formatIn } from '../../src/i18n/catalog';
 

@@ -1,4 +1,5 @@
-import { Culture, recognizeNumber } from '@microsoft/recognizers-text-suite';
+import { Culture } from '@microsoft/recognizers-text-number';
+import { recognizeNumber } from './recognizer-models';
 
 /**
  * A weekly series in a message: 'every Tuesday at 10 for 6 weeks', 'weekly, 8 sessions', 'every

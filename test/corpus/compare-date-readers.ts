@@ -8,7 +8,7 @@
  */
 import * as chrono from 'chrono-node';
 import { DateTimeRecognizer } from '@microsoft/recognizers-text-date-time';
-import { Culture } from '@microsoft/recognizers-text-suite';
+import { Culture } from '@microsoft/recognizers-text-number';
 import { DateTime } from 'luxon';
 import type { DateCase, DateExpectation } from './date-case';
 import { CORPUS_FILES, loadCases, scoreDates } from './score-dates';
