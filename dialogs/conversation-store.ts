@@ -1,5 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { ConversationState } from './types';
 
@@ -16,9 +15,11 @@ export interface ConversationStore {
   clear(channel: string, senderId: string): Promise<void>;
   /**
    * Runs one turn alone: two messages from the same sender at once (two quick texts, perhaps on two
-   * instances) would otherwise both read the same state and one turn would be lost.
+   * instances) would otherwise both read the same state and one turn would be lost. The turn is
+   * given its sender's state loader: the first call answers with the state read together with the
+   * turn's lock (no second round trip), later calls read afresh.
    */
-  oneTurnAtATime<T>(channel: string, senderId: string, turn: () => Promise<T>): Promise<T>;
+  oneTurnAtATime<T>(channel: string, senderId: string, turn: (load: () => Promise<ConversationState | null>) => Promise<T>): Promise<T>;
 }
 
 const KEEP_SECONDS = 24 * 3600;
@@ -35,10 +36,14 @@ type WithRelease = Redis & {
   ccAcquireTurn?(lockKey: string, stateKey: string, token: string, ms: number): Promise<[number, string?]>;
 };
 
-/** The state read with the turn's lock, for the turn's own first load (undefined once used). */
-interface TurnPrefetch {
-  key: string;
-  raw: string | null | undefined;
+function parse(raw: string | null): ConversationState | null {
+  if (!raw) return null;
+  try {
+    const state = JSON.parse(raw) as ConversationState;
+    return state?.v === 2 ? state : null;
+  } catch {
+    return null;
+  }
 }
 
 export function createRedisConversationStore(client: Redis, prefix: string): ConversationStore {
@@ -48,26 +53,9 @@ export function createRedisConversationStore(client: Redis, prefix: string): Con
   if (!redis.ccAcquireTurn) redis.defineCommand('ccAcquireTurn', { numberOfKeys: 2, lua: ACQUIRE });
   const key = (channel: string, senderId: string) =>
     `${prefix}:conv:${createHash('sha256').update(`${channel}\u0000${senderId}`).digest('hex').slice(0, 32)}`;
-  const turns = new AsyncLocalStorage<TurnPrefetch>();
   return {
     async load(channel, senderId) {
-      const k = key(channel, senderId);
-      const prefetch = turns.getStore();
-      let raw: string | null;
-      if (prefetch?.key === k && prefetch.raw !== undefined) {
-        // Read under this turn's lock a moment ago; nobody else can have written it since.
-        raw = prefetch.raw;
-        prefetch.raw = undefined;
-      } else {
-        raw = await redis.get(k);
-      }
-      if (!raw) return null;
-      try {
-        const state = JSON.parse(raw) as ConversationState;
-        return state?.v === 2 ? state : null;
-      } catch {
-        return null;
-      }
+      return parse(await redis.get(key(channel, senderId)));
     },
     async save(channel, senderId, state, ttlSeconds) {
       await redis.set(key(channel, senderId), JSON.stringify(state), 'EX', Math.max(1, Math.min(ttlSeconds ?? KEEP_SECONDS, KEEP_SECONDS)));
@@ -78,21 +66,29 @@ export function createRedisConversationStore(client: Redis, prefix: string): Con
     async oneTurnAtATime(channel, senderId, turn) {
       const stateKey = key(channel, senderId);
       const lockKey = `${stateKey}:turn`;
-      const token = randomBytes(8).toString('hex');
+      const token = randomUUID();
       const deadline = Date.now() + TURN_WAIT_MS;
-      const prefetch: TurnPrefetch = { key: stateKey, raw: undefined };
+      // The state read with the lock, for the turn's first load; undefined when there is none to use.
+      let prefetched: string | null | undefined;
       // Waits its turn; past the wait it goes ahead rather than drop the message (and reads afresh).
       for (;;) {
         const [taken, raw] = await redis.ccAcquireTurn!(lockKey, stateKey, token, TURN_LOCK_MS);
         if (taken === 1) {
-          prefetch.raw = raw ?? null;
+          prefetched = raw ?? null;
           break;
         }
         if (Date.now() >= deadline) break;
         await new Promise((r) => setTimeout(r, 20));
       }
+      const load = async () => {
+        if (prefetched === undefined) return parse(await redis.get(stateKey));
+        // Read under this turn's lock a moment ago; nobody else can have written it since.
+        const raw = prefetched;
+        prefetched = undefined;
+        return parse(raw);
+      };
       try {
-        return await turns.run(prefetch, turn);
+        return await turn(load);
       } finally {
         await redis.ccReleaseTurn!(lockKey, token).catch(() => undefined);
       }

@@ -309,7 +309,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
   return {
     async handle(msg) {
       try {
-        return await deps.store.oneTurnAtATime(msg.channel, msg.senderId, () => handleTurn(msg));
+        return await deps.store.oneTurnAtATime(msg.channel, msg.senderId, (load) => handleTurn(msg, load));
       } catch (err) {
         // The lock itself failed (Redis is down): the same polite answer as any other failure.
         return { replies: [{ text: errorText(err instanceof DomainError ? err : new ServiceUnavailableError('redis', { cause: err })) }], actor: null, seq: 0 };
@@ -317,7 +317,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     },
   };
 
-  async function handleTurn(msg: InboundMessage): Promise<TurnResult> {
+  async function handleTurn(msg: InboundMessage, load: () => Promise<ConversationState | null>): Promise<TurnResult> {
     const input = cleanInput(msg.value ?? msg.text);
     const now = deps.now();
     let actor: Actor | null = null;
@@ -326,7 +326,7 @@ export function createDialogEngine(given: DialogDeps): DialogEngine {
     const preface: Reply[] = [];
     try {
       actor = msg.actor !== undefined ? msg.actor : await resolveActor(msg);
-      state = await deps.store.load(msg.channel, msg.senderId);
+      state = await load();
       let idleLocale: string | undefined;
       if (state && now - state.lastActivity > idleMs && (state.at !== null || state.back.length > 0) && !(state.keepUntil && now < state.keepUntil)) {
         idleLocale = state.locale;

@@ -26,8 +26,8 @@ afterAll(async () => {
 
 /** A turn that reads, thinks a little, and writes one more: concurrent turns would lose counts. */
 const countTurn = (sender: string) =>
-  store.oneTurnAtATime('sms', sender, async () => {
-    const seen = (await store.load('sms', sender))?.seq ?? 0;
+  store.oneTurnAtATime('sms', sender, async (load) => {
+    const seen = (await load())?.seq ?? 0;
     await new Promise((r) => setTimeout(r, 5));
     await store.save('sms', sender, state(seen + 1));
     return seen;
@@ -41,23 +41,23 @@ it('runs the turns of one sender one at a time: ten at once count to ten', async
 
 it('starts each turn from what the previous one saved, and reads again after a save in the same turn', async () => {
   await store.save('sms', '+15550970002', state(41));
-  await store.oneTurnAtATime('sms', '+15550970002', async () => {
-    expect((await store.load('sms', '+15550970002'))?.seq).toBe(41);
+  await store.oneTurnAtATime('sms', '+15550970002', async (load) => {
+    expect((await load())?.seq).toBe(41);
     await store.save('sms', '+15550970002', state(42));
-    expect((await store.load('sms', '+15550970002'))?.seq).toBe(42);
+    expect((await load())?.seq).toBe(42);
     // Another sender's state, read inside this turn, is theirs.
     expect(await store.load('sms', '+15550970003')).toBeNull();
   });
-  await store.oneTurnAtATime('sms', '+15550970002', async () => {
-    expect((await store.load('sms', '+15550970002'))?.seq).toBe(42);
+  await store.oneTurnAtATime('sms', '+15550970002', async (load) => {
+    expect((await load())?.seq).toBe(42);
   });
 });
 
 it('a cleared conversation starts afresh at the next turn', async () => {
   await store.save('sms', '+15550970004', state(7));
   await store.clear('sms', '+15550970004');
-  await store.oneTurnAtATime('sms', '+15550970004', async () => {
-    expect(await store.load('sms', '+15550970004')).toBeNull();
+  await store.oneTurnAtATime('sms', '+15550970004', async (load) => {
+    expect(await load()).toBeNull();
   });
 });
 
