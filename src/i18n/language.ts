@@ -16,6 +16,20 @@ export const foldWords = (s: string) =>
     .replace(/\s+/g, ' ')
     .trim();
 
+/**
+ * A catalog word folded, remembered: the catalogs' words are a fixed set, compared with every
+ * message (folding them afresh each time was a measurable share of a turn).
+ */
+const foldedWords = new Map<string, string>();
+const folded = (word: string) => {
+  let f = foldedWords.get(word);
+  if (f === undefined) {
+    f = foldWords(word);
+    if (foldedWords.size < 10_000) foldedWords.set(word, f);
+  }
+  return f;
+};
+
 /** The language a message is most likely in, when its words say so; null when nothing marks one. */
 export function detectLanguage(text: string, catalog: Catalog): string | null {
   const words = ` ${foldWords(text)} `;
@@ -24,7 +38,7 @@ export function detectLanguage(text: string, catalog: Catalog): string | null {
   for (const locale of catalog.locales) {
     const w = catalog.words(locale);
     let score = 0;
-    for (const marker of w.detect) if (words.includes(` ${foldWords(marker)} `)) score += 1;
+    for (const marker of w.detect) if (words.includes(` ${folded(marker)} `)) score += 1;
     if (locale === 'es' && /[ñ¿¡]/i.test(text)) score += 1;
     if (score > bestScore) {
       best = locale;
@@ -42,16 +56,16 @@ export function languageRequest(text: string, catalog: Catalog): LanguageRequest
   if (!t || t.split(' ').length > 3) return null;
   for (const locale of catalog.locales) {
     const w = catalog.words(locale);
-    if ([w.name, ...w.switch].some((s) => foldWords(s) === t)) return { switchTo: locale };
+    if ([w.name, ...w.switch].some((s) => folded(s) === t)) return { switchTo: locale };
   }
-  for (const locale of catalog.locales) if ((catalog.words(locale).keywords.language ?? []).some((s) => foldWords(s) === t)) return { ask: true };
+  for (const locale of catalog.locales) if ((catalog.words(locale).keywords.language ?? []).some((s) => folded(s) === t)) return { ask: true };
   return null;
 }
 
 /** Whether `text` is, alone, one of the language's words for a keyword ('otras' for more, 'ayuda' for help). */
 export function saysKeyword(catalog: Catalog, locale: string, keyword: keyof LocaleWords['keywords'], text: string): boolean {
   const t = foldWords(text);
-  return (catalog.words(locale).keywords[keyword] ?? []).some((w) => foldWords(w) === t);
+  return (catalog.words(locale).keywords[keyword] ?? []).some((w) => folded(w) === t);
 }
 
 /**
@@ -64,7 +78,7 @@ export function carrierWordLocale(catalog: Catalog, list: 'help' | 'optOut' | 'o
     if (locale === DEFAULT_LOCALE) continue;
     const w = catalog.words(locale);
     const words = list === 'help' ? (w.keywords.help ?? []) : (w[list] ?? []);
-    if (words.some((x) => foldWords(x) === t)) return locale;
+    if (words.some((x) => folded(x) === t)) return locale;
   }
   return null;
 }
