@@ -16,6 +16,7 @@ const schema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .refine((v) => URL.canParse(v), 'must be a whole URL with a host name (for a Unix socket: postgres://user@localhost/db?host=/var/run/postgresql)')
     .default('postgres://postgres@127.0.0.1:5432/clinic_concierge'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   /** PostgreSQL reached through PgBouncer in transaction pooling: nothing set per session (see the README). */
@@ -230,9 +231,12 @@ function weakConnectionWarnings(databaseUrl: string, redisUrl: string): string[]
   const out: string[] = [];
   const db = new URL(databaseUrl);
   const sslmode = db.searchParams.get('sslmode') ?? db.searchParams.get('ssl');
-  if (!db.password) out.push(`DATABASE_URL (${db.hostname}) has no password`);
-  if (!isLoopback(db.hostname) && (!sslmode || ['disable', 'allow', 'prefer', 'false'].includes(sslmode))) {
-    out.push(`DATABASE_URL (${db.hostname}) does not require TLS (add ?sslmode=verify-full, or require)`);
+  // ?host=/var/run/postgresql: PostgreSQL's Unix socket on this host, where TLS has nothing to protect.
+  const socket = db.searchParams.get('host')?.startsWith('/') ? db.searchParams.get('host')! : null;
+  const where = socket ?? db.hostname;
+  if (!db.password) out.push(`DATABASE_URL (${where}) has no password`);
+  if (!socket && !isLoopback(db.hostname) && (!sslmode || ['disable', 'allow', 'prefer', 'false'].includes(sslmode))) {
+    out.push(`DATABASE_URL (${where}) does not require TLS (add ?sslmode=verify-full, or require)`);
   }
   const redis = new URL(redisUrl);
   if (!redis.password) out.push(`REDIS_URL (${redis.hostname}) has no password`);

@@ -57,6 +57,14 @@ describe('safe defaults: a missing setting closes a door', () => {
     });
     expect(strong.warnings).toEqual([]);
     expect(JSON.stringify(c.warnings)).not.toContain('s3cret');
+    // PostgreSQL's Unix socket on the same host: a password is still asked for, TLS is not.
+    const socket = loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.org', DATABASE_URL: 'postgres://app@localhost/cc?host=/var/run/postgresql', REDIS_URL: 'rediss://:s3cret-pw@cache.internal:6380' });
+    expect(socket.warnings).toEqual(['DATABASE_URL (/var/run/postgresql) has no password']);
+    // A host parameter that is not a socket path does not excuse a remote server from TLS.
+    const remote = loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.org', DATABASE_URL: 'postgres://app:pw@x/cc?host=db.internal', REDIS_URL: 'rediss://:s3cret-pw@cache.internal:6380' });
+    expect(remote.warnings).toEqual([expect.stringMatching(/does not require TLS/)]);
+    // A URL without a host is refused with the form to use, not a crash.
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.org', DATABASE_URL: 'postgres://app@/cc?host=/var/run/postgresql' })).toThrow(/DATABASE_URL.*postgres:\/\/user@localhost\/db\?host=\/var\/run\/postgresql/);
   });
 
   it('runs Teams in production only for the tenants it names, and never opens it for the Emulator there', () => {
