@@ -70,18 +70,31 @@ export function createPreparedRead(sequelize: Sequelize, opts: { named: boolean 
         return named[k];
       });
     }
-    const connection = await manager.getConnection({ type: 'read' });
-    try {
-      const result = await connection.query({ text, values, name: nameOf(text) });
-      return result.rows as T[];
-    } catch (err) {
-      // As Sequelize does: a connection that broke is not given to the next caller.
-      if (/ECONNRESET|Connection terminated|terminating connection/i.test(String((err as Error)?.message))) {
-        (connection as unknown as { _invalid: boolean })._invalid = true;
+    const run = async (): Promise<T[]> => {
+      const connection = await manager.getConnection({ type: 'read' });
+      try {
+        const result = await connection.query({ text, values, name: nameOf(text) });
+        return result.rows as T[];
+      } catch (err) {
+        // As Sequelize does: a connection that broke is not given to the next caller. Nor is one
+        // whose prepared statement a migration outdated (a selected column changed type: SQLSTATE
+        // 0A000, "cached plan must not change result type"); it would fail that way until closed.
+        if (stale(err) || /ECONNRESET|Connection terminated|terminating connection/i.test(String((err as Error)?.message))) {
+          (connection as unknown as { _invalid: boolean })._invalid = true;
+        }
+        throw err;
+      } finally {
+        await manager.releaseConnection(connection);
       }
+    };
+    try {
+      return await run();
+    } catch (err) {
+      // Once more on a fresh connection, which prepares the statement against today's tables.
+      if (stale(err)) return run();
       throw err;
-    } finally {
-      await manager.releaseConnection(connection);
     }
   };
 }
+
+const stale = (err: unknown) => (err as { code?: unknown })?.code === '0A000';

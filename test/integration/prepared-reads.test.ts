@@ -72,3 +72,19 @@ test('a connection the server dropped is not handed out again: the next read wor
   const [{ pid: again }] = await db.read<{ pid: number }>('SELECT pg_backend_pid() AS pid', []);
   expect(again).not.toBe(pid);
 });
+
+test('a migration that changes the type of a selected column does not leave a connection failing: the read is prepared afresh', async () => {
+  const db = dbWith(true);
+  const admin = dbWith(false);
+  await admin.sequelize.query('CREATE TABLE prepared_probe (id int PRIMARY KEY, amount int NOT NULL); INSERT INTO prepared_probe VALUES (1, 42)');
+  const text = 'SELECT amount FROM prepared_probe WHERE id = :id';
+  expect(await db.read(text, { id: 1 })).toEqual([{ amount: 42 }]);
+  const [{ pid }] = await db.read<{ pid: number }>('SELECT pg_backend_pid() AS pid', []);
+  // A rolling deploy's migration, while this instance still runs.
+  await admin.sequelize.query('ALTER TABLE prepared_probe ALTER COLUMN amount TYPE text');
+  expect(await db.read(text, { id: 1 })).toEqual([{ amount: '42' }]);
+  expect(await db.read(text, { id: 1 })).toEqual([{ amount: '42' }]);
+  // The connection with the outdated statement was closed, not handed out again.
+  const [{ pid: now }] = await db.read<{ pid: number }>('SELECT pg_backend_pid() AS pid', []);
+  expect(now).not.toBe(pid);
+});
