@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { createMemo } from '../../src/domain/memo';
 import { localYearOf } from '../../src/domain/time';
 import { DEFAULT_LOCALE, formatIn } from '../../src/i18n/catalog';
 import type { Reply } from '../types';
@@ -13,16 +14,9 @@ const localized = (dt: DateTime, key: FormatKey, locale: string) => formatIn(dt,
  * doctor, and formatting one (luxon and Intl) cost more than the rest of composing the reply
  * (docs/performance.md). A label depends only on the instant, zone, format and language.
  */
-const labels = new Map<string, string>();
+const labels = createMemo<string>(20_000);
 function label(ms: number, zone: string, key: FormatKey, locale: string): string {
-  const id = `${key}|${locale}|${zone}|${ms}`;
-  let text = labels.get(id);
-  if (text === undefined) {
-    text = localized(DateTime.fromMillis(ms, { zone }), key, locale);
-    if (labels.size >= 20_000) labels.clear();
-    labels.set(id, text);
-  }
-  return text;
+  return labels(`${key}|${locale}|${zone}|${ms}`, () => localized(DateTime.fromMillis(ms, { zone }), key, locale));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createMemo, type Memo } from '../../src/domain/memo';
 import damerau from 'damerau-levenshtein';
 
 /**
@@ -43,13 +44,7 @@ const NOT_NAMES = new Set(
 function close(word: string, target: string): boolean {
   if (word === target) return true;
   if (word.length < 4 || target.length < 4) return false;
-  const key = `${word}\u0000${target}`;
-  const known = closeCache.get(key);
-  if (known !== undefined) return known;
-  if (closeCache.size >= MAX_REMEMBERED) closeCache.clear();
-  const result = closeByEdits(word, target);
-  closeCache.set(key, result);
-  return result;
+  return closeMemo(`${word}\u0000${target}`, () => closeByEdits(word, target));
 }
 
 function closeByEdits(word: string, target: string): boolean {
@@ -86,12 +81,12 @@ interface Compiled {
   /** The distinct name words by length, for typo candidates. */
   byLength: Map<number, string[]>;
   /** Typo candidates already worked out: people use the same words over and over. */
-  candidates: Map<string, string[]>;
+  candidates: Memo<string[]>;
 }
 
 /** Bounded, so a flood of made-up words cannot grow it without end. */
 const MAX_REMEMBERED = 20_000;
-const closeCache = new Map<string, boolean>();
+const closeMemo = createMemo<boolean>(MAX_REMEMBERED);
 
 const compiled = new WeakMap<Directory, Compiled>();
 
@@ -113,7 +108,7 @@ function compile(dir: Directory): Compiled {
     specialties: dir.specialties.map((s) => ({ name: s.name, phrases: [...forms(s.name), ...s.keywords.map(fold)].map((p) => p.split(' ').filter(Boolean)).filter((p) => p.length) })),
     words,
     byLength,
-    candidates: new Map(),
+    candidates: createMemo<string[]>(MAX_REMEMBERED),
   };
   compiled.set(dir, c);
   return c;
@@ -121,15 +116,13 @@ function compile(dir: Directory): Compiled {
 
 /** Name words a typed word may be: itself, and those a slip of the keyboard away. */
 function nameCandidates(c: Compiled, w: string): string[] {
-  const known = c.candidates.get(w);
-  if (known) return known;
-  const out = c.words.has(w) ? [w] : [];
-  if (w.length >= 4) {
-    for (let len = w.length - 2; len <= w.length + 2; len++) for (const n of c.byLength.get(len) ?? []) if (n !== w && closeByEdits(w, n)) out.push(n);
-  }
-  if (c.candidates.size >= MAX_REMEMBERED) c.candidates.clear();
-  c.candidates.set(w, out);
-  return out;
+  return c.candidates(w, () => {
+    const out = c.words.has(w) ? [w] : [];
+    if (w.length >= 4) {
+      for (let len = w.length - 2; len <= w.length + 2; len++) for (const n of c.byLength.get(len) ?? []) if (n !== w && closeByEdits(w, n)) out.push(n);
+    }
+    return out;
+  });
 }
 
 /** Doctors and specialties named in `text` (already lower-case or not). */

@@ -1,5 +1,6 @@
 import { escapeLiteral } from 'pg';
 import type { Sequelize } from 'sequelize';
+import { NAMED_PLACEHOLDER } from './placeholders';
 
 /**
  * A transaction whose statements travel together: the first batch goes with BEGIN, the last with
@@ -72,7 +73,7 @@ export async function pipelinedTransaction<T>(sequelize: Sequelize, work: (tx: P
 
 /** `:name` placeholders replaced by literals; `::type` casts are left alone. */
 function inject(sql: string, replacements: Record<string, unknown>): string {
-  return sql.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_whole, name: string) => {
+  return sql.replace(NAMED_PLACEHOLDER, (_whole, name: string) => {
     if (!(name in replacements)) throw new Error(`no value for :${name}`);
     return literal(replacements[name], name);
   });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
+import { NAMED_PLACEHOLDER } from './placeholders';
 
 /**
  * The reads on the path of every message (who is texting, their appointments, a doctor and their
@@ -48,7 +49,7 @@ export function createPreparedRead(sequelize: Sequelize, opts: { named: boolean 
     let found = positional.get(text);
     if (!found) {
       const order: string[] = [];
-      const converted = text.replace(/(?<![:\w]):([A-Za-z_]\w*)/g, (_whole, name: string) => {
+      const converted = text.replace(NAMED_PLACEHOLDER, (_whole, name: string) => {
         const at = order.indexOf(name);
         return `$${at >= 0 ? at + 1 : order.push(name)}`;
       });

@@ -1,3 +1,4 @@
+import { createMemo } from './memo';
 import { localDateOf, localToEpochMs, parseLocalTime } from './time';
 
 /**
@@ -107,19 +108,13 @@ export function workingWindows(
  * slot engine's largest cost, docs/performance.md). Windows are returned unclipped, as computed;
  * callers filter them.
  */
-const dayWindows = new Map<string, Interval[]>();
+const dayWindows = createMemo<Interval[]>(5_000);
 function zoneWindows(rules: readonly WeeklyRule[], zone: string, from: number, to: number): Interval[] {
   const firstDate = localDateOf(from, zone);
   const lastDate = localDateOf(to, zone);
   let key = `${zone}|${firstDate}|${lastDate}`;
   for (const r of rules) key += `|${r.weekday},${r.start},${r.end},${r.validFrom ?? ''},${r.validTo ?? ''}`;
-  let windows = dayWindows.get(key);
-  if (!windows) {
-    windows = walkDays(rules, zone, firstDate, lastDate);
-    if (dayWindows.size >= 5_000) dayWindows.clear();
-    dayWindows.set(key, windows);
-  }
-  return windows.filter((w) => w.end > from && w.start < to);
+  return dayWindows(key, () => walkDays(rules, zone, firstDate, lastDate)).filter((w) => w.end > from && w.start < to);
 }
 
 function walkDays(rules: readonly WeeklyRule[], zone: string, firstDate: string, lastDate: string): Interval[] {

@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
+import { createMemo } from './memo';
 
 /** Pure time helpers shared by the slot engine, the services and config. */
 
@@ -44,16 +45,9 @@ export function localToInstant(date: string, minutes: number, zone: string): Dat
  * localToInstant as epoch ms, remembered: zone rules do not change while the process runs, and
  * the conversion (Intl under luxon) is the slot engine's most expensive step on the booking path.
  */
-const instantCache = new Map<string, number>();
+const instants = createMemo<number>(50_000);
 export function localToEpochMs(date: string, minutes: number, zone: string): number {
-  const key = `${zone}|${date}|${minutes}`;
-  let ms = instantCache.get(key);
-  if (ms === undefined) {
-    ms = localToInstant(date, minutes, zone).toMillis();
-    if (instantCache.size >= 50_000) instantCache.clear();
-    instantCache.set(key, ms);
-  }
-  return ms;
+  return instants(`${zone}|${date}|${minutes}`, () => localToInstant(date, minutes, zone).toMillis());
 }
 
 /** True when the wall-clock time does not exist in the zone (it falls in a DST gap). */
@@ -70,17 +64,13 @@ export function isInDstGap(date: string, minutes: number, zone: string): boolean
  * doctor's week (docs/performance.md).
  */
 const QUARTER_HOUR = 15 * 60_000;
-const offsetCache = new Map<string, number>();
+const offsets = createMemo<number>(50_000);
 export function zoneOffsetMinutes(ms: number, zone: string): number {
-  const key = `${zone}|${Math.floor(ms / QUARTER_HOUR)}`;
-  let offset = offsetCache.get(key);
-  if (offset === undefined) {
-    offset = IANAZone.create(zone).offset(ms);
+  return offsets(`${zone}|${Math.floor(ms / QUARTER_HOUR)}`, () => {
+    const offset = IANAZone.create(zone).offset(ms);
     if (!Number.isFinite(offset)) throw new RangeError(`not a time zone: ${JSON.stringify(zone)}`);
-    if (offsetCache.size >= 50_000) offsetCache.clear();
-    offsetCache.set(key, offset);
-  }
-  return offset;
+    return offset;
+  });
 }
 
 /** The wall-clock date and year at an instant in a zone ('YYYY-MM-DD'). */

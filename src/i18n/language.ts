@@ -1,3 +1,4 @@
+import { createMemo } from '../domain/memo';
 import { DEFAULT_LOCALE, type Catalog, type LocaleWords } from './catalog';
 
 /**
@@ -20,15 +21,8 @@ export const foldWords = (s: string) =>
  * A catalog word folded, remembered: the catalogs' words are a fixed set, compared with every
  * message (folding them afresh each time was a measurable share of a turn).
  */
-const foldedWords = new Map<string, string>();
-const folded = (word: string) => {
-  let f = foldedWords.get(word);
-  if (f === undefined) {
-    f = foldWords(word);
-    if (foldedWords.size < 10_000) foldedWords.set(word, f);
-  }
-  return f;
-};
+const foldedWords = createMemo<string>(10_000);
+const folded = (word: string) => foldedWords(word, () => foldWords(word));
 
 /** The language a message is most likely in, when its words say so; null when nothing marks one. */
 export function detectLanguage(text: string, catalog: Catalog): string | null {
