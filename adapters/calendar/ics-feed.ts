@@ -17,6 +17,8 @@ export function renderFeed(feed: Feed, clinicName: string): string {
   for (const e of feed.events) {
     calendar.createEvent({
       id: `${e.id}@clinic-concierge`,
+      // Not the time of the request (the library's default): the ETag must hold while nothing changes.
+      stamp: e.updatedAt,
       start: e.startsAt,
       end: e.endsAt,
       summary: e.summary,

@@ -18,6 +18,8 @@ export interface FeedEvent {
   summary: string;
   location: string | null;
   status: 'booked' | 'completed' | 'no_show';
+  /** When the appointment last changed: the event's DTSTAMP, so an unchanged feed reads the same. */
+  updatedAt: Date;
 }
 
 export interface Feed {
@@ -80,8 +82,8 @@ export function createCalendarFeedsService(deps: { db: Db; audit: AuditLog; now:
         );
         if (!feed) return null;
         const now = deps.now();
-        const rows = await db.sequelize.query<{ id: string; starts_at: Date; ends_at: Date; status: FeedEvent['status']; patient_name: string; visit: string | null; place: string | null; address: string | null; patient_id: string }>(
-          `SELECT a.id, a.starts_at, a.ends_at, a.status, p.full_name AS patient_name, a.patient_id, v.name AS visit, l.name AS place, l.address
+        const rows = await db.sequelize.query<{ id: string; starts_at: Date; ends_at: Date; status: FeedEvent['status']; updated_at: Date; patient_name: string; visit: string | null; place: string | null; address: string | null; patient_id: string }>(
+          `SELECT a.id, a.starts_at, a.ends_at, a.status, a.updated_at, p.full_name AS patient_name, a.patient_id, v.name AS visit, l.name AS place, l.address
              FROM appointments a JOIN patients p ON p.id = a.patient_id
              LEFT JOIN visit_types v ON v.id = a.visit_type_id LEFT JOIN locations l ON l.id = a.location_id
             WHERE a.doctor_id = :doctorId AND a.status IN ('booked', 'completed', 'no_show') AND a.starts_at >= :from AND a.starts_at < :to
@@ -102,6 +104,7 @@ export function createCalendarFeedsService(deps: { db: Db; audit: AuditLog; now:
             summary: feed.show_names ? r.patient_name : r.visit && !/^Visit \(\d+ min\)$/.test(r.visit) ? r.visit : 'Appointment',
             location: r.place ? [r.place, r.address].filter(Boolean).join(', ') : null,
             status: r.status,
+            updatedAt: new Date(r.updated_at),
           })),
         };
       }),
