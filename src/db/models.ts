@@ -1,4 +1,5 @@
 import { createPreparedRead, type PreparedRead } from './prepared-reads';
+import { createPipelinedTransactions, type PipelinedTransactions } from './pipelined-transaction';
 import {
   DataTypes,
   type CreationOptional,
@@ -817,13 +818,21 @@ export interface Db {
   models: Models;
   /** The hot reads, with bind parameters and (unless behind PgBouncer) planned once per connection. */
   read: PreparedRead;
+  /** A transaction of a few round trips (the booking's), its statements planned once per connection unless behind PgBouncer. */
+  pipelined: PipelinedTransactions;
 }
 
 /**
- * `namedStatements`: send the hot reads as named prepared statements. Off by default, as behind
+ * `namedStatements`: send the hot reads and the booking's statements as prepared statements. Off by default, as behind
  * PgBouncer in transaction pooling a name would not survive to the next transaction; the service
  * turns it on when DATABASE_PGBOUNCER is not set.
  */
 export function createDb(sequelize: Sequelize, opts: { namedStatements?: boolean } = {}): Db {
-  return { sequelize, models: defineModels(sequelize), read: createPreparedRead(sequelize, { named: opts.namedStatements ?? false }) };
+  const named = opts.namedStatements ?? false;
+  return {
+    sequelize,
+    models: defineModels(sequelize),
+    read: createPreparedRead(sequelize, { named }),
+    pipelined: createPipelinedTransactions(sequelize, { named }),
+  };
 }

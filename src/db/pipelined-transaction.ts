@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { escapeLiteral } from 'pg';
 import type { Sequelize } from 'sequelize';
 import { NAMED_PLACEHOLDER } from './placeholders';
@@ -8,6 +9,12 @@ import { NAMED_PLACEHOLDER } from './placeholders';
  * and under READ COMMITTED every statement still takes its own snapshot, so a statement after a
  * row lock sees what the lock's previous holder committed). A booking is two round trips this way
  * instead of five, and round trips are what a booking spends its time on (docs/performance.md).
+ *
+ * With `named` on, each statement text is PREPAREd once per connection and the batch EXECUTEs it,
+ * so PostgreSQL plans it once per connection instead of once per booking: planning the booking's
+ * calendar read cost more than running it. Behind PgBouncer in transaction pooling a prepared
+ * statement is session state that the next transaction may not find, so there `named` is off and
+ * the statements go as plain text, as before.
  *
  * An error in a batch skips the rest of it (the COMMIT too); the transaction is then rolled back.
  * Values are written into the text as SQL literals by the driver's own escaping (pg's
@@ -23,6 +30,8 @@ export interface PipelinedTransaction {
   commit(...statements: Statement[]): Promise<Rows[]>;
 }
 
+export type PipelinedTransactions = <T>(work: (tx: PipelinedTransaction) => Promise<T>) => Promise<T>;
+
 interface RawClient {
   query(text: string): Promise<{ rows: Rows } | Array<{ rows: Rows }>>;
 }
@@ -32,44 +41,116 @@ interface ConnectionManager {
   releaseConnection(connection: RawClient): Promise<void>;
 }
 
-export async function pipelinedTransaction<T>(sequelize: Sequelize, work: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
-  const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
-  const connection = await manager.getConnection({ type: 'write' });
-  const progress = { state: 'idle' as 'idle' | 'open' | 'done' };
-  const send = async (statements: Statement[], opening: boolean, closing: boolean): Promise<Rows[]> => {
-    const texts = statements.map(([sql, replacements]) => inject(sql, replacements ?? {}));
-    const batch = [...(opening ? ['BEGIN'] : []), ...texts, ...(closing ? ['COMMIT'] : [])].join(';\n');
-    const raw = await connection.query(batch);
-    const results = Array.isArray(raw) ? raw : [raw];
-    return results.slice(opening ? 1 : 0, opening ? 1 + texts.length : texts.length).map((r) => r.rows);
-  };
-  const tx: PipelinedTransaction = {
-    async run(...statements) {
-      if (progress.state === 'done') throw new Error('the transaction has ended');
-      const opening = progress.state === 'idle';
-      progress.state = 'open';
-      return send(statements, opening, false);
-    },
-    async commit(...statements) {
-      if (progress.state === 'done') throw new Error('the transaction has ended');
-      const opening = progress.state === 'idle';
-      progress.state = 'open';
-      const rows = await send(statements, opening, true);
-      progress.state = 'done';
-      return rows;
-    },
-  };
-  try {
-    return await work(tx);
-  } catch (err) {
-    // A batch that failed half-way left the transaction aborted; one whose COMMIT never ran, open.
-    if (progress.state === 'open') await connection.query('ROLLBACK').catch(() => undefined);
-    progress.state = 'done';
-    throw err;
-  } finally {
-    await manager.releaseConnection(connection);
-  }
+/** Past this many distinct texts, statements go as plain text (texts are meant to be constants). */
+const MAX_NAMES = 100;
+
+interface Plan {
+  name: string;
+  /** The text with `$n` for each distinct `:name`, in `order`. */
+  text: string;
+  order: string[];
 }
+
+/** What each connection has prepared; kept beside it, as the connection object is pg's own. */
+const preparedOn = new WeakMap<RawClient, Set<string>>();
+
+export function createPipelinedTransactions(sequelize: Sequelize, opts: { named: boolean }): PipelinedTransactions {
+  const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+  const plans = new Map<string, Plan>();
+  const planOf = (sql: string): Plan | undefined => {
+    if (!opts.named) return undefined;
+    let plan = plans.get(sql);
+    if (!plan && plans.size < MAX_NAMES) {
+      const order: string[] = [];
+      const text = sql.replace(NAMED_PLACEHOLDER, (_whole, name: string) => {
+        const at = order.indexOf(name);
+        return `$${at >= 0 ? at + 1 : order.push(name)}`;
+      });
+      plan = { name: `cc_tx_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`, text, order };
+      plans.set(sql, plan);
+    }
+    return plan;
+  };
+
+  const attempt = async <T>(work: (tx: PipelinedTransaction) => Promise<T>): Promise<T> => {
+    const connection = await manager.getConnection({ type: 'write' });
+    const progress = { state: 'idle' as 'idle' | 'open' | 'done' };
+    const textOf = async ([sql, replacements = {}]: Statement): Promise<string> => {
+      const plan = planOf(sql);
+      if (!plan) return inject(sql, replacements);
+      await prepare(connection, plan);
+      const args = plan.order.map((name) => {
+        if (!(name in replacements)) throw new Error(`no value for :${name}`);
+        return literal(replacements[name], name);
+      });
+      return args.length ? `EXECUTE ${plan.name}(${args.join(', ')})` : `EXECUTE ${plan.name}`;
+    };
+    const send = async (statements: Statement[], opening: boolean, closing: boolean): Promise<Rows[]> => {
+      const texts: string[] = [];
+      for (const s of statements) texts.push(await textOf(s));
+      const batch = [...(opening ? ['BEGIN'] : []), ...texts, ...(closing ? ['COMMIT'] : [])].join(';\n');
+      const raw = await connection.query(batch);
+      const results = Array.isArray(raw) ? raw : [raw];
+      return results.slice(opening ? 1 : 0, opening ? 1 + texts.length : texts.length).map((r) => r.rows);
+    };
+    const tx: PipelinedTransaction = {
+      async run(...statements) {
+        if (progress.state === 'done') throw new Error('the transaction has ended');
+        const opening = progress.state === 'idle';
+        progress.state = 'open';
+        return send(statements, opening, false);
+      },
+      async commit(...statements) {
+        if (progress.state === 'done') throw new Error('the transaction has ended');
+        const opening = progress.state === 'idle';
+        progress.state = 'open';
+        const rows = await send(statements, opening, true);
+        progress.state = 'done';
+        return rows;
+      },
+    };
+    try {
+      return await work(tx);
+    } catch (err) {
+      // A batch that failed half-way left the transaction aborted; one whose COMMIT never ran, open.
+      if (progress.state === 'open') await connection.query('ROLLBACK').catch(() => undefined);
+      progress.state = 'done';
+      // A prepared statement a migration outdated (a selected column changed type) or that the
+      // session lost fails the same way on every use: the connection is closed, not handed out again.
+      if (stalePlan(err)) (connection as unknown as { _invalid: boolean })._invalid = true;
+      throw err;
+    } finally {
+      await manager.releaseConnection(connection);
+    }
+  };
+
+  return async (work) => {
+    try {
+      return await attempt(work);
+    } catch (err) {
+      // Nothing was committed (the error skipped the COMMIT): once more, on a fresh connection.
+      if (opts.named && stalePlan(err)) return attempt(work);
+      throw err;
+    }
+  };
+}
+
+/** PREPAREs the plan on this connection the first time it is used there (one round trip, once). */
+async function prepare(connection: RawClient, plan: Plan): Promise<void> {
+  let done = preparedOn.get(connection);
+  if (!done) preparedOn.set(connection, (done = new Set()));
+  if (done.has(plan.name)) return;
+  try {
+    await connection.query(`PREPARE ${plan.name} AS ${plan.text}`);
+  } catch (err) {
+    // Already there (prepared before this process lost track): the same text, as the name is its hash.
+    if ((err as { code?: unknown })?.code !== '42P05') throw err;
+  }
+  done.add(plan.name);
+}
+
+/** 0A000: "cached plan must not change result type"; 26000: no such prepared statement. */
+const stalePlan = (err: unknown) => ['0A000', '26000'].includes(String((err as { code?: unknown })?.code ?? (err as { original?: { code?: unknown } })?.original?.code));
 
 /** `:name` placeholders replaced by literals; `::type` casts are left alone. */
 function inject(sql: string, replacements: Record<string, unknown>): string {
@@ -82,7 +163,8 @@ function inject(sql: string, replacements: Record<string, unknown>): string {
 function literal(value: unknown, name: string): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'string') return escapeLiteral(value);
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  // In parentheses when negative: after a minus sign in the text, '-1' would start a comment.
+  if (typeof value === 'number' && Number.isFinite(value)) return value < 0 ? `(${value})` : String(value);
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   // An instant as UTC ISO text: the column is timestamptz, so no session time zone is involved.
   if (value instanceof Date && !Number.isNaN(value.getTime())) return `'${value.toISOString()}'`;

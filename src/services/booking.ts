@@ -22,7 +22,7 @@ import { calendarDoctorJson, loadCalendar, RULES_JSON, toWeeklyRule, type Calend
 import { planVisit, videoUrl, type VisitPlan } from '../domain/visits';
 import { randomBytes } from 'node:crypto';
 import { guardDb, violatedConstraint } from './db-errors';
-import { pipelinedTransaction, type Rows, type Statement } from '../db/pipelined-transaction';
+import type { Rows, Statement } from '../db/pipelined-transaction';
 import type { AppointmentEvents } from './events';
 import type { SettingsService } from './settings';
 import { requireId } from './ids';
@@ -620,7 +620,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
           guardDb(() =>
             // Two round trips: the reads open the transaction; the write (appointment, audit,
             // outbox) goes with the COMMIT.
-            pipelinedTransaction(db.sequelize, async (tx) => {
+            db.pipelined(async (tx) => {
               const context = readBookingContext(await tx.run(...bookingReads(doctorId, patientId, startsAt, holdId)));
               const doctor = context.doctor;
               const plan = planVisit(doctor, doctor.visitTypes, visitTypeId);
