@@ -302,10 +302,10 @@ export function createBookingService(deps: BookingDeps): BookingService {
    * start, so counts read in the statement that waited for the lock would miss the bookings the
    * lock's previous holder just committed (ten at once would all pass a cap of three).
    */
-  function bookingReads(doctorId: string, patientId: string, startsAt: Date, holdId: string | null): Statement[] {
+  function bookingReads(doctorId: string, patientId: string, startsAt: Date, holdId: string | null, opts: { ownHolds?: boolean } = {}): Statement[] {
     return [
       ['SELECT created_at FROM patients WHERE id = :patientId FOR UPDATE', { patientId }],
-      releaseHolds(doctorId, patientId, startsAt, holdId),
+      releaseHolds(doctorId, patientId, startsAt, holdId, opts),
       [
         // Busy time is read from two hours before (the longest buffer) to ten hours after (the
         // longest visit and buffer): the visit's own length is not known until its type is.
@@ -337,13 +337,18 @@ export function createBookingService(deps: BookingDeps): BookingService {
   /**
    * Holds out of the way of a booking: the patient's own hold on the time (it becomes the booking,
    * in the same transaction, so nobody can take the time in between), and expired holds near it.
+   * With `ownHolds` (a patient asking for a new hold), also every other hold of the patient's that
+   * no waitlist offer stands behind: a patient holds one time at once.
    */
-  function releaseHolds(doctorId: string, patientId: string, startsAt: Date, holdId: string | null): Statement {
+  function releaseHolds(doctorId: string, patientId: string, startsAt: Date, holdId: string | null, opts: { ownHolds?: boolean } = {}): Statement {
+    const own = opts.ownHolds
+      ? ` OR (status = 'held' AND patient_id = :patientId AND id NOT IN (SELECT hold_id FROM waitlist_offers WHERE outcome = 'offered' AND hold_id IS NOT NULL))`
+      : '';
     return [
       `DELETE FROM appointments WHERE status = 'held' AND (
          (id = :holdId AND patient_id = :patientId)
          OR (doctor_id = :doctorId AND hold_expires_at <= :now
-             AND occupied_from < :startsAt::timestamptz + interval '10 hours' AND occupied_to > :startsAt::timestamptz - interval '2 hours'))`,
+             AND occupied_from < :startsAt::timestamptz + interval '10 hours' AND occupied_to > :startsAt::timestamptz - interval '2 hours'))${own}`,
       { holdId: holdId ?? '00000000-0000-0000-0000-000000000000', patientId, doctorId, startsAt, now: new Date(deps.now()) },
     ];
   }
@@ -389,6 +394,32 @@ export function createBookingService(deps: BookingDeps): BookingService {
         actorRole: actor.role ?? null,
         actorChannel: actor.channel ?? null,
         payload: JSON.stringify(payload),
+      },
+    ];
+  }
+
+  /** A hold and its audit entry, in one statement. */
+  function holdWrite(values: Pick<NewAppointment, 'doctorId' | 'patientId' | 'startsAt' | 'endsAt' | 'locationId'> & { expiresAt: Date } & ReturnType<typeof visitColumns>, actor: Actor | null): Statement {
+    return [
+      `WITH h AS (
+         INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, status, hold_expires_at, channel, created_by, location_id, visit_type_id,
+                                   buffer_before_minutes, buffer_after_minutes, created_at, updated_at)
+         VALUES (:doctorId, :patientId, :startsAt, :endsAt, 'held', :expiresAt, :channel, :createdBy, :locationId, :visitTypeId,
+                 :bufferBeforeMinutes, :bufferAfterMinutes, :now, :now)
+         RETURNING id, patient_id),
+       au AS (
+         INSERT INTO audit_log (actor_user_id, actor_role, channel, action, outcome, patient_id, subject_type, subject_id, details)
+         SELECT :actorUserId, :actorRole, :actorChannel, :action, 'allowed', h.patient_id, 'appointment', h.id::text, '{}'::jsonb FROM h)
+       SELECT id FROM h`,
+      {
+        ...values,
+        channel: actor?.channel ?? 'waitlist',
+        createdBy: actor?.userId ?? null,
+        now: new Date(deps.now()),
+        actorUserId: actor?.userId ?? null,
+        actorRole: actor?.role ?? null,
+        actorChannel: actor?.channel ?? null,
+        action: actor ? 'appointment.hold' : 'waitlist.hold',
       },
     ];
   }
@@ -454,39 +485,29 @@ export function createBookingService(deps: BookingDeps): BookingService {
     const moving = input.moving ? requireId(input.moving, 'The appointment') : null;
     const held = await deps.locks.withSlot(doctorId, startsAt, () =>
       guardDb(() =>
-        db.sequelize.transaction(async (transaction) => {
+        // Two round trips, as a booking: the reads open the transaction, the hold and its audit
+        // entry go with the COMMIT.
+        db.pipelined(async (tx) => {
           // One hold a patient asks for: their previous one goes (with expired ones near this time).
           // A hold behind a waitlist offer stays until the offer is answered or expires; and the
           // waitlist's own holds never take another away (one patient may be offered a time while
           // another offer to them is being made elsewhere: the offer's own rules settle that).
-          const [sql, replacements] = releaseHolds(doctorId, patientId, startsAt, null);
-          const own = actor
-            ? ` OR (status = 'held' AND patient_id = :patientId AND id NOT IN (SELECT hold_id FROM waitlist_offers WHERE outcome = 'offered' AND hold_id IS NOT NULL))`
-            : '';
-          await db.sequelize.query(`${sql}${own}`, { replacements, transaction });
-          const doctor = await findDoctor(doctorId, transaction);
-          const moved = moving ? await Appointment.findByPk(moving, { transaction }) : null;
-          if (moving && (!moved || moved.patientId !== patientId)) throw new NotFoundError('The appointment');
-          const kind = moved ? (doctor.visitTypes.some((v) => v.id === moved.visitTypeId) ? moved.visitTypeId : null) : visitTypeId;
+          const reads = bookingReads(doctorId, patientId, startsAt, null, { ownHolds: actor !== null });
+          if (moving) reads.push(['SELECT patient_id, visit_type_id FROM appointments WHERE id = :moving', { moving }]);
+          const results = await tx.run(...reads);
+          const context = readBookingContext(results);
+          const doctor = context.doctor;
+          const moved = moving ? (results[3][0] as { patient_id: string; visit_type_id: string | null } | undefined) : null;
+          if (moving && (!moved || moved.patient_id !== patientId)) throw new NotFoundError('The appointment');
+          const kind = moved ? (doctor.visitTypes.some((v) => v.id === moved.visit_type_id) ? moved.visit_type_id : null) : visitTypeId;
           const plan = planVisit(doctor, doctor.visitTypes, kind);
-          const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, transaction, undefined, wantLocation);
-          const hold = await readHold(patientId, doctor, startsAt, transaction);
-          if (!moved && actor) await checkHold(actor, hold);
+          const { endsAt, locationId } = await requireFreeSlot(doctor, plan, startsAt, null, context.calendar, wantLocation);
+          if (!moved && actor) await checkHold(actor, context.patient);
           const expiresAt = new Date(deps.now() + minutes * 60_000);
-          const values = { doctorId, patientId, startsAt, endsAt, locationId, ...visitColumns(plan), videoUrl: null };
-          try {
-            const [row] = await db.sequelize.query<{ id: string }>(
-              `INSERT INTO appointments (doctor_id, patient_id, starts_at, ends_at, status, hold_expires_at, channel, created_by, location_id, visit_type_id,
-                                         buffer_before_minutes, buffer_after_minutes, created_at, updated_at)
-               VALUES (:doctorId, :patientId, :startsAt, :endsAt, 'held', :expiresAt, :channel, :createdBy, :locationId, :visitTypeId,
-                       :bufferBeforeMinutes, :bufferAfterMinutes, :now, :now) RETURNING id`,
-              { replacements: { ...values, expiresAt, channel: actor?.channel ?? 'waitlist', createdBy: actor?.userId ?? null, now: new Date(deps.now()) }, type: QueryTypes.SELECT, transaction },
-            );
-            await audit.record(actor, { action: actor ? 'appointment.hold' : 'waitlist.hold', outcome: 'allowed', subjectType: 'appointment', subjectId: row.id, patientId }, transaction);
-            return { id: row.id, startsAt, endsAt, expiresAt, locationId };
-          } catch (err) {
-            throw bookingRefusal(err, { doctorId, startsAt });
-          }
+          const [[row]] = await tx
+            .commit(holdWrite({ doctorId, patientId, startsAt, endsAt, locationId, expiresAt, ...visitColumns(plan) }, actor))
+            .catch((err: unknown) => Promise.reject(bookingRefusal(err, { doctorId, startsAt })));
+          return { id: String(row.id), startsAt, endsAt, expiresAt, locationId };
         }),
       ),
     );

@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { QueryTypes } from 'sequelize';
 import type { Actor } from '../../src/domain/actor';
-import { BookingLimitError, ForbiddenError, SlotTakenError } from '../../src/domain/errors';
-import { insertDoctor, insertPatient } from '../../src/db/records';
+import { BookingLimitError, ForbiddenError, NotFoundError, SlotTakenError } from '../../src/domain/errors';
+import { insertDoctor, insertPatient, insertVisitType } from '../../src/db/records';
 import { createLogger } from '../../src/logging';
 import { createReminderSystem } from '../../src/reminders';
 import { createChat, type Chat } from '../support/dialog-harness';
@@ -74,6 +74,24 @@ it('one hold a patient: a new one replaces theirs; another patient cannot releas
   await expect(h.services.booking.releaseHold(b, second.id)).rejects.toBeInstanceOf(ForbiddenError);
   await h.services.booking.releaseHold(a, second.id);
   expect(await free('2026-12-01T10:30')).toBe(true);
+});
+
+it('a hold for a move lasts as long as the visit being moved, is the patient’s own, and is audited as theirs', async () => {
+  // A doctor of this test's own: a kind of visit changes what the booking dialog asks of the others.
+  const mover = await insertDoctor(h.db, { name: 'Moe Mover', timeZone: NY, hours: [{ weekdays: [1, 2, 3, 4, 5], start: '09:00', end: '12:00' }] });
+  const [a, b] = [await patient(), await patient()];
+  const talk = await insertVisitType(h.db, { name: 'Long talk', durationMinutes: 60, doctorIds: [mover.doctorId] });
+  const booked = await h.services.booking.book(a, { doctorId: mover.doctorId, patientId: a.patientId, startsAt: ny('2026-12-04T09:00'), channel: 'sms', visitTypeId: talk });
+  const hold = await h.services.booking.hold(a, { doctorId: mover.doctorId, patientId: a.patientId, startsAt: ny('2026-12-07T10:00'), moving: booked.id });
+  expect([hold.startsAt, hold.endsAt]).toEqual([ny('2026-12-07T10:00'), ny('2026-12-07T11:00')]);
+  const offered = await h.services.availability.freeSlots(mover.doctorId, ny('2026-12-07T00:00'), ny('2026-12-07T23:59'));
+  expect(offered.some((s) => s.start === ny('2026-12-07T10:30').getTime())).toBe(false);
+  // Someone else's appointment is not theirs to move: it is not found, and nothing is held for them.
+  await expect(h.services.booking.hold(b, { doctorId: mover.doctorId, patientId: b.patientId, startsAt: ny('2026-12-07T11:00'), moving: booked.id })).rejects.toBeInstanceOf(NotFoundError);
+  expect((await held()).filter((r) => r.patient_id === b.patientId)).toEqual([]);
+  const audit = await h.db.sequelize.query(`SELECT action, outcome, actor_user_id, patient_id FROM audit_log WHERE subject_id = :id`, { replacements: { id: hold.id }, type: QueryTypes.SELECT });
+  expect(audit).toEqual([{ action: 'appointment.hold', outcome: 'allowed', actor_user_id: a.userId, patient_id: a.patientId }]);
+  await h.services.booking.releaseHold(a, hold.id);
 });
 
 it("is refused at once when the patient is at their cap, so a YES never fails on it", async () => {
