@@ -31,6 +31,38 @@ const AUTH_TOKEN = 'bench_auth_token_0123456789abcdef';
 const ACCOUNT_SID = `AC${'d'.repeat(32)}`;
 const PUBLIC = 'https://bot.bench.test';
 const SLACK_SECRET = 'bench-slack-secret-0123456789';
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
+/** The service's own counters (GET /metrics): what the load turned into, by outcome. */
+async function counters(port: number, names: string[]): Promise<Map<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers: { authorization: `Bearer ${METRICS_TOKEN}` } }, (r) => {
+        let b = '';
+        r.on('data', (c) => (b += c));
+        r.on('end', () => resolve(b));
+      })
+      .on('error', reject);
+  });
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const name = line.split(/[{ ]/)[0];
+    if (names.includes(name)) out.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** "booked 120, slot-taken 340" from two readings of the same counters, labels shortened. */
+function outcomeDiff(before: Map<string, number>, after: Map<string, number>, name: string, label: string): string {
+  const parts: string[] = [];
+  for (const [k, v] of after) {
+    if (!k.startsWith(name)) continue;
+    const d = v - (before.get(k) ?? 0);
+    const l = new RegExp(`${label}="([^"]*)"`).exec(k)?.[1] ?? k;
+    if (d > 0) parts.push(`${l} ${d}`);
+  }
+  return parts.join(', ') || 'none';
+}
 
 
 /** Slack's Web API stand-in (bench/fake-slack-api.ts), started as a process of its own. */
@@ -128,6 +160,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'error',
       CLINIC_NAME: 'Bench Clinic',
       WEB_CONCURRENCY: String(WEB_PROCESSES),
+      METRICS_TOKEN,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -179,10 +212,17 @@ async function main(): Promise<void> {
     // A short warm-up, not reported: connection pools filled, code paths compiled.
     if (SCENARIOS.has('sms')) {
       await smsRun(WARMUP);
+      const watched = ['cc_bookings_total', 'cc_slot_lock_refusals_total'];
+      const countersBefore = await counters(port, watched);
       const cpuBefore = cpuSnapshot(app.pid!);
       const result = await smsRun(DURATION);
       const cpuAfter = cpuSnapshot(app.pid!);
+      const countersAfter = await counters(port, watched);
       report('SMS webhook, patient conversations', result);
+      // What the conversations came to: the more of them end booked, the more work each request does.
+      console.log(
+        `${'  bookings in the run'.padEnd(34)} ${outcomeDiff(countersBefore, countersAfter, 'cc_bookings_total', 'outcome')}; slot locks refused: ${outcomeDiff(countersBefore, countersAfter, 'cc_slot_lock_refusals_total', 'reason')}`,
+      );
       console.log(`${'  CPU per request'.padEnd(34)} ${cpuPerRequest(cpuBefore, cpuAfter, result.requests.total)} (${os.cpus().length} cores)`);
       // The machine's own limit, in the same run: a bare restify on the same load.
       const bare = await bareRestify({ connections: CONNECTIONS, seconds: DURATION, body: new URLSearchParams({ From: phones[0], Body: 'hi' }).toString() });

@@ -326,8 +326,11 @@ export const bookingFlow: Flow<'booking'> = {
       },
       async answer(t, d, u) {
         if ((u.intent === 'specialties' || t.says('list', u.text)) && !u.specialty && !u.doctors.length) return { retry: t.say('booking.whichOf', { list: await specialtiesList(t) }), alone: true };
-        // A number with no list to pick from is never a name ('three' is not Dr Rahman).
-        if (u.choice !== null && !u.doctors.length && !u.specialty) return { retry: t.say('booking.notANumber', { list: await specialtiesList(t) }), alone: true };
+        // A number with no list to pick from is never a name ('three' is not Dr Rahman), nor is a
+        // bare 'yes' (a reply to a question already gone): neither is looked up as a doctor.
+        if ((u.choice !== null || (u.yesNo === 'yes' && !u.when)) && !u.doctors.length && !u.specialty) {
+          return { retry: t.say('booking.notANumber', { list: await specialtiesList(t) }), alone: true };
+        }
         const c = changes(u, t, d);
         if (c && (c.doctorId || c.specialty || c.candidates)) return proceed(t, { ...d, ...c, when: c.when ?? d.when });
         if (u.intent && ELSEWHERE.has(u.intent)) return { unhandled: true };

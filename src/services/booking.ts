@@ -18,7 +18,7 @@ import { freeSlots, isFreeSlot } from '../domain/slots';
 import type { AppointmentRow, Db } from '../db/models';
 import type { SlotLock } from '../locks/slot-lock';
 import type { AuditLog } from './audit';
-import { calendarDoctorJson, loadCalendar, RULES_JSON, toWeeklyRule, type CalendarDoctor, type DoctorCalendar, type RuleRecord } from './calendar';
+import { calendarDoctorJson, loadCalendar, OCCUPIED_OVERLAPS, RULES_JSON, toWeeklyRule, type CalendarDoctor, type DoctorCalendar, type RuleRecord } from './calendar';
 import { planVisit, videoUrl, type VisitPlan } from '../domain/visits';
 import { randomBytes } from 'node:crypto';
 import { guardDb, violatedConstraint } from './db-errors';
@@ -325,7 +325,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
                    UNION ALL
                    SELECT (extract(epoch FROM occupied_from) * 1000)::bigint, (extract(epoch FROM occupied_to) * 1000)::bigint, true
                      FROM appointments WHERE doctor_id = :doctorId AND status <> 'cancelled' AND (status <> 'held' OR hold_expires_at > :now)
-                      AND occupied_from < (SELECT e FROM slot) AND occupied_to > (SELECT s FROM slot)) b) AS busy,
+                      AND ${OCCUPIED_OVERLAPS(":startsAt::timestamptz - interval '2 hours'", ":startsAt::timestamptz + interval '10 hours'")}) b) AS busy,
                 (SELECT count(*) FROM appointments WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now) AS upcoming,
                 (SELECT count(*) FROM appointments, day WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now AND doctor_id = :doctorId
                     AND starts_at >= day.s AND starts_at < day.e) AS same`,
@@ -348,7 +348,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
       `DELETE FROM appointments WHERE status = 'held' AND (
          (id = :holdId AND patient_id = :patientId)
          OR (doctor_id = :doctorId AND hold_expires_at <= :now
-             AND occupied_from < :startsAt::timestamptz + interval '10 hours' AND occupied_to > :startsAt::timestamptz - interval '2 hours'))${own}`,
+             AND ${OCCUPIED_OVERLAPS(":startsAt::timestamptz - interval '2 hours'", ":startsAt::timestamptz + interval '10 hours'")}))${own}`,
       { holdId: holdId ?? '00000000-0000-0000-0000-000000000000', patientId, doctorId, startsAt, now: new Date(deps.now()) },
     ];
   }

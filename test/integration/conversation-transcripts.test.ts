@@ -199,6 +199,22 @@ describe('finding a doctor', () => {
     }
   });
 
+  it('takes a bare YES for no doctor: asks again with the list, not as a name to look up', async () => {
+    const p = await patient();
+    for (const word of ['yes', 'yes please', 'ok']) {
+      await transcript(p.phone, [
+        ['book', /^Which doctor or kind of doctor\?/],
+        [word, /^Please tell me a kind of doctor or a doctor's name\. We have Cardiology, Dermatology/],
+      ]);
+      await chat.say(p.phone, 'menu');
+    }
+    // A yes that names someone is still read for the name.
+    await transcript(p.phone, [
+      ['book', /^Which doctor or kind of doctor\?/],
+      ['yes, Dr Ortega', /Dr .*Ortega/],
+    ]);
+  });
+
   it.each([
     ['skni doctor', 'Dr Anika Patel'],
     ['dermatolgist', 'Dr Anika Patel'],
