@@ -37,8 +37,9 @@ export async function createBenchDatabase(label: string, poolMax = 20): Promise<
   return {
     url,
     sequelize,
-    // As the service runs by default (not behind PgBouncer): hot statements prepared once per connection.
-    db: createDb(sequelize, { namedStatements: true }),
+    // As the service runs by default: hot statements prepared once per connection. DATABASE_PGBOUNCER=true
+    // measures them as they go behind PgBouncer (plain text, planned on every call).
+    db: createDb(sequelize, { namedStatements: process.env.DATABASE_PGBOUNCER !== 'true' }),
     async drop() {
       await sequelize.close();
       await dropDatabase(url);

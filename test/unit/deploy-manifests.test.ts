@@ -33,7 +33,7 @@ function modelFor(obj: Obj): { new (data: unknown): { validate(): void } } {
 
 const all = objects();
 const byKind = (kind: string) => all.filter((o) => o.obj.kind === kind).map((o) => o.obj);
-type Container = { name: string; image: string; command?: string[]; envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>; env?: Array<{ name: string; value?: string }>; readinessProbe?: { httpGet?: { path: string } }; livenessProbe?: { httpGet?: { path: string }; exec?: { command: string[] } } };
+type Container = { name: string; image: string; command?: string[]; envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>; env?: Array<{ name: string; value?: string }>; readinessProbe?: { httpGet?: { path: string } }; livenessProbe?: { httpGet?: { path: string }; exec?: { command: string[] } }; resources?: { limits?: { memory?: string } } };
 const podSpec = (o: Obj) => (o.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } } }).template;
 
 test('every object is valid against the Kubernetes API schema', () => {
@@ -57,7 +57,11 @@ test('the service is probed on the routes it serves, and the worker by its healt
   const [s] = podSpec(service).spec.containers;
   expect(s.readinessProbe?.httpGet?.path).toBe('/readyz');
   expect(s.livenessProbe?.httpGet?.path).toBe('/healthz');
-  expect(s.command).toEqual(['node', 'dist/app/main.js']);
+  expect(s.command).toEqual(['node', expect.stringMatching(/^--max-old-space-size=\d+$/), 'dist/app/main.js']);
+  // The heap cap leaves room under the container's limit for what is not heap (buffers, code, stacks).
+  const heapMiB = Number(/=(\d+)/.exec(s.command![1])![1]);
+  const limitMiB = Number(/^(\d+)Mi$/.exec(String(s.resources?.limits?.memory))![1]);
+  expect(heapMiB).toBeLessThanOrEqual(limitMiB * 0.75);
   const [w] = podSpec(worker).spec.containers;
   expect(w.command).toEqual(['node', 'dist/app/worker.js']);
   expect(w.livenessProbe?.exec?.command).toEqual(['node', 'dist/app/worker.js', '--healthcheck']);
