@@ -305,10 +305,14 @@ const SMALL_TALK = new Set(['help', 'thanks', 'bye']);
 const elsewhere = (u: Understood) =>
   u.choice === null && u.yesNo === null && u.intent !== null && ELSEWHERE.has(u.intent) && u.score >= 0.8 && !(u.when && SMALL_TALK.has(u.intent));
 
+/** The specialties of a directory, gathered once per directory read (every doctor's, sorted). */
+const specialtyNames = new WeakMap<object, string>();
+
 async function specialtiesList(t: Turn): Promise<string> {
   const dir = await directory(t);
-  const names = [...new Set(dir.doctors.flatMap((d) => d.specializations))].sort();
-  return t.say('booking.specialties', { names: names.join(', ') });
+  let names = specialtyNames.get(dir);
+  if (names === undefined) specialtyNames.set(dir, (names = [...new Set(dir.doctors.flatMap((d) => d.specializations))].sort().join(', ')));
+  return t.say('booking.specialties', { names });
 }
 
 export const bookingFlow: Flow<'booking'> = {
