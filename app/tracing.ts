@@ -32,6 +32,11 @@ if (endpoint) {
 /** "SELECT appointments", "INSERT outbox": what a statement did and to what, never its values. */
 export function summariseSql(sql: string): string {
   let text = sql.replace(/--[^\n]*(\n|$)/g, ' ').trim();
+  // A pipelined batch (src/db/pipelined-transaction.ts) is named by its first statement after BEGIN,
+  // and a statement it prepared by the label in its name: "EXECUTE cc_tx_book_…" is "EXECUTE book".
+  text = text.replace(/^BEGIN\s*;\s*/i, '');
+  const prepared = /^EXECUTE\s+cc_tx_([a-z0-9_]+)_[0-9a-f]{16}\b/i.exec(text);
+  if (prepared) return `EXECUTE ${prepared[1]}`;
   // A CTE is named by its first statement: "WITH a AS (INSERT INTO appointments ...)".
   if (/^WITH\b/i.test(text)) text = text.replace(/^WITH\s+(?:RECURSIVE\s+)?"?\w+"?\s+AS\s*(?:NOT\s+)?(?:MATERIALIZED\s+)?\(/i, '');
   const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';

@@ -20,7 +20,12 @@ import { NAMED_PLACEHOLDER } from './placeholders';
  * Values are written into the text as SQL literals by the driver's own escaping (pg's
  * escapeLiteral), as Sequelize writes every other query's; only the types a booking sends are taken.
  */
-export type Statement = readonly [sql: string, replacements?: Record<string, unknown>];
+/**
+ * A statement, its values, and a label: a word or two naming it (`book`, `hold`), part of its
+ * prepared statement's name, so a trace, `pg_stat_activity` or a log shows `EXECUTE cc_tx_book_…`
+ * rather than a bare hash.
+ */
+export type Statement = readonly [sql: string, replacements?: Record<string, unknown>, label?: string];
 export type Rows = Array<Record<string, unknown>>;
 
 export interface PipelinedTransaction {
@@ -57,7 +62,7 @@ const preparedOn = new WeakMap<RawClient, Set<string>>();
 export function createPipelinedTransactions(sequelize: Sequelize, opts: { named: boolean }): PipelinedTransactions {
   const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
   const plans = new Map<string, Plan>();
-  const planOf = (sql: string): Plan | undefined => {
+  const planOf = (sql: string, label: string | undefined): Plan | undefined => {
     if (!opts.named) return undefined;
     let plan = plans.get(sql);
     if (!plan && plans.size < MAX_NAMES) {
@@ -66,7 +71,8 @@ export function createPipelinedTransactions(sequelize: Sequelize, opts: { named:
         const at = order.indexOf(name);
         return `$${at >= 0 ? at + 1 : order.push(name)}`;
       });
-      plan = { name: `cc_tx_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`, text, order };
+      const tag = (label ?? 'stmt').toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+      plan = { name: `cc_tx_${tag}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`, text, order };
       plans.set(sql, plan);
     }
     return plan;
@@ -75,8 +81,8 @@ export function createPipelinedTransactions(sequelize: Sequelize, opts: { named:
   const attempt = async <T>(work: (tx: PipelinedTransaction) => Promise<T>): Promise<T> => {
     const connection = await manager.getConnection({ type: 'write' });
     const progress = { state: 'idle' as 'idle' | 'open' | 'done' };
-    const textOf = async ([sql, replacements = {}]: Statement): Promise<string> => {
-      const plan = planOf(sql);
+    const textOf = async ([sql, replacements = {}, label]: Statement): Promise<string> => {
+      const plan = planOf(sql, label);
       if (!plan) return inject(sql, replacements);
       await prepare(connection, plan);
       const args = plan.order.map((name) => {

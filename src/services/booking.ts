@@ -304,7 +304,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
    */
   function bookingReads(doctorId: string, patientId: string, startsAt: Date, holdId: string | null, opts: { ownHolds?: boolean } = {}): Statement[] {
     return [
-      ['SELECT created_at FROM patients WHERE id = :patientId FOR UPDATE', { patientId }],
+      ['SELECT created_at FROM patients WHERE id = :patientId FOR UPDATE', { patientId }, 'lock_patient'],
       releaseHolds(doctorId, patientId, startsAt, holdId, opts),
       [
         // Busy time is read from two hours before (the longest buffer) to ten hours after (the
@@ -330,6 +330,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
                 (SELECT count(*) FROM appointments, day WHERE patient_id = :patientId AND status = 'booked' AND ends_at > :now AND doctor_id = :doctorId
                     AND starts_at >= day.s AND starts_at < day.e) AS same`,
         { doctorId, patientId, startsAt, now: new Date(deps.now()) },
+        'booking_context',
       ],
     ];
   }
@@ -350,6 +351,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
          OR (doctor_id = :doctorId AND hold_expires_at <= :now
              AND ${OCCUPIED_OVERLAPS(":startsAt::timestamptz - interval '2 hours'", ":startsAt::timestamptz + interval '10 hours'")}))${own}`,
       { holdId: holdId ?? '00000000-0000-0000-0000-000000000000', patientId, doctorId, startsAt, now: new Date(deps.now()) },
+      opts.ownHolds ? 'release_holds_own' : 'release_holds',
     ];
   }
 
@@ -395,6 +397,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
         actorChannel: actor.channel ?? null,
         payload: JSON.stringify(payload),
       },
+      'book',
     ];
   }
 
@@ -421,6 +424,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
         actorChannel: actor?.channel ?? null,
         action: actor ? 'appointment.hold' : 'waitlist.hold',
       },
+      'hold',
     ];
   }
 
@@ -493,7 +497,7 @@ export function createBookingService(deps: BookingDeps): BookingService {
           // waitlist's own holds never take another away (one patient may be offered a time while
           // another offer to them is being made elsewhere: the offer's own rules settle that).
           const reads = bookingReads(doctorId, patientId, startsAt, null, { ownHolds: actor !== null });
-          if (moving) reads.push(['SELECT patient_id, visit_type_id FROM appointments WHERE id = :moving', { moving }]);
+          if (moving) reads.push(['SELECT patient_id, visit_type_id FROM appointments WHERE id = :moving', { moving }, 'moved_appointment']);
           const results = await tx.run(...reads);
           const context = readBookingContext(results);
           const doctor = context.doctor;

@@ -99,8 +99,10 @@ it('traces a booking from the webhook to the SQL, with nothing about the patient
   expect(turn.parentSpanId).toBe(inbound.spanId);
   expect(attr(turn, 'messaging.system')).toBe('sms');
 
-  const insert = bookingTrace.find((s) => s.name === 'pg INSERT appointments');
+  // The booking's write is a prepared statement (src/db/pipelined-transaction.ts), named by its label.
+  const insert = bookingTrace.find((s) => s.name === 'pg EXECUTE book');
   expect(insert).toBeDefined();
+  expect(attr(insert!, 'db.statement')).toBe('EXECUTE book');
   expect(ancestry(insert!)).toContain('dialog turn');
   expect(bookingTrace.some((s) => attr(s, 'db.system') === 'redis' || attr(s, 'db.system.name') === 'redis')).toBe(true);
 
