@@ -93,15 +93,9 @@ export function createDoctorsService(deps: { db: Db; settings: SettingsService; 
         // used only when no doctor matches every word exactly.
         const find = (fuzzy: boolean) =>
           db.sequelize.query<{ id: string }>(
-            `WITH doctor_text AS (
-               SELECT d.id, d.full_name,
-                      unaccent(lower(d.full_name || ' ' || coalesce(string_agg(s.name || ' ' || array_to_string(s.keywords, ' '), ' '), ''))) AS blob
-                 FROM doctors d
-                 LEFT JOIN doctor_specializations ds ON ds.doctor_id = d.id
-                 LEFT JOIN specializations s ON s.id = ds.specialization_id
-                WHERE d.active
-                GROUP BY d.id
-             )
+            // search_text: the name, specialties and keywords, folded, kept on the row by triggers
+            // (migrations/2026.11.28T18.00.00.doctor-search-text.ts).
+            `WITH doctor_text AS (SELECT d.id, d.full_name, d.search_text AS blob FROM doctors d WHERE d.active)
              SELECT id FROM doctor_text
               WHERE (SELECT bool_and(blob LIKE '%' || t || '%' OR (:fuzzy AND word_similarity(t, blob) >= :threshold))
                        FROM unnest(ARRAY[:terms]::text[]) AS t)

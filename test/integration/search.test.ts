@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { insertDoctor } from '../../src/db/records';
 import { seedDemoClinic } from '../../src/db/seed';
 import { createHarness, type Harness } from '../support/harness';
 
@@ -41,6 +42,31 @@ describe('doctor search', () => {
     expect(await names('NÚÑEZ')).toEqual(['José Núñez']);
     expect(await names('mull')).toEqual(['Zoë Müller']);
     expect(await names('anika patel')).toEqual(['Anika Patel']);
+  });
+
+  it('follows every change at once: a new name, a specialty added or taken away, a specialty\'s new everyday word', async () => {
+    const { Doctor, DoctorSpecialization, Specialization } = h.db.models;
+    const { doctorId } = await insertDoctor(h.db, { name: 'Quentin Quill', timeZone: 'America/New_York' });
+    try {
+      expect(await names('quill')).toEqual(['Quentin Quill']);
+      await Doctor.update({ fullName: 'Quentin Quillér' }, { where: { id: doctorId } });
+      expect(await names('quiller')).toEqual(['Quentin Quillér']);
+      const derm = (await Specialization.findOne({ where: { name: 'Dermatology' } }))!;
+      await DoctorSpecialization.create({ doctorId, specializationId: derm.id });
+      expect(await names('dermatology')).toEqual(['Anika Patel', 'Carlos Ortega', 'Quentin Quillér']);
+      const before = derm.keywords;
+      await Specialization.update({ keywords: [...before, 'eczéma'] }, { where: { id: derm.id } });
+      try {
+        expect(await names('eczema')).toEqual(['Anika Patel', 'Carlos Ortega', 'Quentin Quillér']);
+        await DoctorSpecialization.destroy({ where: { doctorId, specializationId: derm.id } });
+        expect(await names('eczema')).toEqual(['Anika Patel', 'Carlos Ortega']);
+      } finally {
+        await Specialization.update({ keywords: before }, { where: { id: derm.id } });
+      }
+      expect(await names('eczema')).toEqual([]);
+    } finally {
+      await Doctor.destroy({ where: { id: doctorId } });
+    }
   });
 
   it('tolerates small typos', async () => {
