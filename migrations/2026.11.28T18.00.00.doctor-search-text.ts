@@ -26,13 +26,14 @@ export async function up({ context: sql }: MigrationContext): Promise<void> {
     CREATE TRIGGER doctors_search_text BEFORE INSERT OR UPDATE OF full_name ON doctors
       FOR EACH ROW EXECUTE FUNCTION doctors_search_text_own();
 
+    CREATE FUNCTION refresh_doctor_search_text(ids uuid[]) RETURNS void LANGUAGE sql AS $$
+      UPDATE doctors d SET search_text = doctor_search_text(d.id, d.full_name) WHERE d.id = ANY(ids)
+    $$;
+
+    -- OLD is NULL on an insert and NEW on a delete: both sides of any change, in one call.
     CREATE FUNCTION doctors_search_text_by_link() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      UPDATE doctors d SET search_text = doctor_search_text(d.id, d.full_name)
-       WHERE d.id = (CASE WHEN TG_OP = 'DELETE' THEN OLD.doctor_id ELSE NEW.doctor_id END);
-      IF TG_OP = 'UPDATE' AND OLD.doctor_id <> NEW.doctor_id THEN
-        UPDATE doctors d SET search_text = doctor_search_text(d.id, d.full_name) WHERE d.id = OLD.doctor_id;
-      END IF;
+      PERFORM refresh_doctor_search_text(ARRAY[OLD.doctor_id, NEW.doctor_id]);
       RETURN NULL;
     END $$;
     CREATE TRIGGER doctor_specializations_search_text AFTER INSERT OR UPDATE OR DELETE ON doctor_specializations
@@ -40,8 +41,7 @@ export async function up({ context: sql }: MigrationContext): Promise<void> {
 
     CREATE FUNCTION doctors_search_text_by_specialty() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      UPDATE doctors d SET search_text = doctor_search_text(d.id, d.full_name)
-       WHERE d.id IN (SELECT doctor_id FROM doctor_specializations WHERE specialization_id = NEW.id);
+      PERFORM refresh_doctor_search_text(ARRAY(SELECT doctor_id FROM doctor_specializations WHERE specialization_id = NEW.id));
       RETURN NULL;
     END $$;
     CREATE TRIGGER specializations_search_text AFTER UPDATE OF name, keywords ON specializations
@@ -57,6 +57,7 @@ export async function down({ context: sql }: MigrationContext): Promise<void> {
     DROP FUNCTION IF EXISTS doctors_search_text_by_specialty();
     DROP FUNCTION IF EXISTS doctors_search_text_by_link();
     DROP FUNCTION IF EXISTS doctors_search_text_own();
+    DROP FUNCTION IF EXISTS refresh_doctor_search_text(uuid[]);
     ALTER TABLE doctors DROP COLUMN IF EXISTS search_text;
     DROP FUNCTION IF EXISTS doctor_search_text(uuid, text);
   `);

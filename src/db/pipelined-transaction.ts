@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { escapeLiteral } from 'pg';
 import type { Sequelize } from 'sequelize';
-import { NAMED_PLACEHOLDER } from './placeholders';
+import { discardConnection, isStalePlan, NAMED_PLACEHOLDER, statementName, toPositional, valuesInOrder, type Positional } from './placeholders';
 
 /**
  * A transaction whose statements travel together: the first batch goes with BEGIN, the last with
@@ -49,11 +48,8 @@ interface ConnectionManager {
 /** Past this many distinct texts, statements go as plain text (texts are meant to be constants). */
 const MAX_NAMES = 100;
 
-interface Plan {
+interface Plan extends Positional {
   name: string;
-  /** The text with `$n` for each distinct `:name`, in `order`. */
-  text: string;
-  order: string[];
 }
 
 /** What each connection has prepared; kept beside it, as the connection object is pg's own. */
@@ -66,13 +62,8 @@ export function createPipelinedTransactions(sequelize: Sequelize, opts: { named:
     if (!opts.named) return undefined;
     let plan = plans.get(sql);
     if (!plan && plans.size < MAX_NAMES) {
-      const order: string[] = [];
-      const text = sql.replace(NAMED_PLACEHOLDER, (_whole, name: string) => {
-        const at = order.indexOf(name);
-        return `$${at >= 0 ? at + 1 : order.push(name)}`;
-      });
       const tag = (label ?? 'stmt').toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
-      plan = { name: `cc_tx_${tag}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`, text, order };
+      plan = { name: statementName(`cc_tx_${tag}`, sql), ...toPositional(sql) };
       plans.set(sql, plan);
     }
     return plan;
@@ -85,10 +76,7 @@ export function createPipelinedTransactions(sequelize: Sequelize, opts: { named:
       const plan = planOf(sql, label);
       if (!plan) return inject(sql, replacements);
       await prepare(connection, plan);
-      const args = plan.order.map((name) => {
-        if (!(name in replacements)) throw new Error(`no value for :${name}`);
-        return literal(replacements[name], name);
-      });
+      const args = valuesInOrder(plan.order, replacements, literal);
       return args.length ? `EXECUTE ${plan.name}(${args.join(', ')})` : `EXECUTE ${plan.name}`;
     };
     const send = async (statements: Statement[], opening: boolean, closing: boolean): Promise<Rows[]> => {
@@ -123,7 +111,7 @@ export function createPipelinedTransactions(sequelize: Sequelize, opts: { named:
       progress.state = 'done';
       // A prepared statement a migration outdated (a selected column changed type) or that the
       // session lost fails the same way on every use: the connection is closed, not handed out again.
-      if (stalePlan(err)) (connection as unknown as { _invalid: boolean })._invalid = true;
+      if (isStalePlan(err)) discardConnection(connection);
       throw err;
     } finally {
       await manager.releaseConnection(connection);
@@ -135,7 +123,7 @@ export function createPipelinedTransactions(sequelize: Sequelize, opts: { named:
       return await attempt(work);
     } catch (err) {
       // Nothing was committed (the error skipped the COMMIT): once more, on a fresh connection.
-      if (opts.named && stalePlan(err)) return attempt(work);
+      if (opts.named && isStalePlan(err)) return attempt(work);
       throw err;
     }
   };
@@ -154,9 +142,6 @@ async function prepare(connection: RawClient, plan: Plan): Promise<void> {
   }
   done.add(plan.name);
 }
-
-/** 0A000: "cached plan must not change result type"; 26000: no such prepared statement. */
-const stalePlan = (err: unknown) => ['0A000', '26000'].includes(String((err as { code?: unknown })?.code ?? (err as { original?: { code?: unknown } })?.original?.code));
 
 /** `:name` placeholders replaced by literals; `::type` casts are left alone. */
 function inject(sql: string, replacements: Record<string, unknown>): string {

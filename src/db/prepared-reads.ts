@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Sequelize } from 'sequelize';
-import { NAMED_PLACEHOLDER } from './placeholders';
+import { discardConnection, isStalePlan, statementName, toPositional, valuesInOrder, type Positional } from './placeholders';
 
 /**
  * The reads on the path of every message (who is texting, their appointments, a doctor and their
@@ -37,23 +36,15 @@ export function createPreparedRead(sequelize: Sequelize, opts: { named: boolean 
   const nameOf = (text: string): string | undefined => {
     if (!opts.named) return undefined;
     let name = names.get(text);
-    if (name === undefined && names.size < MAX_NAMES) {
-      name = `cc_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-      names.set(text, name);
-    }
+    if (name === undefined && names.size < MAX_NAMES) names.set(text, (name = statementName('cc', text)));
     return name;
   };
-  const positional = new Map<string, { text: string; order: string[] }>();
-  /** `:name` placeholders as `$n`, once per text (`::type` casts are left alone). */
-  const toPositional = (text: string) => {
+  const positional = new Map<string, Positional>();
+  /** `:name` placeholders as `$n`, once per text. */
+  const positionalOf = (text: string) => {
     let found = positional.get(text);
     if (!found) {
-      const order: string[] = [];
-      const converted = text.replace(NAMED_PLACEHOLDER, (_whole, name: string) => {
-        const at = order.indexOf(name);
-        return `$${at >= 0 ? at + 1 : order.push(name)}`;
-      });
-      found = { text: converted, order };
+      found = toPositional(text);
       if (positional.size < MAX_NAMES) positional.set(text, found);
     }
     return found;
@@ -63,13 +54,9 @@ export function createPreparedRead(sequelize: Sequelize, opts: { named: boolean 
     let values: readonly unknown[];
     if (Array.isArray(given)) values = given;
     else {
-      const p = toPositional(sql);
-      const named = given as Readonly<Record<string, unknown>>;
+      const p = positionalOf(sql);
       text = p.text;
-      values = p.order.map((k) => {
-        if (!(k in named)) throw new Error(`no value for :${k}`);
-        return named[k];
-      });
+      values = valuesInOrder(p.order, given as Readonly<Record<string, unknown>>, (v) => v);
     }
     const run = async (): Promise<T[]> => {
       const connection = await manager.getConnection({ type: 'read' });
@@ -78,11 +65,9 @@ export function createPreparedRead(sequelize: Sequelize, opts: { named: boolean 
         return result.rows as T[];
       } catch (err) {
         // As Sequelize does: a connection that broke is not given to the next caller. Nor is one
-        // whose prepared statement a migration outdated (a selected column changed type: SQLSTATE
-        // 0A000, "cached plan must not change result type"); it would fail that way until closed.
-        if (stale(err) || /ECONNRESET|Connection terminated|terminating connection/i.test(String((err as Error)?.message))) {
-          (connection as unknown as { _invalid: boolean })._invalid = true;
-        }
+        // whose prepared statement a migration outdated or the session lost (isStalePlan); it
+        // would fail that way until closed.
+        if (isStalePlan(err) || /ECONNRESET|Connection terminated|terminating connection/i.test(String((err as Error)?.message))) discardConnection(connection);
         throw err;
       } finally {
         await manager.releaseConnection(connection);
@@ -92,10 +77,9 @@ export function createPreparedRead(sequelize: Sequelize, opts: { named: boolean 
       return await run();
     } catch (err) {
       // Once more on a fresh connection, which prepares the statement against today's tables.
-      if (stale(err)) return run();
+      if (isStalePlan(err)) return run();
       throw err;
     }
   };
 }
 
-const stale = (err: unknown) => (err as { code?: unknown })?.code === '0A000';

@@ -88,3 +88,11 @@ test('a migration that changes the type of a selected column does not leave a co
   const [{ pid: now }] = await db.read<{ pid: number }>('SELECT pg_backend_pid() AS pid', []);
   expect(now).not.toBe(pid);
 });
+
+test('a session that lost its prepared statements (DEALLOCATE ALL) is replaced, and the read answers', async () => {
+  const db = dbWith(true);
+  const text = 'SELECT count(*)::int AS n FROM users WHERE role = :role';
+  expect(await db.read(text, { role: 'doctor' })).toEqual([{ n: expect.any(Number) }]);
+  await db.sequelize.query('DEALLOCATE ALL'); // the pool's one connection
+  expect(await db.read(text, { role: 'doctor' })).toEqual([{ n: expect.any(Number) }]);
+});
